@@ -1,0 +1,12 @@
+// The subcommands of the loadcast program. Each parses its own arguments
+// (argv[0] is "loadcast <name>"), calls the library and returns an exit code;
+// failures are thrown as loadcast::Failure and reported by main().
+#pragma once
+
+namespace loadcast::app {
+
+int run_generate(int argc, char** argv);
+int run_etl(int argc, char** argv);
+int run_train(int argc, char** argv);
+
+}  // namespace loadcast::app

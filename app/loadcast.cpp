@@ -1,0 +1,68 @@
+// The loadcast program: dispatches to a subcommand and is the one place where
+// failures become a message on stderr and an exit code (SPEC §7).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "common/error.h"
+
+namespace {
+
+struct Subcommand {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Subcommand kSubcommands[] = {
+    {"generate", loadcast::app::run_generate, "write realistic session logs (files or stdout)"},
+    {"etl", loadcast::app::run_etl, "raw session CSV -> feature table, hourly/daily stores"},
+    {"train", loadcast::app::run_train, "fit encoders and a random forest; write the model bundle"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "loadcast %s: forecast server load (low/medium/high) from session logs\n\n"
+               "usage: loadcast <command> [options]   (loadcast <command> --help for details)\n\n"
+               "commands:\n",
+               LOADCAST_VERSION);
+  for (const auto& sub : kSubcommands) std::fprintf(out, "  %-10s %s\n", sub.name, sub.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return static_cast<int>(loadcast::ExitCode::kUsage);
+  }
+  std::string name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("loadcast %s\n", LOADCAST_VERSION);
+    return 0;
+  }
+  for (const auto& sub : kSubcommands) {
+    if (name != sub.name) continue;
+    std::string program = std::string("loadcast ") + sub.name;
+    std::vector<char*> args(argv + 1, argv + argc);
+    args[0] = program.data();
+    try {
+      return sub.run(static_cast<int>(args.size()), args.data());
+    } catch (const loadcast::Failure& failure) {
+      std::fprintf(stderr, "loadcast %s: error: %s\n", sub.name, failure.what());
+      return static_cast<int>(failure.code());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "loadcast %s: internal error: %s\n", sub.name, e.what());
+      return static_cast<int>(loadcast::ExitCode::kInternal);
+    }
+  }
+  std::fprintf(stderr, "loadcast: unknown command '%s' (try 'loadcast --help')\n", name.c_str());
+  return static_cast<int>(loadcast::ExitCode::kUsage);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs every Debian package loadcast needs to build and test; with
+# --bench also the peers the benchmarks measure against (python3 packages,
+# DuckDB from npm). Idempotent, non-interactive, safe to re-run.
+set -euo pipefail
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libfast-float-dev
+  libabsl-dev libxxhash-dev zlib1g-dev
+)
+BENCH_PACKAGES=(python3 python3-pandas python3-sklearn python3-xgboost python3-numpy hyperfine)
+
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) want_bench=1 ;;
+    -h|--help) echo "usage: scripts/setup.sh [--bench]"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+packages=("${BUILD_PACKAGES[@]}")
+if [ "$want_bench" = 1 ]; then
+  packages+=("${BENCH_PACKAGES[@]}")
+  # Node.js may come from elsewhere than Debian; only install Debian's when none is on PATH.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$want_bench" = 1 ]; then
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -d "$here/bench/node_modules/@duckdb/node-api" ]; then
+    echo "setup: installing DuckDB for the benchmarks" >&2
+    (cd "$here/bench" && npm install --no-audit --no-fund --silent @duckdb/node-api@1.5.6-r.1 >/dev/null)
+  fi
+fi
+echo "setup: ok" >&2

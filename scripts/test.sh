@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up, builds from scratch and runs every test: the release build runs the
+# whole suite; a sanitizer build (ASan + UBSan) runs the ingest, golden and
+# hostile-input tests again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+jobs=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOADCAST_BUILD_BENCH=ON
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOADCAST_SANITIZE=ON -DLOADCAST_BUILD_BENCH=OFF
+cmake --build build-asan -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" \
+  -R 'Adversarial|LineParser|Layout|ServerIp|Golden|Time|Number|Config|Cli'

@@ -1,0 +1,89 @@
+// Five-minute aggregates (SPEC §3.1): per (server, bucket) sums of the eight
+// measures and the session count, in an open-addressing hash table. Partial
+// tables are a monoid: `merge_from` adds one into another, the same way for
+// threads and (later) ranks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "features/feature_row.h"
+
+namespace loadcast {
+
+inline constexpr int64_t kBucketSeconds = 300;
+
+struct BucketSums {
+  std::array<double, kNumMeasures> sum{};  // kMeasureNames order
+  int64_t sessions = 0;
+
+  void add(const BucketSums& other) {
+    for (int m = 0; m < kNumMeasures; ++m) sum[m] += other.sum[m];
+    sessions += other.sessions;
+  }
+};
+
+// A server key: an IPv4 address is its 32-bit value; any other server text
+// is an id in a ServerDictionary with bit 32 set.
+using ServerKey = uint64_t;
+inline constexpr ServerKey kDictionaryServerBit = 1ull << 32;
+
+// Packs (server, bucket) into one non-zero 64-bit key. Buckets of years
+// 1900..2200 fit in 27 bits once offset.
+inline constexpr int kBucketBits = 27;
+inline constexpr int64_t kBucketOffset = int64_t{1} << (kBucketBits - 1);
+inline uint64_t pack_bucket_key(ServerKey server, int64_t bucket) {
+  return (server << kBucketBits) | static_cast<uint64_t>(bucket + kBucketOffset);
+}
+inline ServerKey key_server(uint64_t key) { return key >> kBucketBits; }
+inline int64_t key_bucket(uint64_t key) {
+  return static_cast<int64_t>(key & ((uint64_t{1} << kBucketBits) - 1)) - kBucketOffset;
+}
+inline bool bucket_in_range(int64_t bucket) { return bucket >= -kBucketOffset && bucket < kBucketOffset; }
+
+class BucketTable {
+ public:
+  struct Entry {
+    uint64_t key;
+    BucketSums sums;
+  };
+
+  explicit BucketTable(size_t initial_capacity = 1024);
+
+  // The sums of `key`, inserted as zeros when absent.
+  BucketSums& at(uint64_t key) {
+    size_t slot = hash(key) & mask_;
+    while (true) {
+      const uint32_t index = slots_[slot];
+      if (index == kEmpty) return insert(key, slot);
+      if (entries_[index].key == key) return entries_[index].sums;
+      slot = (slot + 1) & mask_;
+    }
+  }
+
+  // Adds every entry of `other` into this table.
+  void merge_from(const BucketTable& other);
+  void clear();
+  size_t size() const { return entries_.size(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>& entries() { return entries_; }
+  size_t memory_bytes() const { return slots_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry); }
+
+ private:
+  static constexpr uint32_t kEmpty = 0xffffffffu;
+  static uint64_t hash(uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    return key;
+  }
+  BucketSums& insert(uint64_t key, size_t slot);
+  void grow();
+
+  std::vector<uint32_t> slots_;  // index into entries_, or kEmpty
+  std::vector<Entry> entries_;   // dense, in insertion order
+  size_t mask_ = 0;
+};
+
+}  // namespace loadcast

@@ -1,0 +1,52 @@
+// UTC civil time for loadcast: parsing the timestamps of SPEC §1 (the ingest
+// hot path and the configuration share this one parser), formatting them, and
+// converting between epoch seconds and calendar fields.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace loadcast {
+
+inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
+inline constexpr int64_t kSecondsPerHour = 3600;
+inline constexpr int64_t kSecondsPerDay = 86400;
+
+// Nanoseconds since 1970-01-01 00:00:00 UTC. Sub-nanosecond fractions round
+// up, so comparisons with whole-nanosecond bounds stay exact.
+using TimeNs = int64_t;
+
+struct CivilDate {
+  int year;
+  int month;  // 1..12
+  int day;    // 1..31
+};
+
+// Days since 1970-01-01 of a proleptic Gregorian date.
+int64_t days_from_civil(int year, int month, int day);
+CivilDate civil_from_days(int64_t days);
+// 0 = Monday .. 6 = Sunday.
+int weekday_from_days(int64_t days);
+int days_in_month(int year, int month);
+
+// Parses `YYYY-MM-DD HH:MM:SS[.fraction][Z|±HH:MM]` with `T` allowed instead of
+// the space. Returns nullopt for anything else, including impossible dates
+// and times. Years outside what TimeNs can hold clamp to its range.
+std::optional<TimeNs> parse_timestamp(std::string_view text);
+
+// Floor division that is correct for negative numerators.
+constexpr int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+inline int64_t seconds_of(TimeNs t) { return floor_div(t, kNanosPerSecond); }
+
+// `YYYY-MM-DD HH:MM:SS` of a whole second since the epoch.
+std::string format_timestamp(int64_t epoch_seconds);
+// `YYYY-MM-DD` of a day since the epoch.
+std::string format_day(int64_t epoch_days);
+
+}  // namespace loadcast

@@ -1,0 +1,362 @@
+#include "store/tables.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "common/number.h"
+#include "common/time.h"
+
+namespace loadcast {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> make_feature_columns() {
+  std::vector<std::string> c = {"key", "ServerIP", "SessionStartHourTime"};
+  for (auto m : kMeasureNames) c.push_back("peak" + std::string(m));
+  c.insert(c.end(), {"numSessions", "year", "month", "weekofyear", "dayofmonth", "hourofday",
+                     "dayofweek", "Holiday", "BusinessHour", "Morning", "linearTrend"});
+  for (int i = 0; i < kNumScaled; ++i) c.push_back(scaled_column_name(i));
+  c.push_back("label");
+  return c;
+}
+
+std::vector<std::string> make_hourly_columns() {
+  std::vector<std::string> c = {"ServerIP", "SessionStartHourTime"};
+  for (auto m : kMeasureNames) c.push_back("peak" + std::string(m));
+  c.push_back("numSessions");
+  return c;
+}
+
+std::vector<std::string> make_daily_columns() {
+  std::vector<std::string> c = {"ServerIP", "SessionStartDay"};
+  for (auto m : kMeasureNames) c.push_back("peak" + std::string(m) + "Daily");
+  return c;
+}
+
+void append_int(std::string& out, int64_t value) {
+  char buffer[24];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, r.ptr);
+}
+
+void append_peaks(std::string& out, const std::array<double, kNumMeasures>& values) {
+  for (double v : values) {
+    out += ',';
+    append_double(out, v);
+  }
+}
+
+constexpr size_t kFlushBytes = 1 << 20;
+
+}  // namespace
+
+const std::vector<std::string>& feature_table_columns() {
+  static const auto columns = make_feature_columns();
+  return columns;
+}
+const std::vector<std::string>& hourly_store_columns() {
+  static const auto columns = make_hourly_columns();
+  return columns;
+}
+const std::vector<std::string>& daily_store_columns() {
+  static const auto columns = make_daily_columns();
+  return columns;
+}
+
+PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns)
+    : root_(std::move(root)) {
+  for (size_t i = 0; i < columns.size(); ++i) header_ += (i ? "," : "") + columns[i];
+  header_ += '\n';
+}
+
+PartitionedCsvWriter::~PartitionedCsvWriter() {
+  for (auto& [_, p] : partitions_)
+    if (p.file) std::fclose(p.file);
+}
+
+std::string& PartitionedCsvWriter::buffer(int year, int month) {
+  auto [it, inserted] = partitions_.try_emplace({year, month});
+  Partition& p = it->second;
+  if (inserted) {
+    char folder[16];
+    std::snprintf(folder, sizeof folder, "%04d/%02d", year, month);
+    const fs::path dir = root_ / folder;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    p.path = dir / "part-00000.csv";
+    p.file = std::fopen(p.path.c_str(), "wb");
+    if (!p.file) fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
+    p.buffer = header_;
+  }
+  return p.buffer;
+}
+
+void PartitionedCsvWriter::flush(Partition& p) {
+  if (p.buffer.empty()) return;
+  if (std::fwrite(p.buffer.data(), 1, p.buffer.size(), p.file) != p.buffer.size())
+    fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
+  p.buffer.clear();
+}
+
+void PartitionedCsvWriter::flush_full_buffers() {
+  for (auto& [_, p] : partitions_)
+    if (p.buffer.size() >= kFlushBytes) flush(p);
+}
+
+void PartitionedCsvWriter::close() {
+  for (auto& [_, p] : partitions_) {
+    flush(p);
+    if (std::fflush(p.file) != 0 || ::fsync(::fileno(p.file)) != 0)
+      fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
+    std::fclose(p.file);
+    p.file = nullptr;
+  }
+}
+
+void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows) {
+  for (const FeatureRow& r : rows) {
+    const Calendar& c = r.calendar;
+    std::string& b = out.buffer(c.year, c.month);
+    const std::string when = format_timestamp(r.hour);
+    b += r.server_ip;
+    b += '_';
+    b += when;
+    b += ',';
+    b += r.server_ip;
+    b += ',';
+    b += when;
+    append_peaks(b, r.current.peak);
+    for (int64_t v : {r.current.sessions, int64_t{c.year}, int64_t{c.month}, int64_t{c.weekofyear},
+                      int64_t{c.dayofmonth}, int64_t{c.hourofday}}) {
+      b += ',';
+      append_int(b, v);
+    }
+    b += ',';
+    b += weekday_name(c.dayofweek);
+    for (bool v : {c.holiday, c.business_hour, c.morning}) b += v ? ",1" : ",0";
+    b += ',';
+    append_double(b, r.linear_trend);
+    for (double v : r.lags) {
+      b += ',';
+      append_double(b, v);
+    }
+    append_peaks(b, r.rolling);
+    b += ',';
+    append_int(b, r.label);
+    b += '\n';
+    ++out.rows_written;
+  }
+  out.flush_full_buffers();
+}
+
+void write_hourly_store(PartitionedCsvWriter& out, const ServerHistory& h) {
+  for (size_t i = 0; i < h.hours.size(); ++i) {
+    const int64_t seconds = (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour;
+    const CivilDate date = civil_from_days(floor_div(seconds, kSecondsPerDay));
+    std::string& b = out.buffer(date.year, date.month);
+    b += h.server_ip;
+    b += ',';
+    b += format_timestamp(seconds);
+    append_peaks(b, h.hours[i].peak);
+    b += ',';
+    append_int(b, h.hours[i].sessions);
+    b += '\n';
+    ++out.rows_written;
+  }
+  out.flush_full_buffers();
+}
+
+void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& h) {
+  for (size_t d = 0; d < h.daily.size(); ++d) {
+    const int64_t day = h.first_day + static_cast<int64_t>(d);
+    const CivilDate date = civil_from_days(day);
+    std::string& b = out.buffer(date.year, date.month);
+    b += h.server_ip;
+    b += ',';
+    b += format_day(day);
+    append_peaks(b, h.daily[d]);
+    b += '\n';
+    ++out.rows_written;
+  }
+  out.flush_full_buffers();
+}
+
+std::vector<fs::path> partition_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.starts_with("part-") && name.ends_with(".csv"))
+      files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+namespace {
+
+// Reads a CSV table written by this module, calling `row(fields, where)` per
+// data line with the fields in the order of `columns`.
+template <typename RowFn>
+void read_table(const fs::path& file, const std::vector<std::string>& columns, RowFn&& row) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail_data("cannot read '" + file.string() + "'");
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::vector<std::string_view> header;
+  for (size_t pos = 0;;) {
+    const size_t comma = line.find(',', pos);
+    header.push_back(std::string_view(line).substr(pos, comma - pos));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  std::vector<int> index(columns.size(), -1);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    for (size_t h = 0; h < header.size(); ++h)
+      if (header[h] == columns[c]) index[c] = static_cast<int>(h);
+    if (index[c] < 0) fail_data("'" + file.string() + "' has no column '" + columns[c] + "'");
+  }
+  const std::string header_copy = line;
+  std::vector<std::string_view> raw;
+  std::vector<std::string_view> fields(columns.size());
+  int64_t number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    raw.clear();
+    for (size_t pos = 0;;) {
+      const size_t comma = line.find(',', pos);
+      raw.push_back(std::string_view(line).substr(pos, comma - pos));
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    const std::string where = file.string() + ":" + std::to_string(number);
+    if (raw.size() != header.size())
+      fail_data(where + ": " + std::to_string(raw.size()) + " fields, the header has " + std::to_string(header.size()));
+    for (size_t c = 0; c < columns.size(); ++c) fields[c] = raw[static_cast<size_t>(index[c])];
+    row(fields, where);
+  }
+}
+
+double number_field(std::string_view text, const std::string& where, const std::string& column) {
+  const auto v = parse_decimal(text);
+  if (!v) fail_data(where + ": column '" + column + "' is not a number: '" + std::string(text) + "'");
+  return *v;
+}
+
+int64_t hour_field(std::string_view text, const std::string& where, const std::string& column) {
+  const auto t = parse_timestamp(text);
+  if (!t) fail_data(where + ": column '" + column + "' is not a timestamp: '" + std::string(text) + "'");
+  return seconds_of(*t);
+}
+
+int weekday_index(std::string_view name, const std::string& where) {
+  for (int d = 0; d < 7; ++d)
+    if (weekday_name(d) == name) return d;
+  fail_data(where + ": column 'dayofweek' is not a weekday name: '" + std::string(name) + "'");
+}
+
+}  // namespace
+
+std::vector<FeatureRow> read_feature_table(const fs::path& features_dir) {
+  const auto files = partition_files(features_dir);
+  if (files.empty())
+    fail_data("no feature table under '" + features_dir.string() + "' (run 'loadcast etl' first)");
+  const auto& columns = feature_table_columns();
+  std::vector<FeatureRow> rows;
+  for (const auto& file : files) {
+    read_table(file, columns, [&](const std::vector<std::string_view>& f, const std::string& where) {
+      FeatureRow r;
+      auto num = [&](size_t i) { return number_field(f[i], where, columns[i]); };
+      r.server_ip = std::string(f[1]);
+      r.hour = hour_field(f[2], where, columns[2]);
+      for (int m = 0; m < kNumMeasures; ++m) r.current.peak[m] = num(3 + m);
+      size_t i = 3 + kNumMeasures;
+      r.current.sessions = static_cast<int64_t>(num(i++));
+      Calendar& c = r.calendar;
+      c.year = static_cast<int>(num(i++));
+      c.month = static_cast<int>(num(i++));
+      c.weekofyear = static_cast<int>(num(i++));
+      c.dayofmonth = static_cast<int>(num(i++));
+      c.hourofday = static_cast<int>(num(i++));
+      c.dayofweek = weekday_index(f[i++], where);
+      c.holiday = num(i++) != 0;
+      c.business_hour = num(i++) != 0;
+      c.morning = num(i++) != 0;
+      r.linear_trend = num(i++);
+      for (int l = 0; l < kNumLags; ++l) r.lags[l] = num(i++);
+      for (int m = 0; m < kNumMeasures; ++m) r.rolling[m] = num(i++);
+      r.label = static_cast<int>(num(i++));
+      rows.push_back(std::move(r));
+    });
+  }
+  std::sort(rows.begin(), rows.end(), [](const FeatureRow& a, const FeatureRow& b) {
+    return a.server_ip != b.server_ip ? a.server_ip < b.server_ip : a.hour < b.hour;
+  });
+  return rows;
+}
+
+std::vector<ServerHistory> read_stores(const fs::path& root) {
+  const auto hourly_files = partition_files(root / "hourly");
+  if (hourly_files.empty()) fail_data("no hourly store under '" + (root / "hourly").string() + "' (run 'loadcast etl' first)");
+  struct Hours {
+    std::vector<std::pair<int64_t, HourPeak>> hours;
+    std::vector<std::pair<int64_t, std::array<double, kNumMeasures>>> days;
+  };
+  std::map<std::string, Hours> servers;
+  const auto& hc = hourly_store_columns();
+  for (const auto& file : hourly_files) {
+    read_table(file, hc, [&](const std::vector<std::string_view>& f, const std::string& where) {
+      HourPeak p;
+      for (int m = 0; m < kNumMeasures; ++m) p.peak[m] = number_field(f[2 + m], where, hc[2 + m]);
+      p.sessions = static_cast<int64_t>(number_field(f[2 + kNumMeasures], where, hc[2 + kNumMeasures]));
+      servers[std::string(f[0])].hours.emplace_back(floor_div(hour_field(f[1], where, hc[1]), kSecondsPerHour), p);
+    });
+  }
+  const auto& dc = daily_store_columns();
+  for (const auto& file : partition_files(root / "daily")) {
+    read_table(file, dc, [&](const std::vector<std::string_view>& f, const std::string& where) {
+      std::array<double, kNumMeasures> means{};
+      for (int m = 0; m < kNumMeasures; ++m) means[m] = number_field(f[2 + m], where, dc[2 + m]);
+      const std::string day_text = std::string(f[1]) + " 00:00:00";
+      const int64_t day = floor_div(hour_field(day_text, where, dc[1]), kSecondsPerDay);
+      servers[std::string(f[0])].days.emplace_back(day, means);
+    });
+  }
+  std::vector<ServerHistory> out;
+  for (auto& [ip, data] : servers) {
+    ServerHistory h;
+    h.server_ip = ip;
+    std::sort(data.hours.begin(), data.hours.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    if (!data.hours.empty()) {
+      h.first_hour = data.hours.front().first;
+      h.hours.assign(static_cast<size_t>(data.hours.back().first - h.first_hour + 1), HourPeak{});
+      for (auto& [hour, peak] : data.hours) h.hours[static_cast<size_t>(hour - h.first_hour)] = peak;
+    }
+    std::sort(data.days.begin(), data.days.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    if (!data.days.empty()) {
+      h.first_day = data.days.front().first;
+      h.daily.assign(static_cast<size_t>(data.days.back().first - h.first_day + 1), {});
+      for (auto& [day, means] : data.days) h.daily[static_cast<size_t>(day - h.first_day)] = means;
+    } else {
+      compute_daily_means(h);
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace loadcast

@@ -1,0 +1,68 @@
+// The tables of SPEC §6 as CSV in month folders (`features/2016/06/
+// part-00000.csv`): the feature table and the hourly/daily stores, written
+// with shortest round-trip numbers, and read back.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "features/engine.h"
+#include "features/feature_row.h"
+
+namespace loadcast {
+
+// Column names of each table, in file order.
+const std::vector<std::string>& feature_table_columns();
+const std::vector<std::string>& hourly_store_columns();
+const std::vector<std::string>& daily_store_columns();
+
+// Writes rows into `<root>/YYYY/MM/part-00000.csv` files (one per month,
+// each with the header), buffering and syncing each file.
+class PartitionedCsvWriter {
+ public:
+  PartitionedCsvWriter(std::filesystem::path root, const std::vector<std::string>& columns);
+  ~PartitionedCsvWriter();
+  PartitionedCsvWriter(const PartitionedCsvWriter&) = delete;
+  PartitionedCsvWriter& operator=(const PartitionedCsvWriter&) = delete;
+
+  // The buffer to append one row (with its newline) for month year-month.
+  std::string& buffer(int year, int month);
+  void flush_full_buffers();
+  void close();  // flushes and syncs every file
+  int64_t rows_written = 0;
+
+ private:
+  struct Partition {
+    std::FILE* file = nullptr;
+    std::filesystem::path path;
+    std::string buffer;
+  };
+  void flush(Partition& p);
+
+  std::filesystem::path root_;
+  std::string header_;
+  std::map<std::pair<int, int>, Partition> partitions_;
+};
+
+void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows);
+void write_hourly_store(PartitionedCsvWriter& out, const ServerHistory& history);
+void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& history);
+
+// Every part-*.csv under `features_dir`, parsed and sorted by ServerIP then
+// hour. Throws a data error naming the file and line of a malformed row, and
+// when there is no table at all.
+std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir);
+
+// The histories of every server in the hourly/daily stores under `root`
+// (`root/hourly`, `root/daily`), sorted by ServerIP.
+std::vector<ServerHistory> read_stores(const std::filesystem::path& root);
+
+// The CSV files of a partitioned table, in sorted order.
+std::vector<std::filesystem::path> partition_files(const std::filesystem::path& dir);
+
+}  // namespace loadcast

@@ -1,0 +1,54 @@
+#include "common/time.h"
+
+#include <gtest/gtest.h>
+
+namespace loadcast {
+namespace {
+
+TimeNs at(const char* text) {
+  auto t = parse_timestamp(text);
+  EXPECT_TRUE(t.has_value()) << text;
+  return t.value_or(0);
+}
+
+TEST(TimeTest, ParsesTheFormsOfSpec) {
+  const TimeNs base = at("2016-07-05 09:05:00");
+  EXPECT_EQ(base, (days_from_civil(2016, 7, 5) * 86400 + 9 * 3600 + 5 * 60) * kNanosPerSecond);
+  EXPECT_EQ(at("2016-07-05T09:05:00"), base);
+  EXPECT_EQ(at("2016-07-05T09:05:00Z"), base);
+  EXPECT_EQ(at("2016-07-05 11:05:00+02:00"), base);
+  EXPECT_EQ(at("2016-07-05 04:05:00-05:00"), base);
+  EXPECT_EQ(at("2016-07-05 09:05:00.5"), base + kNanosPerSecond / 2);
+  EXPECT_EQ(at("2016-07-05 09:05:00.000000001"), base + 1);
+}
+
+TEST(TimeTest, FractionsBeyondNanosecondsRoundUpSoWindowsStayExact) {
+  const TimeNs end = at("2016-06-30 23:59:59");
+  EXPECT_GT(at("2016-06-30 23:59:59.0000000001"), end);
+  EXPECT_EQ(at("2016-06-30 23:59:59.0000000000"), end);
+  EXPECT_GT(at("2016-06-30 23:59:59.5"), end);
+}
+
+TEST(TimeTest, RejectsImpossibleDatesAndJunk) {
+  for (const char* bad : {"2016-13-01 10:00:00", "2016-06-31 10:00:00", "2015-02-29 00:00:00",
+                          "2016-01-01 24:00:00", "2016-01-01 10:60:00", "2016-01-01 10:00:60",
+                          "2016-01-01", "", "2016-01-01 10:00:00.", "2016-01-01 10:00:00 ",
+                          "2016-01-01 10:00:00+2:00", "2016-01-01 10:00:00+02", "x016-01-01 10:00:00",
+                          "2016/01/01 10:00:00", "2016-01-01  10:00:00", "2016-01-01 10:00:00ZZ"}) {
+    EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
+  }
+  EXPECT_TRUE(parse_timestamp("2016-02-29 00:00:00").has_value());
+}
+
+TEST(TimeTest, CivilRoundTripsAndWeekdays) {
+  for (int64_t d = -800000; d <= 800000; d += 997) {
+    const CivilDate c = civil_from_days(d);
+    EXPECT_EQ(days_from_civil(c.year, c.month, c.day), d);
+  }
+  EXPECT_EQ(weekday_from_days(days_from_civil(2016, 7, 4)), 0);  // a Monday
+  EXPECT_EQ(format_timestamp(days_from_civil(1969, 12, 31) * 86400 + 3661), "1969-12-31 01:01:01");
+  EXPECT_EQ(format_day(days_from_civil(2016, 6, 1)), "2016-06-01");
+}
+
+}  // namespace
+}  // namespace loadcast

@@ -1,0 +1,41 @@
+// Test helpers: temporary folders and a small CSV reader for comparing tables.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace loadcast::testing {
+
+// A fresh folder removed at the end of the test.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  int column(const std::string& name) const;
+};
+
+CsvTable read_csv(const std::filesystem::path& file);
+// Every part-*.csv under a partitioned folder, concatenated.
+CsvTable read_partitioned(const std::filesystem::path& dir);
+
+// Compares two tables keyed by the concatenation of `key_columns`: the same
+// keys, and per column equal strings, or numbers within 1e-9 relative (plus
+// 1e-9 absolute). Returns a description of the first differences, or "".
+std::string compare_tables(const CsvTable& expected, const CsvTable& actual,
+                           const std::vector<std::string>& key_columns);
+
+std::string read_text(const std::filesystem::path& file);
+void write_text(const std::filesystem::path& file, const std::string& text);
+
+}  // namespace loadcast::testing
