@@ -4,10 +4,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 
 namespace loadcast {
 
-std::optional<double> parse_decimal(std::string_view text) {
+std::optional<double> parse_decimal_general(std::string_view text) {
   const char* begin = text.data();
   const char* end = begin + text.size();
   const bool plus = begin != end && *begin == '+';

@@ -51,23 +51,33 @@ inline int two_digits(const char* p) {
 
 }  // namespace
 
-std::optional<TimeNs> parse_timestamp(std::string_view text) {
+std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache) {
   const char* p = text.data();
   const size_t n = text.size();
   if (n < 19) return std::nullopt;
-  const int century = two_digits(p);
-  const int year_low = two_digits(p + 2);
-  const int month = two_digits(p + 5);
-  const int day = two_digits(p + 8);
+  int64_t days;
+  if (cache && cache->valid && std::memcmp(cache->date, p, 10) == 0) {
+    days = cache->days;
+  } else {
+    const int century = two_digits(p);
+    const int year_low = two_digits(p + 2);
+    const int month = two_digits(p + 5);
+    const int day = two_digits(p + 8);
+    if (century < 0 || year_low < 0 || p[4] != '-' || p[7] != '-') return std::nullopt;
+    const int year = century * 100 + year_low;
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
+    days = days_from_civil(year, month, day);
+    if (cache) {
+      std::memcpy(cache->date, p, 10);
+      cache->days = days;
+      cache->valid = true;
+    }
+  }
   const int hour = two_digits(p + 11);
   const int minute = two_digits(p + 14);
   const int second = two_digits(p + 17);
-  if (century < 0 || year_low < 0 || p[4] != '-' || p[7] != '-' || (p[10] != ' ' && p[10] != 'T') ||
-      p[13] != ':' || p[16] != ':')
-    return std::nullopt;
-  const int year = century * 100 + year_low;
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour < 0 ||
-      hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+  if ((p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' || hour < 0 || hour > 23 ||
+      minute < 0 || minute > 59 || second < 0 || second > 59)
     return std::nullopt;
 
   size_t i = 19;
@@ -106,7 +116,7 @@ std::optional<TimeNs> parse_timestamp(std::string_view text) {
   }
   if (i != n) return std::nullopt;
 
-  const int64_t seconds = days_from_civil(year, month, day) * kSecondsPerDay + hour * 3600 +
+  const int64_t seconds = days * kSecondsPerDay + hour * 3600 +
                           minute * 60 + second - offset_seconds;
   constexpr int64_t kMaxSeconds = std::numeric_limits<TimeNs>::max() / kNanosPerSecond - 1;
   if (seconds > kMaxSeconds) return std::numeric_limits<TimeNs>::max();

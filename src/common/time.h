@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +35,15 @@ int days_in_month(int year, int month);
 // Parses `YYYY-MM-DD HH:MM:SS[.fraction][Z|±HH:MM]` with `T` allowed instead of
 // the space. Returns nullopt for anything else, including impossible dates
 // and times. Years outside what TimeNs can hold clamp to its range.
-std::optional<TimeNs> parse_timestamp(std::string_view text);
+//
+// `cache`, when given, remembers the last date part: consecutive log lines
+// mostly share their day, so the calendar arithmetic is skipped for them.
+struct DateCache {
+  char date[10] = {};
+  int64_t days = 0;
+  bool valid = false;
+};
+std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache = nullptr);
 
 // Floor division that is correct for negative numerators.
 constexpr int64_t floor_div(int64_t a, int64_t b) {

@@ -109,47 +109,47 @@ bool LineParser::server_allowed(std::string_view ip) const {
 void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccounting& acc) {
   const char* p = chunk.data();
   const char* const end = p + chunk.size();
-  const char* line_begin = p;
-  const char* field_begin = p;
+  acc.bytes += static_cast<int64_t>(chunk.size());
+  while (p < end) {
+    const char* line_end = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!line_end) line_end = end;
+    scan_line(p, line_end, table, acc);
+    p = line_end + 1;
+  }
+}
+
+void LineParser::scan_line(const char* begin, const char* end, BucketTable& table, LineAccounting& acc) {
+  // Commas are found sixteen bytes at a time; a quote anywhere sends the
+  // line to the RFC 4180 path.
+  const char* field_begin = begin;
   int commas = 0;
   bool quoted = false;
-  acc.bytes += static_cast<int64_t>(chunk.size());
-
-  // Every comma, newline and quote is visited in order; other bytes are
-  // skipped sixteen at a time.
-  auto visit = [&](const char* c) {
-    if (*c == ',') {
-      if (commas < kTracked) fields_[commas] = {field_begin, c};
-      ++commas;
-      field_begin = c + 1;
-    } else if (*c == '\n') {
-      finish_line(line_begin, c, field_begin, commas, quoted, table, acc);
-      line_begin = field_begin = c + 1;
-      commas = 0;
-      quoted = false;
-    } else {
-      quoted = true;
-    }
+  const char* p = begin;
+  auto comma_at = [&](const char* c) {
+    if (commas < kTracked) fields_[commas] = {field_begin, c};
+    ++commas;
+    field_begin = c + 1;
   };
-
 #if defined(__SSE2__)
   const __m128i comma = _mm_set1_epi8(',');
-  const __m128i newline = _mm_set1_epi8('\n');
   const __m128i quote = _mm_set1_epi8('"');
+  unsigned quotes = 0;
   for (; p + 16 <= end; p += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, newline)), _mm_cmpeq_epi8(v, quote))));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
+    quotes |= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
     while (mask) {
-      visit(p + __builtin_ctz(mask));
+      comma_at(p + __builtin_ctz(mask));
       mask &= mask - 1;
     }
   }
+  quoted = quotes != 0;
 #endif
   for (; p < end; ++p) {
-    if (*p == ',' || *p == '\n' || *p == '"') visit(p);
+    if (*p == ',') comma_at(p);
+    quoted |= *p == '"';
   }
-  if (line_begin < end) finish_line(line_begin, end, field_begin, commas, quoted, table, acc);
+  finish_line(begin, end, field_begin, commas, quoted, table, acc);
 }
 
 void LineParser::finish_line(const char* line_begin, const char* line_end, const char* last_field_begin,
@@ -186,7 +186,7 @@ void LineParser::classify(int field_count, BucketTable& table, LineAccounting& a
     ++acc.rejected[static_cast<int>(Reject::kFieldCount)];
     return;
   }
-  const auto time = parse_timestamp(fields_[columns_.session_start].view());
+  const auto time = parse_timestamp(fields_[columns_.session_start].view(), &dates_);
   if (!time) {
     ++acc.rejected[static_cast<int>(Reject::kBadTimestamp)];
     return;
@@ -210,9 +210,9 @@ void LineParser::classify(int field_count, BucketTable& table, LineAccounting& a
   const int64_t bucket = floor_div(seconds_of(*time), kBucketSeconds);
   BucketSums& sums = table.at(pack_bucket_key(server, bucket));
   for (int m = 0; m < kNumMeasures; ++m) {
-    const auto value = parse_decimal(fields_[columns_.measure[m]].view());
-    if (value) {
-      sums.sum[m] += *value;
+    double value;
+    if (parse_decimal(fields_[columns_.measure[m]].view(), value)) {
+      sums.sum[m] += value;
     } else {
       ++acc.missing_values[m];
     }

@@ -58,6 +58,7 @@ class LineParser {
   };
   static constexpr int kTracked = 17;  // fields whose positions are kept
 
+  void scan_line(const char* begin, const char* end, BucketTable& table, LineAccounting& acc);
   void finish_line(const char* line_begin, const char* line_end, const char* last_field_begin,
                    int commas, bool quoted, BucketTable& table, LineAccounting& acc);
   void classify(int field_count, BucketTable& table, LineAccounting& acc);
@@ -68,7 +69,8 @@ class LineParser {
   ColumnLayout columns_;
   ServerDictionary& servers_;
   FieldSpan fields_[kTracked];
-  std::string unquoted_[kTracked];  // storage of the quoted slow path
+  std::string unquoted_[kTracked];
+  DateCache dates_;  // storage of the quoted slow path
 };
 
 }  // namespace loadcast
