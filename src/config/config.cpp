@@ -182,6 +182,11 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   c.test_split_start = f.timestamp("testSplitStart", preset ? preset->test_split_start : "");
   c.low_threshold = f.number("lowThreshold", preset ? preset->low : 100);
   c.high_threshold = f.number("highThreshold", preset ? preset->high : 500);
+  // The five-minute bucket keys cover these years (aggregate/bucket_table.h).
+  const TimeNs earliest = *parse_timestamp("1900-01-01 00:00:00");
+  const TimeNs latest = *parse_timestamp("2199-12-31 23:59:59");
+  if (c.train_begin < earliest || c.train_begin > latest) f.impossible("trainBegin", "(years 1900 to 2199 only)");
+  if (c.train_end < earliest || c.train_end > latest) f.impossible("trainEnd", "(years 1900 to 2199 only)");
   if (c.train_end < c.train_begin) f.impossible("trainEnd", "(it lies before trainBegin)");
   if (c.test_split_start <= c.train_begin || c.test_split_start > c.train_end)
     f.impossible("testSplitStart", "(it must lie after trainBegin and not after trainEnd)");

@@ -1,0 +1,107 @@
+// The program's command line: exit codes and one-line errors of SPEC §7.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
+#include "support/csv.h"
+
+namespace loadcast {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Outcome run(const std::string& args) {
+  const std::string command = std::string(LOADCAST_BINARY) + " " + args + " 2>&1";
+  Outcome out{-1, ""};
+  std::FILE* pipe = popen(command.c_str(), "r");
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  fs::path write_config(const std::string& json) {
+    const fs::path path = temp_.path() / "config.json";
+    testing::write_text(path, json);
+    return path;
+  }
+  testing::TempDir temp_;
+};
+
+TEST_F(CliTest, UnknownSubcommandIsAUsageError) {
+  const auto out = run("frobnicate");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST_F(CliTest, HelpExplainsEachSubcommand) {
+  for (const char* sub : {"etl", "train", "generate"}) {
+    const auto out = run(std::string(sub) + " --help");
+    EXPECT_EQ(out.exit_code, 0) << sub;
+    EXPECT_NE(out.output.find("--threads"), std::string::npos) << sub;
+  }
+  EXPECT_EQ(run("--help").exit_code, 0);
+}
+
+TEST_F(CliTest, MissingConfigNamesTheFile) {
+  const auto out = run("etl " + (temp_.path() / "nope.json").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("nope.json"), std::string::npos);
+}
+
+TEST_F(CliTest, BadJsonAndWrongTypesAreUsageErrors) {
+  auto out = run("etl " + write_config("{\"dataFile\": ").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("not valid JSON"), std::string::npos);
+  out = run("etl " + write_config(R"({"dataFile": "x", "storageContainer": "c", "lowThreshold": "low"})").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("'lowThreshold' must be a number"), std::string::npos);
+  out = run("etl " + write_config(R"({"dataFile": "x", "storageContainer": "c", "forest": {"maxDepth": 0}})").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("forest.maxDepth"), std::string::npos);
+}
+
+TEST_F(CliTest, NoMatchingInputIsADataError) {
+  const auto out = run("etl " + write_config(R"({"dataFile": "nothing/*.csv", "storageContainer": "c"})").string() +
+                       " --output " + (temp_.path() / "out").string());
+  EXPECT_EQ(out.exit_code, 3);
+  EXPECT_NE(out.output.find("no input file matches"), std::string::npos);
+}
+
+TEST_F(CliTest, NoAcceptedRowsIsADataErrorAndLeavesNoOutput) {
+  testing::write_text(temp_.path() / "in.csv", "garbage\n\n");
+  const auto out = run("etl " + write_config(R"({"dataFile": "in.csv", "storageContainer": "c", "layout": "sessions17"})").string() +
+                       " --output " + (temp_.path() / "out").string());
+  EXPECT_EQ(out.exit_code, 3);
+  EXPECT_NE(out.output.find("no accepted rows"), std::string::npos);
+  EXPECT_FALSE(fs::exists(temp_.path() / "out" / "features"));
+}
+
+TEST_F(CliTest, EtlGoldenThroughTheProgramAndStdin) {
+  const fs::path golden = LOADCAST_GOLDEN_DIR;
+  auto out = run("etl " + (golden / "config.json").string() + " --threads 2 --output " + (temp_.path() / "a").string());
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("accepted 44"), std::string::npos);
+  std::string json = testing::read_text(golden / "config.json");
+  json.replace(json.find("input/request.csv"), std::string("input/request.csv").size(), "-");
+  const fs::path config = write_config(json);
+  out = run("etl " + config.string() + " --output " + (temp_.path() / "b").string() + " < " +
+            (golden / "input/request.csv").string());
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_EQ(testing::read_text(temp_.path() / "a/features/2016/07/part-00000.csv"),
+            testing::read_text(temp_.path() / "b/features/2016/07/part-00000.csv"));
+}
+
+}  // namespace
+}  // namespace loadcast
