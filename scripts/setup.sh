@@ -46,7 +46,7 @@ if [ "$want_bench" = 1 ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
   if [ ! -d "$here/bench/node_modules/@duckdb/node-api" ]; then
     echo "setup: installing DuckDB for the benchmarks" >&2
-    (cd "$here/bench" && npm install --no-audit --no-fund --silent @duckdb/node-api@1.5.6-r.1 >/dev/null)
+    (cd "$here/bench" && npm install --no-audit --no-fund --silent >/dev/null)
   fi
 fi
 echo "setup: ok" >&2

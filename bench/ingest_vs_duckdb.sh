@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Ingest throughput on one core: loadcast's parse + validate + five-minute
+# aggregation against DuckDB's read_csv + GROUP BY on the same generated
+# files, in the same run. Prints medians and the ratio.
+#   bench/ingest_vs_duckdb.sh [SIZE=1G] [RUNS=5] [THREADS=1]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+size=${1:-1G}
+runs=${2:-5}
+threads=${3:-1}
+bash "$root/scripts/setup.sh" --bench
+cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$root/build" --target loadcast >/dev/null
+loadcast="$root/build/loadcast"
+
+data="$root/bench/data/sessions-$size"
+if [ ! -f "$data/.complete" ]; then
+  rm -rf "$data"
+  "$loadcast" generate --out "$data" --size "$size" --seed 7
+  touch "$data/.complete"
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$data/bench-config.json" <<JSON
+{"storageAccount": "bench", "storageKey": "", "storageContainer": "bench",
+ "dataFile": "20[0,1][0-9]/[0,1][0-9]/[a,b]/[0-6]/request.csv", "duration": "ONE_MONTH",
+ "layout": "sessions17", "output": "$work/out"}
+JSON
+bytes=$(find "$data" -name request.csv -printf '%s\n' | awk '{s+=$1} END {print s}')
+cat "$data"/20*/*/*/*/request.csv > /dev/null  # warm the page cache for both
+
+echo "ingest benchmark: $(awk -v b="$bytes" 'BEGIN {printf "%.2f GB", b/1e9}') of generated sessions, $threads thread(s), $runs runs each"
+for i in $(seq "$runs"); do
+  "$loadcast" etl "$data/bench-config.json" --threads "$threads" >/dev/null
+  /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds']['ingest'])" "$work/out/etl_summary.json" >> "$work/loadcast.txt"
+  (cd "$root/bench" && node duckdb_ingest.mjs "$data/20*/*/*/*/request.csv" "$threads") |
+    /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['seconds'])" >> "$work/duckdb.txt"
+done
+/usr/bin/python3 - "$bytes" "$work/loadcast.txt" "$work/duckdb.txt" <<'PY'
+import statistics, sys
+nbytes = int(sys.argv[1])
+ours = [float(x) for x in open(sys.argv[2])]
+duck = [float(x) for x in open(sys.argv[3])]
+mo, md = statistics.median(ours), statistics.median(duck)
+print(f"loadcast ingest: median {mo:.3f} s  {nbytes / 1e6 / mo:8.1f} MB/s   (runs: {', '.join(f'{x:.3f}' for x in ours)})")
+print(f"duckdb read_csv+group by: median {md:.3f} s  {nbytes / 1e6 / md:8.1f} MB/s   (runs: {', '.join(f'{x:.3f}' for x in duck)})")
+print(f"ratio: loadcast is {md / mo:.2f}x DuckDB")
+PY
