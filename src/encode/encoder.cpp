@@ -1,0 +1,215 @@
+#include "encode/encoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+#include "common/error.h"
+
+namespace loadcast {
+
+int CategoryIndex::index_of(const std::string& value) const {
+  auto it = lookup.find(value);
+  return it == lookup.end() ? static_cast<int>(categories.size()) : it->second;
+}
+
+namespace {
+
+void rebuild_lookup(CategoryIndex& index) {
+  index.lookup.clear();
+  for (size_t i = 0; i < index.categories.size(); ++i) {
+    index.lookup.emplace(index.categories[i], static_cast<int>(i));
+  }
+}
+
+}  // namespace
+
+void Encoder::fit(std::span<const FeatureRow> rows) {
+  if (rows.empty()) fail_data("cannot fit the encoder: no feature rows");
+  rows_ = static_cast<int64_t>(rows.size());
+
+  columns_.assign(kNumCategorical, {});
+  for (int c = 0; c < kNumCategorical; ++c) {
+    std::unordered_map<std::string, int64_t> counts;
+    for (const auto& row : rows) ++counts[categorical_value(row, c)];
+    std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    CategoryIndex& index = columns_[c];
+    index.column = std::string(kCategoricalColumns[c]);
+    for (auto& [value, count] : sorted) {
+      index.categories.push_back(value);
+      index.counts.push_back(count);
+    }
+    index.only_indexed = index.categories.size() < 2;
+    rebuild_lookup(index);
+  }
+
+  // Two passes (mean, then squared deviations) keep the std accurate.
+  scaler_std_.assign(kNumScaled, 0.0);
+  const double n = static_cast<double>(rows.size());
+  for (int s = 0; s < kNumScaled; ++s) {
+    if (rows.size() < 2) continue;
+    double sum = 0;
+    for (const auto& row : rows) sum += scaled_value(row, s);
+    const double mean = sum / n;
+    double squares = 0;
+    for (const auto& row : rows) {
+      const double d = scaled_value(row, s) - mean;
+      squares += d * d;
+    }
+    scaler_std_[s] = std::sqrt(squares / (n - 1));
+  }
+  build_layout();
+}
+
+void Encoder::build_layout() {
+  feature_names_.clear();
+  feature_names_.emplace_back("linearTrend");
+  for (const auto& index : columns_) {
+    if (index.only_indexed) feature_names_.push_back(index.column + "_index");
+  }
+  for (const auto& index : columns_) {
+    if (index.only_indexed) continue;
+    for (size_t i = 0; i + 1 < index.categories.size(); ++i) {
+      feature_names_.push_back(index.column + "=" + index.categories[i]);
+    }
+  }
+  for (int s = 0; s < kNumScaled; ++s) feature_names_.push_back(scaled_column_name(s));
+}
+
+std::vector<std::string> Encoder::column_only_indexed() const {
+  std::vector<std::string> names;
+  for (const auto& index : columns_) {
+    if (index.only_indexed) names.push_back(index.column);
+  }
+  return names;
+}
+
+std::vector<std::string> Encoder::column_for_encode() const {
+  std::vector<std::string> names;
+  for (const auto& index : columns_) {
+    if (!index.only_indexed) names.push_back(index.column);
+  }
+  return names;
+}
+
+template <typename T>
+void Encoder::transform_impl(const FeatureRow& row, std::span<T> out) const {
+  if (out.size() != feature_names_.size()) {
+    fail_internal("encoder output has " + std::to_string(out.size()) + " slots, expected " +
+                  std::to_string(feature_names_.size()));
+  }
+  std::fill(out.begin(), out.end(), T{0});
+  size_t pos = 0;
+  out[pos++] = static_cast<T>(row.linear_trend);
+  for (int c = 0; c < kNumCategorical; ++c) {
+    const auto& index = columns_[c];
+    if (index.only_indexed) out[pos++] = static_cast<T>(index.index_of(categorical_value(row, c)));
+  }
+  for (int c = 0; c < kNumCategorical; ++c) {
+    const auto& index = columns_[c];
+    if (index.only_indexed) continue;
+    const size_t width = index.categories.size() - 1;
+    const int i = index.index_of(categorical_value(row, c));
+    // The last category and unseen ones are all zeros.
+    if (static_cast<size_t>(i) < width) out[pos + i] = T{1};
+    pos += width;
+  }
+  for (int s = 0; s < kNumScaled; ++s) {
+    const double sd = scaler_std_[s];
+    out[pos++] = sd == 0 ? T{0} : static_cast<T>(scaled_value(row, s) / sd);
+  }
+}
+
+void Encoder::transform(const FeatureRow& row, std::span<double> out) const {
+  transform_impl(row, out);
+}
+
+void Encoder::transform(const FeatureRow& row, std::span<float> out) const {
+  transform_impl(row, out);
+}
+
+std::vector<float> Encoder::transform_all(std::span<const FeatureRow> rows, int threads) const {
+  const size_t width = feature_names_.size();
+  std::vector<float> matrix(rows.size() * width);
+  const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, rows.size() / 4096));
+  auto encode_range = [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      transform(rows[r], std::span<float>(matrix.data() + r * width, width));
+    }
+  };
+  if (workers == 1) {
+    encode_range(0, rows.size());
+    return matrix;
+  }
+  {
+    // The workers join at the end of this scope, before the matrix is returned.
+    std::vector<std::jthread> pool;
+    const size_t chunk = (rows.size() + workers - 1) / workers;
+    for (size_t w = 0; w < workers; ++w) {
+      const size_t begin = std::min(rows.size(), w * chunk);
+      const size_t end = std::min(rows.size(), begin + chunk);
+      pool.emplace_back(encode_range, begin, end);
+    }
+  }
+  return matrix;
+}
+
+nlohmann::json Encoder::to_json() const {
+  nlohmann::json json;
+  json["formatVersion"] = kFormatVersion;
+  json["categoricalColumns"] = nlohmann::json::array();
+  for (const auto& index : columns_) {
+    json["categoricalColumns"].push_back(index.column);
+    json["categories"][index.column] = index.categories;
+    json["categoryCounts"][index.column] = index.counts;
+  }
+  json["columnOnlyIndexed"] = column_only_indexed();
+  json["columnForEncode"] = column_for_encode();
+  json["scaledColumns"] = nlohmann::json::array();
+  for (int s = 0; s < kNumScaled; ++s) {
+    json["scaledColumns"].push_back(scaled_column_name(s));
+    json["scalerStd"][scaled_column_name(s)] = scaler_std_[s];
+  }
+  json["featureNames"] = feature_names_;
+  json["numFeatures"] = num_features();
+  json["rows"] = rows_;
+  return json;
+}
+
+Encoder Encoder::from_json(const nlohmann::json& json) {
+  Encoder encoder;
+  try {
+    const int version = json.at("formatVersion").get<int>();
+    if (version != kFormatVersion) {
+      fail_data("encoder format version " + std::to_string(version) +
+                " is not supported (expected " + std::to_string(kFormatVersion) + ")");
+    }
+    for (int c = 0; c < kNumCategorical; ++c) {
+      CategoryIndex index;
+      index.column = std::string(kCategoricalColumns[c]);
+      index.categories = json.at("categories").at(index.column).get<std::vector<std::string>>();
+      index.counts = json.at("categoryCounts").at(index.column).get<std::vector<int64_t>>();
+      index.only_indexed = index.categories.size() < 2;
+      rebuild_lookup(index);
+      encoder.columns_.push_back(std::move(index));
+    }
+    for (int s = 0; s < kNumScaled; ++s) {
+      encoder.scaler_std_.push_back(json.at("scalerStd").at(scaled_column_name(s)).get<double>());
+    }
+    encoder.rows_ = json.at("rows").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    fail_data(std::string("bad encoder: ") + e.what());
+  }
+  encoder.build_layout();
+  if (json.contains("featureNames") &&
+      json["featureNames"].get<std::vector<std::string>>() != encoder.feature_names_) {
+    fail_data("bad encoder: featureNames do not match its categories");
+  }
+  return encoder;
+}
+
+}  // namespace loadcast

@@ -1,0 +1,69 @@
+// Feature encoding of SPEC §4: string indexers for the categorical columns
+// (only-indexed or one-hot with the last category dropped), the x/s scaler of
+// the lag columns, and the layout and names of the model's feature vector.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "features/feature_row.h"
+
+namespace loadcast {
+
+// One categorical column's index: categories by count descending, ties by
+// string ascending.
+struct CategoryIndex {
+  std::string column;
+  std::vector<std::string> categories;
+  std::vector<int64_t> counts;
+  bool only_indexed = false;  // fewer than 2 categories: one numeric feature
+
+  // Index of `value`, or categories.size() when it was never seen.
+  int index_of(const std::string& value) const;
+
+  std::unordered_map<std::string, int> lookup;  // rebuilt by fit/from_json
+};
+
+class Encoder {
+ public:
+  static constexpr int kFormatVersion = 1;
+
+  // Fits indexers and scaler on all rows. Requires at least one row.
+  void fit(std::span<const FeatureRow> rows);
+
+  int num_features() const { return static_cast<int>(feature_names_.size()); }
+  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  const std::vector<CategoryIndex>& columns() const { return columns_; }
+  // Sample standard deviations of the kNumScaled columns.
+  const std::vector<double>& scaler_std() const { return scaler_std_; }
+  std::vector<std::string> column_only_indexed() const;
+  std::vector<std::string> column_for_encode() const;
+  int64_t fitted_rows() const { return rows_; }
+
+  // Writes the row's feature vector; `out.size()` must equal num_features().
+  void transform(const FeatureRow& row, std::span<double> out) const;
+  void transform(const FeatureRow& row, std::span<float> out) const;
+  // Row-major matrix of rows.size() x num_features(), encoded on `threads`.
+  std::vector<float> transform_all(std::span<const FeatureRow> rows, int threads = 1) const;
+
+  // The shape of tests/golden/case/expected/encoding.json plus a version.
+  nlohmann::json to_json() const;
+  // Throws Failure(kData) on a missing field or another format version.
+  static Encoder from_json(const nlohmann::json& json);
+
+ private:
+  template <typename T>
+  void transform_impl(const FeatureRow& row, std::span<T> out) const;
+  void build_layout();
+
+  std::vector<CategoryIndex> columns_;  // in kCategoricalColumns order
+  std::vector<double> scaler_std_;
+  std::vector<std::string> feature_names_;
+  int64_t rows_ = 0;
+};
+
+}  // namespace loadcast

@@ -1,0 +1,163 @@
+#include "model/model.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "store/atomic_dir.h"
+
+namespace loadcast {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kInfoFile = "info.json";
+constexpr const char* kEncoderFile = "encoder.json";
+constexpr const char* kForestFile = "forest.json";
+constexpr const char* kMetricsFile = "metrics.json";
+
+nlohmann::json read_json(const fs::path& dir, const char* name) {
+  const fs::path path = dir / name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_data("model bundle " + dir.string() + ": cannot read " + name);
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    fail_data("model bundle " + dir.string() + ": " + name + " is not valid JSON (" + e.what() +
+              ")");
+  }
+}
+
+std::string time_text(TimeNs t) { return format_timestamp(seconds_of(t)); }
+
+TimeNs parse_time_field(const nlohmann::json& info, const char* field) {
+  const auto text = info.at(field).get<std::string>();
+  const auto t = parse_timestamp(text);
+  if (!t) fail_data(std::string("model info: bad timestamp in ") + field + ": " + text);
+  return *t;
+}
+
+}  // namespace
+
+Model::Model(ModelInfo info, Encoder encoder, forest::Forest forest, BundleMetrics metrics)
+    : info_(std::move(info)),
+      encoder_(std::move(encoder)),
+      forest_(std::move(forest)),
+      metrics_(std::move(metrics)) {
+  if (forest_.num_features() != encoder_.num_features()) {
+    fail_internal("model: the forest expects " + std::to_string(forest_.num_features()) +
+                  " features, the encoder makes " + std::to_string(encoder_.num_features()));
+  }
+}
+
+nlohmann::json Model::info_json() const {
+  nlohmann::json j;
+  j["bundleFormatVersion"] = kBundleFormatVersion;
+  j["loadcastVersion"] = LOADCAST_VERSION;
+  j["trainBegin"] = time_text(info_.train_begin);
+  j["trainEnd"] = time_text(info_.train_end);
+  j["testSplitStart"] = time_text(info_.test_split_start);
+  j["lowThreshold"] = info_.low_threshold;
+  j["highThreshold"] = info_.high_threshold;
+  j["dataFile"] = info_.data_file;
+  j["duration"] = info_.duration;
+  j["labels"] = {{"1", "low"}, {"2", "medium"}, {"3", "high"}};
+  j["featureNames"] = encoder_.feature_names();
+  j["numFeatures"] = encoder_.num_features();
+  j["columnOnlyIndexed"] = encoder_.column_only_indexed();
+  j["columnForEncode"] = encoder_.column_for_encode();
+  j["trainRows"] = info_.train_rows;
+  j["testRows"] = info_.test_rows;
+  j["forest"] = forest_.to_json()["params"];
+  j["numTrees"] = forest_.trees().size();
+  j["files"] = {{"encoder", kEncoderFile}, {"forest", kForestFile}, {"metrics", kMetricsFile}};
+  if (!info_.data_accounting.is_null()) j["dataAccounting"] = info_.data_accounting;
+  return j;
+}
+
+nlohmann::json Model::metrics_json() const {
+  return {{"train", to_json(metrics_.train)}, {"test", to_json(metrics_.test)}};
+}
+
+void Model::save(const fs::path& dir) const {
+  StagedDirectory staged(dir);
+  auto write = [&](const char* name, const std::string& content) {
+    const fs::path path = staged.path() / name;
+    {
+      std::ofstream out(path, std::ios::binary);
+      out << content;
+      if (!out.flush()) fail_data("cannot write " + path.string());
+    }
+    sync_file(path);
+  };
+  write(kEncoderFile, encoder_.to_json().dump(1) + "\n");
+  write(kForestFile, forest_.to_json().dump() + "\n");
+  write(kMetricsFile, metrics_json().dump(2) + "\n");
+  // info.json last: it names the other files and marks the bundle complete.
+  write(kInfoFile, info_json().dump(2) + "\n");
+  staged.commit();
+}
+
+Model Model::load(const fs::path& dir) {
+  if (!fs::is_directory(dir)) fail_data("model bundle " + dir.string() + ": no such directory");
+  if (!fs::exists(dir / kInfoFile)) {
+    fail_data("model bundle " + dir.string() + ": no info.json (not a model bundle)");
+  }
+  const auto info_json = read_json(dir, kInfoFile);
+  if (!info_json.is_object() || !info_json.contains("bundleFormatVersion") ||
+      !info_json["bundleFormatVersion"].is_number_integer()) {
+    fail_data("model bundle " + dir.string() + ": info.json has no bundleFormatVersion");
+  }
+  const int version = info_json["bundleFormatVersion"].get<int>();
+  if (version != kBundleFormatVersion) {
+    fail_data("model bundle " + dir.string() + ": format version " + std::to_string(version) +
+              " is not supported (this loadcast reads version " +
+              std::to_string(kBundleFormatVersion) + ")");
+  }
+  try {
+    ModelInfo info;
+    info.train_begin = parse_time_field(info_json, "trainBegin");
+    info.train_end = parse_time_field(info_json, "trainEnd");
+    info.test_split_start = parse_time_field(info_json, "testSplitStart");
+    info.low_threshold = info_json.at("lowThreshold").get<double>();
+    info.high_threshold = info_json.at("highThreshold").get<double>();
+    info.data_file = info_json.at("dataFile").get<std::string>();
+    info.duration = info_json.value("duration", "");
+    info.train_rows = info_json.at("trainRows").get<int64_t>();
+    info.test_rows = info_json.at("testRows").get<int64_t>();
+    if (info_json.contains("dataAccounting")) info.data_accounting = info_json["dataAccounting"];
+
+    Encoder encoder = Encoder::from_json(read_json(dir, kEncoderFile));
+    forest::Forest forest = forest::Forest::from_json(read_json(dir, kForestFile));
+    const auto metrics_json = read_json(dir, kMetricsFile);
+    BundleMetrics metrics{metrics_from_json(metrics_json.at("train")),
+                          metrics_from_json(metrics_json.at("test"))};
+    if (info_json.at("featureNames").get<std::vector<std::string>>() != encoder.feature_names()) {
+      fail_data("featureNames of info.json differ from the encoder's");
+    }
+    return Model(std::move(info), std::move(encoder), std::move(forest), std::move(metrics));
+  } catch (const nlohmann::json::exception& e) {
+    fail_data("model bundle " + dir.string() + ": " + e.what());
+  } catch (const Failure& f) {
+    if (std::string_view(f.what()).starts_with("model bundle")) throw;
+    throw Failure(f.code(), "model bundle " + dir.string() + ": " + f.what());
+  }
+}
+
+std::vector<Prediction> Model::predict(std::span<const FeatureRow> rows, int threads) const {
+  const auto matrix = encoder_.transform_all(rows, threads);
+  const forest::MatrixView view{matrix, rows.size(), static_cast<size_t>(encoder_.num_features())};
+  const auto proba = forest_.predict_proba(view, threads);
+  const int K = forest_.num_classes();
+  const auto best = forest::Forest::argmax(proba, K);
+  std::vector<Prediction> out(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out[r].label = best[r] + 1;
+    for (int k = 0; k < K && k < 3; ++k) out[r].probability[k] = proba[r * K + k];
+  }
+  return out;
+}
+
+}  // namespace loadcast

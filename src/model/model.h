@@ -1,0 +1,77 @@
+// The model bundle of SPEC §6: one self-contained directory (info.json,
+// encoder.json, forest.json, metrics.json) written atomically, its versioned
+// loader, and `Model::predict`, the one scoring entry point for rows.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "config/config.h"
+#include "encode/encoder.h"
+#include "eval/metrics.h"
+#include "features/feature_row.h"
+#include "forest/forest.h"
+
+namespace loadcast {
+
+inline constexpr int kBundleFormatVersion = 1;
+
+// What the bundle records about the run that made it.
+struct ModelInfo {
+  TimeNs train_begin = 0;
+  TimeNs train_end = 0;
+  TimeNs test_split_start = 0;
+  double low_threshold = 100;
+  double high_threshold = 500;
+  std::string data_file;
+  std::string duration;
+  int64_t train_rows = 0;
+  int64_t test_rows = 0;
+  nlohmann::json data_accounting;  // the ETL's line accounting, null if unknown
+};
+
+struct BundleMetrics {
+  Metrics train;
+  Metrics test;
+};
+
+struct Prediction {
+  int label = 0;                        // 1 low, 2 medium, 3 high
+  std::array<double, 3> probability{};  // of labels 1, 2, 3
+};
+
+class Model {
+ public:
+  Model(ModelInfo info, Encoder encoder, forest::Forest forest, BundleMetrics metrics);
+
+  // Throws Failure(kData) naming the directory and what is wrong: a missing
+  // file, malformed JSON, or a bundle format version this build cannot read.
+  static Model load(const std::filesystem::path& dir);
+  // Replaces `dir` atomically (store/atomic_dir.h): a failed save leaves the
+  // previous bundle in place.
+  void save(const std::filesystem::path& dir) const;
+
+  // Encodes and scores rows; the result does not depend on `threads`.
+  std::vector<Prediction> predict(std::span<const FeatureRow> rows, int threads = 1) const;
+
+  const ModelInfo& info() const { return info_; }
+  const Encoder& encoder() const { return encoder_; }
+  const forest::Forest& forest() const { return forest_; }
+  const BundleMetrics& metrics() const { return metrics_; }
+
+  nlohmann::json info_json() const;
+  nlohmann::json metrics_json() const;
+
+ private:
+  ModelInfo info_;
+  Encoder encoder_;
+  forest::Forest forest_;
+  BundleMetrics metrics_;
+};
+
+}  // namespace loadcast

@@ -1,0 +1,152 @@
+#include "model/trainer.h"
+
+#include <charconv>
+#include <chrono>
+#include <fstream>
+
+#include "common/error.h"
+#include "forest/sampling.h"
+
+namespace loadcast {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+EncodedSplit encode_split(const Encoder& encoder, std::span<const FeatureRow> rows, int threads) {
+  EncodedSplit split;
+  split.x = encoder.transform_all(rows, threads);
+  split.y.reserve(rows.size());
+  for (const auto& row : rows) split.y.push_back(row.label);
+  return split;
+}
+
+Metrics evaluate_split(const forest::Forest& forest, const EncodedSplit& split, size_t cols,
+                       int threads) {
+  const forest::MatrixView view{split.x, split.rows(), cols};
+  const auto best =
+      forest::Forest::argmax(forest.predict_proba(view, threads), forest.num_classes());
+  std::vector<int> predicted(best.size());
+  for (size_t i = 0; i < best.size(); ++i) predicted[i] = best[i] + 1;
+  return evaluate(split.y, predicted);
+}
+
+}  // namespace
+
+TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
+                         const TrainRequest& request) {
+  const auto started = Clock::now();
+  auto phase = [&](std::string_view name) {
+    if (request.on_phase) request.on_phase(name);
+  };
+  const int threads = std::max(1, request.threads);
+  if (rows.empty()) fail_data("the feature table has no rows");
+  for (const auto& row : rows) {
+    if (row.label < 1 || row.label > 3) {
+      fail_data("feature row " + row.server_ip + "_" + format_timestamp(row.hour) + ": label " +
+                std::to_string(row.label) + " is not 1, 2 or 3");
+    }
+  }
+
+  phase("fitting the encoder");
+  Encoder encoder;
+  encoder.fit(rows);
+
+  // Split by time: train rows are strictly before testSplitStart.
+  std::vector<FeatureRow> train_rows;
+  std::vector<FeatureRow> test_rows;
+  for (const auto& row : rows) {
+    const TimeNs t = static_cast<TimeNs>(row.hour) * kNanosPerSecond;
+    (t < config.test_split_start ? train_rows : test_rows).push_back(row);
+  }
+  const std::string split_text = format_timestamp(seconds_of(config.test_split_start));
+  if (train_rows.empty())
+    fail_data("no training rows: every feature row is at or after testSplitStart " + split_text);
+  if (test_rows.empty())
+    fail_data("no test rows: every feature row is before testSplitStart " + split_text);
+
+  phase("encoding");
+  TrainOutcome outcome;
+  outcome.train = encode_split(encoder, train_rows, threads);
+  outcome.test = encode_split(encoder, test_rows, threads);
+  const size_t cols = static_cast<size_t>(encoder.num_features());
+
+  std::vector<uint8_t> labels(train_rows.size());
+  std::vector<uint64_t> keys(train_rows.size());
+  for (size_t i = 0; i < train_rows.size(); ++i) {
+    labels[i] = static_cast<uint8_t>(train_rows[i].label - 1);
+    keys[i] = forest::row_key(train_rows[i].server_ip, train_rows[i].hour);
+  }
+
+  phase("growing the forest");
+  forest::TrainOptions options;
+  options.params = config.forest;
+  options.threads = threads;
+  const auto grow_started = Clock::now();
+  forest::Forest forest =
+      forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels, keys, 3, options);
+  outcome.train_seconds = seconds_since(grow_started);
+
+  phase("evaluating");
+  BundleMetrics metrics{evaluate_split(forest, outcome.train, cols, threads),
+                        evaluate_split(forest, outcome.test, cols, threads)};
+
+  ModelInfo info;
+  info.train_begin = config.train_begin;
+  info.train_end = config.train_end;
+  info.test_split_start = config.test_split_start;
+  info.low_threshold = config.low_threshold;
+  info.high_threshold = config.high_threshold;
+  info.data_file = config.data_file;
+  info.duration = config.duration;
+  info.train_rows = static_cast<int64_t>(train_rows.size());
+  info.test_rows = static_cast<int64_t>(test_rows.size());
+  info.data_accounting = request.data_accounting;
+  outcome.model.emplace(std::move(info), std::move(encoder), std::move(forest), std::move(metrics));
+  outcome.total_seconds = seconds_since(started);
+  return outcome;
+}
+
+void export_matrices(const TrainOutcome& outcome, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail_data("cannot create " + dir.string() + ": " + ec.message());
+  const auto& names = outcome.model->encoder().feature_names();
+  auto write = [&](const std::string& stem, const EncodedSplit& split) {
+    const fs::path x_path = dir / (stem + "_X.csv");
+    const fs::path y_path = dir / (stem + "_y.csv");
+    std::ofstream x(x_path, std::ios::binary);
+    std::ofstream y(y_path, std::ios::binary);
+    if (!x || !y) fail_data("cannot write matrices into " + dir.string());
+    std::string line;
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (c) line += ',';
+      line += '"' + names[c] + '"';
+    }
+    x << line << '\n';
+    y << "label\n";
+    const size_t cols = names.size();
+    for (size_t r = 0; r < split.rows(); ++r) {
+      line.clear();
+      for (size_t c = 0; c < cols; ++c) {
+        if (c) line += ',';
+        // shortest text that reads back to the same float
+        char buf[32];
+        const auto res = std::to_chars(buf, buf + sizeof buf, split.x[r * cols + c]);
+        line.append(buf, res.ptr);
+      }
+      x << line << '\n';
+      y << split.y[r] << '\n';
+    }
+    if (!x.flush() || !y.flush()) fail_data("cannot write matrices into " + dir.string());
+  };
+  write("train", outcome.train);
+  write("test", outcome.test);
+}
+
+}  // namespace loadcast

@@ -1,0 +1,48 @@
+// The training pipeline of `loadcast train` (SPEC §4-§5) as a library call:
+// fit the encoder on all rows, split by time, grow the forest, evaluate on
+// both sides, and hand back the model with the encoded matrices.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "features/feature_row.h"
+#include "model/model.h"
+
+namespace loadcast {
+
+struct TrainRequest {
+  int threads = 1;
+  nlohmann::json data_accounting;                  // stored in info.json when not null
+  std::function<void(std::string_view)> on_phase;  // called at the start of each phase
+};
+
+struct EncodedSplit {
+  std::vector<float> x;  // row-major, rows x num_features
+  std::vector<int> y;    // labels 1..3
+  size_t rows() const { return y.size(); }
+};
+
+struct TrainOutcome {
+  std::optional<Model> model;
+  EncodedSplit train;
+  EncodedSplit test;
+  double train_seconds = 0;  // forest growing only
+  double total_seconds = 0;  // encoding, growing and evaluating
+};
+
+// Throws Failure(kData) when there are no rows, no training rows (all at or
+// after testSplitStart), no test rows, or a label outside 1..3.
+TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
+                         const TrainRequest& request);
+
+// Writes train_X.csv, train_y.csv, test_X.csv, test_y.csv (header = feature
+// names) into `dir`, for comparisons with other learners.
+void export_matrices(const TrainOutcome& outcome, const std::filesystem::path& dir);
+
+}  // namespace loadcast

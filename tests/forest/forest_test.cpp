@@ -1,0 +1,217 @@
+// The histogram random forest: learning, determinism across threads and row
+// order, seeds, binning and serialization.
+#include "forest/forest.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "common/error.h"
+#include "forest/sampling.h"
+
+namespace loadcast::forest {
+namespace {
+
+// Three classes separated by x0 (thresholds 0.33 / 0.66) with a binary
+// feature that flips the top class, plus noise columns.
+struct Synthetic {
+  size_t rows = 0;
+  size_t cols = 6;
+  std::vector<float> x;
+  std::vector<uint8_t> y;
+  std::vector<uint64_t> keys;
+  MatrixView view() const { return {x, rows, cols}; }
+};
+
+Synthetic make_data(size_t rows, uint64_t seed) {
+  Synthetic d;
+  d.rows = rows;
+  SplitMix rng(seed);
+  for (size_t r = 0; r < rows; ++r) {
+    const float x0 = static_cast<float>(unit_double(rng.next()));
+    const float flag = rng.below(2) ? 1.0f : 0.0f;
+    d.x.push_back(x0);
+    d.x.push_back(flag);
+    for (size_t c = 2; c < d.cols; ++c) d.x.push_back(static_cast<float>(unit_double(rng.next())));
+    uint8_t label = x0 < 0.33f ? 0 : (x0 < 0.66f ? 1 : 2);
+    if (label == 2 && flag == 1.0f) label = 1;
+    d.y.push_back(label);
+    d.keys.push_back(row_key("10.0.0." + std::to_string(r % 7), static_cast<int64_t>(r) * 3600));
+  }
+  return d;
+}
+
+TrainOptions small_options(int threads, uint64_t seed = 42) {
+  TrainOptions o;
+  o.params.num_trees = 12;
+  o.params.max_depth = 6;
+  o.params.seed = seed;
+  o.params.max_bins = 32;
+  o.threads = threads;
+  return o;
+}
+
+double accuracy(const Forest& forest, const Synthetic& d) {
+  const auto best = Forest::argmax(forest.predict_proba(d.view(), 2), forest.num_classes());
+  size_t correct = 0;
+  for (size_t r = 0; r < d.rows; ++r) correct += best[r] == d.y[r];
+  return static_cast<double>(correct) / static_cast<double>(d.rows);
+}
+
+TEST(ForestTrain, LearnsASeparableProblem) {
+  const auto train = make_data(3000, 1);
+  const auto test = make_data(1000, 2);
+  const Forest forest = Forest::train(train.view(), train.y, train.keys, 3, small_options(2));
+  EXPECT_EQ(forest.trees().size(), 12u);
+  EXPECT_GT(accuracy(forest, train), 0.97);
+  EXPECT_GT(accuracy(forest, test), 0.95);
+  for (const auto& tree : forest.trees()) EXPECT_LE(tree.depth(), 6);
+  // Probabilities are distributions.
+  const auto proba = forest.predict_proba(test.view());
+  for (size_t r = 0; r < test.rows; ++r) {
+    EXPECT_NEAR(proba[3 * r] + proba[3 * r + 1] + proba[3 * r + 2], 1.0, 1e-12);
+  }
+  // The informative features carry the importance.
+  const auto importance = forest.feature_importances();
+  EXPECT_GT(importance[0] + importance[1], 0.8);
+}
+
+TEST(ForestTrain, SameBytesForAnyThreadCount) {
+  const auto d = make_data(2000, 3);
+  const auto one = Forest::train(d.view(), d.y, d.keys, 3, small_options(1)).to_json().dump();
+  const auto two = Forest::train(d.view(), d.y, d.keys, 3, small_options(2)).to_json().dump();
+  const auto five = Forest::train(d.view(), d.y, d.keys, 3, small_options(5)).to_json().dump();
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, five);
+}
+
+TEST(ForestTrain, SameBytesForShuffledRows) {
+  const auto d = make_data(2000, 4);
+  std::vector<size_t> order(d.rows);
+  std::iota(order.begin(), order.end(), 0);
+  SplitMix rng(99);
+  for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+  Synthetic s = d;
+  for (size_t i = 0; i < d.rows; ++i) {
+    std::copy_n(d.x.begin() + order[i] * d.cols, d.cols, s.x.begin() + i * d.cols);
+    s.y[i] = d.y[order[i]];
+    s.keys[i] = d.keys[order[i]];
+  }
+  const auto a = Forest::train(d.view(), d.y, d.keys, 3, small_options(2)).to_json().dump();
+  const auto b = Forest::train(s.view(), s.y, s.keys, 3, small_options(1)).to_json().dump();
+  EXPECT_EQ(a, b);
+}
+
+TEST(ForestTrain, SeedChangesTheForest) {
+  const auto d = make_data(1500, 5);
+  const auto a = Forest::train(d.view(), d.y, d.keys, 3, small_options(2, 42)).to_json().dump();
+  const auto b = Forest::train(d.view(), d.y, d.keys, 3, small_options(2, 43)).to_json().dump();
+  EXPECT_NE(a, b);
+}
+
+TEST(ForestTrain, QuantileSampleIsOrderFree) {
+  // Binning on a sample of the rows still gives the same forest for a
+  // shuffled table, since the sample is chosen by row key.
+  auto d = make_data(3000, 6);
+  auto options = small_options(2);
+  options.quantile_sample = 500;
+  const auto a = Forest::train(d.view(), d.y, d.keys, 3, options).to_json().dump();
+  std::reverse(d.y.begin(), d.y.end());
+  std::reverse(d.keys.begin(), d.keys.end());
+  std::vector<float> reversed(d.x.size());
+  for (size_t r = 0; r < d.rows; ++r) {
+    std::copy_n(d.x.begin() + r * d.cols, d.cols, reversed.begin() + (d.rows - 1 - r) * d.cols);
+  }
+  d.x = reversed;
+  EXPECT_EQ(a, Forest::train(d.view(), d.y, d.keys, 3, options).to_json().dump());
+}
+
+TEST(ForestTrain, JsonRoundTrip) {
+  const auto d = make_data(1500, 7);
+  const Forest forest = Forest::train(d.view(), d.y, d.keys, 3, small_options(2));
+  const std::string text = forest.to_json().dump();
+  const Forest loaded = Forest::from_json(nlohmann::json::parse(text));
+  EXPECT_EQ(loaded.to_json().dump(), text);
+  EXPECT_EQ(loaded.predict_proba(d.view()), forest.predict_proba(d.view()));
+
+  auto bad = nlohmann::json::parse(text);
+  bad["formatVersion"] = 7;
+  EXPECT_THROW(Forest::from_json(bad), Failure);
+  bad = nlohmann::json::parse(text);
+  bad["trees"][0]["left"][0] = 0;  // a cycle
+  EXPECT_THROW(Forest::from_json(bad), Failure);
+}
+
+TEST(ForestBinning, QuantileThresholds) {
+  Synthetic d = make_data(5000, 8);
+  const auto splits = find_splits(d.view(), d.keys, 16, 100000, 2);
+  ASSERT_EQ(splits.size(), d.cols);
+  EXPECT_LE(splits[0].thresholds.size(), 15u);
+  EXPECT_GE(splits[0].thresholds.size(), 12u);
+  EXPECT_TRUE(std::is_sorted(splits[0].thresholds.begin(), splits[0].thresholds.end()));
+  // Near-uniform data: thresholds near the sixteenths.
+  EXPECT_NEAR(splits[0].thresholds[7], 0.5, 0.05);
+  // A binary feature gets one threshold between its values.
+  ASSERT_EQ(splits[1].thresholds.size(), 1u);
+  EXPECT_EQ(splits[1].thresholds[0], 0.5f);
+  const auto bins = bin_matrix(d.view(), splits, 2);
+  for (size_t r = 0; r < d.rows; ++r) {
+    EXPECT_EQ(bins.bin(r, 1), d.x[r * d.cols + 1] == 1.0f ? 1 : 0);
+    const auto& t = splits[0].thresholds;
+    const float v = d.x[r * d.cols];
+    const size_t b0 = bins.bin(r, 0);
+    if (b0 > 0) {
+      EXPECT_GT(v, t[b0 - 1]);
+    }
+    if (b0 < t.size()) {
+      EXPECT_LE(v, t[b0]);
+    }
+  }
+}
+
+TEST(ForestBinning, BinaryColumnsArePackedAsBits) {
+  // 20 one-hot style columns and one continuous column: 1 byte + 3 bytes of bits.
+  const size_t rows = 64, cols = 21;
+  std::vector<float> x(rows * cols);
+  std::vector<uint64_t> keys(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    keys[r] = r;
+    x[r * cols] = static_cast<float>(r);
+    x[r * cols + 1 + r % 20] = 1.0f;
+  }
+  const MatrixView view{x, rows, cols};
+  const auto splits = find_splits(view, keys, 8, 1000, 1);
+  const auto bins = bin_matrix(view, splits, 1);
+  EXPECT_EQ(bins.stride, 4u);
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 1; c < cols; ++c) EXPECT_EQ(bins.bin(r, c), x[r * cols + c] == 1.0f ? 1 : 0);
+  }
+}
+
+TEST(ForestBinning, ConstantFeatureHasNoThreshold) {
+  std::vector<float> x(100, 3.0f);
+  std::vector<uint64_t> keys(100);
+  std::iota(keys.begin(), keys.end(), 0);
+  const auto splits = find_splits({x, 100, 1}, keys, 32, 1000, 1);
+  EXPECT_TRUE(splits[0].thresholds.empty());
+}
+
+TEST(ForestParams, FeaturesPerNode) {
+  EXPECT_EQ(features_per_node("sqrt", 60), 8);
+  EXPECT_EQ(features_per_node("log2", 60), 6);
+  EXPECT_EQ(features_per_node("onethird", 60), 20);
+  EXPECT_EQ(features_per_node("all", 60), 60);
+  EXPECT_THROW(features_per_node("half", 60), Failure);
+}
+
+TEST(ForestSampling, PoissonMeanIsOne) {
+  double sum = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) sum += poisson_from_uniform(unit_double(hash3(42, 0, i)), 1.0);
+  EXPECT_NEAR(sum / n, 1.0, 0.01);
+}
+
+}  // namespace
+}  // namespace loadcast::forest

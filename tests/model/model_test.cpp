@@ -1,0 +1,204 @@
+// The model bundle: train -> save -> load gives the same predictions, the
+// loader checks the format version, failures name what is wrong.
+#include "model/model.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+#include "common/time.h"
+#include "model/trainer.h"
+
+namespace loadcast {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Three servers over 12 days; the label follows the 48-hour lag and the
+// business hours, so a forest can learn it.
+std::vector<FeatureRow> synthetic_rows() {
+  std::vector<FeatureRow> rows;
+  const int64_t begin = days_from_civil(2016, 6, 1) * kSecondsPerDay;
+  const char* servers[] = {"10.0.0.1", "10.0.0.2", "2001:db8::1"};
+  for (int s = 0; s < 3; ++s) {
+    for (int h = 0; h < 12 * 24; ++h) {
+      FeatureRow row;
+      row.server_ip = servers[s];
+      row.hour = begin + h * kSecondsPerHour;
+      const int64_t day = floor_div(row.hour, kSecondsPerDay);
+      const CivilDate date = civil_from_days(day);
+      Calendar& c = row.calendar;
+      c.year = date.year;
+      c.month = date.month;
+      c.dayofmonth = date.day;
+      c.weekofyear = 22 + h / (24 * 7);
+      c.hourofday = h % 24;
+      c.dayofweek = weekday_from_days(day);
+      c.business_hour = c.hourofday >= 8 && c.hourofday <= 18;
+      c.morning = c.hourofday >= 6 && c.hourofday <= 9;
+      row.linear_trend = h / (24 * 365.25);
+      const double base = (s + 1) * 100.0 + ((h * 37 + s * 11) % 97) * 4;
+      for (int l = 0; l < kNumLags; ++l) row.lags[l] = base + l * 3;
+      for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = base / (m + 1);
+      const double load = base * (c.business_hour ? 1.5 : 0.6);
+      row.current.peak[0] = load;
+      row.label = label_for(load, 150, 500);
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+Config test_config() {
+  Config config;
+  config.data_file = "input/*.csv";
+  config.duration = "CUSTOM";
+  config.train_begin = *parse_timestamp("2016-06-01 00:00:00");
+  config.train_end = *parse_timestamp("2016-06-12 23:59:59");
+  config.test_split_start = *parse_timestamp("2016-06-10 00:00:00");
+  config.low_threshold = 150;
+  config.high_threshold = 500;
+  config.forest.num_trees = 15;
+  config.forest.max_depth = 6;
+  return config;
+}
+
+class ModelBundle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("loadcast_model_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(ModelBundle, SaveLoadGivesIdenticalPredictions) {
+  const auto rows = synthetic_rows();
+  TrainRequest request;
+  request.threads = 2;
+  request.data_accounting = {{"lines", 10}, {"accepted", 9}};
+  const TrainOutcome outcome = train_model(test_config(), rows, request);
+  const Model& model = *outcome.model;
+  EXPECT_EQ(outcome.train.rows() + outcome.test.rows(), rows.size());
+  EXPECT_EQ(outcome.test.rows(), 3u * 3 * 24);
+  EXPECT_GT(model.metrics().train.accuracy, 0.9);
+  EXPECT_GT(model.metrics().test.accuracy, 0.8);
+
+  const fs::path bundle = dir_ / "model";
+  model.save(bundle);
+  for (const char* f : {"info.json", "encoder.json", "forest.json", "metrics.json"}) {
+    EXPECT_TRUE(fs::is_regular_file(bundle / f)) << f;
+  }
+  const Model loaded = Model::load(bundle);
+  const auto a = model.predict(rows, 1);
+  const auto b = loaded.predict(rows, 2);
+  ASSERT_EQ(a.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(a[i].label, b[i].label) << i;
+    ASSERT_EQ(a[i].probability, b[i].probability) << i;
+    ASSERT_GE(a[i].label, 1);
+    ASSERT_LE(a[i].label, 3);
+  }
+  EXPECT_EQ(loaded.forest().to_json().dump(), model.forest().to_json().dump());
+  EXPECT_EQ(loaded.info_json(), model.info_json());
+  EXPECT_EQ(loaded.metrics().test.confusion, model.metrics().test.confusion);
+
+  std::ifstream in(bundle / "info.json");
+  const auto info = nlohmann::json::parse(in);
+  EXPECT_EQ(info["bundleFormatVersion"], kBundleFormatVersion);
+  EXPECT_EQ(info["testSplitStart"], "2016-06-10 00:00:00");
+  EXPECT_EQ(info["featureNames"].size(), static_cast<size_t>(model.encoder().num_features()));
+  EXPECT_EQ(info["dataAccounting"]["lines"], 10);
+  std::ifstream min(bundle / "metrics.json");
+  const auto metrics = nlohmann::json::parse(min);
+  EXPECT_TRUE(metrics["train"].contains("weightedPrecision"));
+  EXPECT_TRUE(metrics["test"].contains("confusion"));
+}
+
+TEST_F(ModelBundle, SameBundleForAnyThreadCount) {
+  const auto rows = synthetic_rows();
+  TrainRequest one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const auto a = train_model(test_config(), rows, one);
+  const auto b = train_model(test_config(), rows, two);
+  EXPECT_EQ(a.model->forest().to_json().dump(), b.model->forest().to_json().dump());
+}
+
+TEST_F(ModelBundle, SaveReplacesAtomically) {
+  const auto rows = synthetic_rows();
+  auto outcome = train_model(test_config(), rows, {});
+  const fs::path bundle = dir_ / "model";
+  outcome.model->save(bundle);
+  std::ofstream(bundle / "stale.txt") << "old";
+  outcome.model->save(bundle);
+  EXPECT_FALSE(fs::exists(bundle / "stale.txt"));
+  // Nothing is left beside the bundle.
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++entries;
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST_F(ModelBundle, LoaderRejectsAnotherVersion) {
+  const auto rows = synthetic_rows();
+  auto outcome = train_model(test_config(), rows, {});
+  const fs::path bundle = dir_ / "model";
+  outcome.model->save(bundle);
+  nlohmann::json info;
+  {
+    std::ifstream in(bundle / "info.json");
+    info = nlohmann::json::parse(in);
+  }
+  info["bundleFormatVersion"] = 999;
+  std::ofstream(bundle / "info.json") << info.dump();
+  try {
+    Model::load(bundle);
+    FAIL() << "expected a Failure";
+  } catch (const Failure& f) {
+    const std::string message = f.what();
+    EXPECT_EQ(f.code(), ExitCode::kData);
+    EXPECT_NE(message.find("format version 999 is not supported"), std::string::npos) << message;
+    EXPECT_NE(message.find(bundle.string()), std::string::npos) << message;
+  }
+}
+
+TEST_F(ModelBundle, LoaderNamesMissingPieces) {
+  EXPECT_THROW(Model::load(dir_ / "nothing"), Failure);
+  try {
+    Model::load(dir_);
+    FAIL() << "expected a Failure";
+  } catch (const Failure& f) {
+    EXPECT_NE(std::string(f.what()).find("no info.json"), std::string::npos) << f.what();
+  }
+}
+
+TEST_F(ModelBundle, MissingSplitSideIsADataError) {
+  const auto rows = synthetic_rows();
+  Config config = test_config();
+  config.test_split_start = *parse_timestamp("2016-07-01 00:00:00");
+  try {
+    train_model(config, rows, {});
+    FAIL() << "expected a Failure";
+  } catch (const Failure& f) {
+    EXPECT_EQ(f.code(), ExitCode::kData);
+    EXPECT_NE(std::string(f.what()).find("no test rows"), std::string::npos) << f.what();
+  }
+  config.test_split_start = *parse_timestamp("2016-05-01 00:00:00");
+  try {
+    train_model(config, rows, {});
+    FAIL() << "expected a Failure";
+  } catch (const Failure& f) {
+    EXPECT_NE(std::string(f.what()).find("no training rows"), std::string::npos) << f.what();
+  }
+  EXPECT_THROW(train_model(config, {}, {}), Failure);
+}
+
+}  // namespace
+}  // namespace loadcast
