@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -35,16 +36,8 @@ int run_etl(int argc, char** argv) {
   cli.add_option("--chunk-mb", chunk_mb, "size of the line-aligned input chunks in MiB")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = cli.exit(e);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
-  }
-
-  Config config = load_config(config_path);
-  for (const auto& field : config.warnings)
-    std::fprintf(stderr, "loadcast etl: warning: %s: unknown field '%s' ignored\n", config_path.c_str(), field.c_str());
+  if (const auto code = parse_command_line(cli, argc, argv)) return *code;
+  Config config = load_config_for("etl", config_path);
   if (!output.empty()) config.output = output;
 
   EtlOptions options;

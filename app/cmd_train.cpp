@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -76,18 +77,8 @@ int run_train(int argc, char** argv) {
   cli.add_option("--export-matrix", export_dir,
                  "also write the encoded train/test matrices and labels as CSV into this folder "
                  "(train_X.csv, train_y.csv, test_X.csv, test_y.csv)");
-  try {
-    cli.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = cli.exit(e);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
-  }
-
-  Config config = load_config(config_path);
-  for (const auto& field : config.warnings) {
-    std::fprintf(stderr, "loadcast train: warning: %s: unknown field '%s' ignored\n",
-                 config_path.c_str(), field.c_str());
-  }
+  if (const auto code = parse_command_line(cli, argc, argv)) return *code;
+  Config config = load_config_for("train", config_path);
   if (!output.empty()) config.output = output;
 
   const bool show_progress = Progress::stderr_is_terminal();

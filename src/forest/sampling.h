@@ -6,17 +6,13 @@
 
 #include <cmath>
 #include <cstdint>
+
+#include "common/hash.h"
 #include <string_view>
 
 namespace loadcast::forest {
 
-// The splitmix64 finaliser: a bijective 64-bit mix.
-constexpr uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+using loadcast::mix64;
 
 constexpr uint64_t hash3(uint64_t a, uint64_t b, uint64_t c) {
   return mix64(mix64(mix64(a) ^ b) ^ c);
