@@ -92,7 +92,7 @@ bool ChunkReader::next(Chunk& chunk) {
     // Start with what was read past the previous chunk's last newline.
     size_t size = carry_.size();
     if (chunk.data.size() < chunk_bytes_ + size) chunk.data.resize(chunk_bytes_ + size);
-    std::memcpy(chunk.data.data(), carry_.data(), size);
+    if (size) std::memcpy(chunk.data.data(), carry_.data(), size);
     carry_.clear();
     size_t newline_end = 0;  // one past the last newline in the chunk
     while (true) {
