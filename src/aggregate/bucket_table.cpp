@@ -34,8 +34,28 @@ void BucketTable::grow() {
   }
 }
 
+void BucketTable::reserve(size_t entries) {
+  if (entries > entries_.capacity()) entries_.reserve(std::max(entries, entries_.capacity() * 2));
+  while (entries * 2 > slots_.size()) grow();
+}
+
 void BucketTable::merge_from(const BucketTable& other) {
-  for (const Entry& e : other.entries_) at(e.key).add(e.sums);
+  // A large table misses the cache on nearly every key: prefetch the slot of
+  // a key further ahead, and the entry of a key halfway there, so the misses
+  // overlap instead of queueing.
+  const std::vector<Entry>& source = other.entries_;
+  reserve(entries_.size() + source.size());
+  constexpr size_t kSlotAhead = 16;
+  constexpr size_t kEntryAhead = 8;
+  const size_t n = source.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kSlotAhead < n) __builtin_prefetch(&slots_[hash(source[i + kSlotAhead].key) & mask_]);
+    if (i + kEntryAhead < n) {
+      const uint32_t index = slots_[hash(source[i + kEntryAhead].key) & mask_];
+      if (index != kEmpty) __builtin_prefetch(&entries_[index]);
+    }
+    at(source[i].key).add(source[i].sums);
+  }
 }
 
 void BucketTable::clear() {

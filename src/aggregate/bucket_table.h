@@ -65,6 +65,8 @@ class BucketTable {
   // Adds every entry of `other` into this table.
   void merge_from(const BucketTable& other);
   void clear();
+  // Makes room for `entries` entries without rehashing on the way.
+  void reserve(size_t entries);
   size_t size() const { return entries_.size(); }
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& entries() { return entries_; }

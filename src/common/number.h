@@ -44,7 +44,8 @@ inline bool parse_simple_decimal(const char* p, const char* end, double& out) {
     }
   }
   if (digits == 0 || digits > 15 || fraction > 22) return false;
-  const double value = static_cast<double>(mantissa) / kPowersOfTen[fraction];
+  double value = static_cast<double>(mantissa);
+  if (fraction) value /= kPowersOfTen[fraction];
   out = negative ? -value : value;
   return true;
 }

@@ -100,7 +100,7 @@ std::optional<Layout> detect_layout(std::string_view text, int max_lines) {
 }
 
 LineParser::LineParser(const LineRules& rules, ServerDictionary& servers)
-    : rules_(rules), columns_(column_layout(rules.layout)), servers_(servers) {}
+    : rules_(rules), columns_(column_layout(rules.layout)), server_keys_(servers) {}
 
 bool LineParser::server_allowed(std::string_view ip) const {
   return std::find(rules_.filter_ips.begin(), rules_.filter_ips.end(), ip) != rules_.filter_ips.end();
@@ -109,6 +109,7 @@ bool LineParser::server_allowed(std::string_view ip) const {
 void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccounting& acc) {
   const char* p = chunk.data();
   const char* const end = p + chunk.size();
+  readable_end_ = end;
   acc.bytes += static_cast<int64_t>(chunk.size());
   while (p < end) {
     const char* line_end = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
@@ -118,22 +119,12 @@ void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccountin
   }
 }
 
-void LineParser::scan_line(const char* begin, const char* end, BucketTable& table, LineAccounting& acc) {
-  // Commas are found sixteen bytes at a time; a quote anywhere sends the
-  // line to the RFC 4180 path.
-  const char* field_begin = begin;
-  int commas = 0;
-  bool quoted = false;
-  const char* p = begin;
-  auto comma_at = [&](const char* c) {
-    if (commas < kTracked) fields_[commas] = {field_begin, c};
-    ++commas;
-    field_begin = c + 1;
-  };
+namespace {
+
 #if defined(__SSE2__)
+inline const char* scan_blocks_sse2(const char* p, const char* end, unsigned& quotes, auto&& comma_at) {
   const __m128i comma = _mm_set1_epi8(',');
   const __m128i quote = _mm_set1_epi8('"');
-  unsigned quotes = 0;
   for (; p + 16 <= end; p += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
@@ -143,8 +134,29 @@ void LineParser::scan_line(const char* begin, const char* end, BucketTable& tabl
       mask &= mask - 1;
     }
   }
-  quoted = quotes != 0;
+  return p;
+}
 #endif
+
+}  // namespace
+
+void LineParser::scan_line(const char* begin, const char* end, BucketTable& table, LineAccounting& acc) {
+  // Commas are found sixteen bytes at a time; a quote anywhere
+  // sends the line to the RFC 4180 path. Positions past kTracked land in a
+  // spare slot, so recording one is branch-free.
+  const char* field_begin = begin;
+  int commas = 0;
+  auto comma_at = [&](const char* c) {
+    fields_[commas < kTracked ? commas : kTracked] = {field_begin, c};
+    ++commas;
+    field_begin = c + 1;
+  };
+  const char* p = begin;
+  unsigned quotes = 0;
+#if defined(__SSE2__)
+  p = scan_blocks_sse2(p, end, quotes, comma_at);
+#endif
+  bool quoted = quotes != 0;
   for (; p < end; ++p) {
     if (*p == ',') comma_at(p);
     quoted |= *p == '"';
@@ -192,8 +204,8 @@ void LineParser::classify(int field_count, BucketTable& table, LineAccounting& a
     return;
   }
   const std::string_view ip = fields_[columns_.server_ip].view();
-  const auto ipv4 = parse_ipv4(ip);
-  if (!ipv4 && !is_valid_ipv6(ip)) {
+  const auto server = server_keys_.key_for(ip, readable_end_);
+  if (!server) {
     ++acc.rejected[static_cast<int>(Reject::kBadServerIp)];
     return;
   }
@@ -206,9 +218,8 @@ void LineParser::classify(int field_count, BucketTable& table, LineAccounting& a
     return;
   }
   ++acc.accepted;
-  const ServerKey server = ipv4 ? ServerKey{*ipv4} : servers_.key_for(ip);
   const int64_t bucket = floor_div(seconds_of(*time), kBucketSeconds);
-  BucketSums& sums = table.at(pack_bucket_key(server, bucket));
+  BucketSums& sums = table.at(pack_bucket_key(*server, bucket));
   for (int m = 0; m < kNumMeasures; ++m) {
     double value;
     if (parse_decimal(fields_[columns_.measure[m]].view(), value)) {

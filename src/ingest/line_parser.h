@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "ingest/accounting.h"
 #include "ingest/server_dictionary.h"
+#include "ingest/server_key_cache.h"
 
 namespace loadcast {
 
@@ -67,8 +68,9 @@ class LineParser {
 
   LineRules rules_;
   ColumnLayout columns_;
-  ServerDictionary& servers_;
-  FieldSpan fields_[kTracked];
+  ServerKeyCache server_keys_;
+  const char* readable_end_ = nullptr;  // end of the chunk being parsed
+  FieldSpan fields_[kTracked + 1];  // the last slot absorbs untracked fields
   std::string unquoted_[kTracked];
   DateCache dates_;  // storage of the quoted slow path
 };

@@ -1,0 +1,72 @@
+// Validates ServerIP texts and maps them to server keys for the ingest hot
+// path. A fleet has few servers, so the texts of up to 16 bytes are
+// remembered in a small direct-mapped table: nearly every line hits it and
+// skips the address grammar. Validity is a function of the text alone, so
+// caching cannot change a line's fate.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+#include "aggregate/bucket_table.h"
+#include "ingest/server_dictionary.h"
+
+namespace loadcast {
+
+class ServerKeyCache {
+ public:
+  explicit ServerKeyCache(ServerDictionary& servers) : servers_(servers) {}
+
+  // The key of a valid IPv4/IPv6 text, nullopt for an invalid one.
+  // `readable_end`: bytes up to here may be read past the text's end.
+  std::optional<ServerKey> key_for(std::string_view text, const char* readable_end) {
+    if (text.size() > 16 || text.empty()) return resolve(text);
+    uint64_t lo = 0, hi = 0;
+    load16(text, readable_end, lo, hi);
+    Slot& slot = slots_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >> (64 - kBits)];
+    if (slot.length == text.size() && slot.lo == lo && slot.hi == hi) return slot.key;
+    const auto key = resolve(text);
+    slot = Slot{lo, hi, key.value_or(0), static_cast<uint8_t>(text.size()), key.has_value()};
+    if (!key) slot.length = 0xff;  // invalid texts are not remembered
+    return key;
+  }
+
+ private:
+  static constexpr int kBits = 10;
+  struct Slot {
+    uint64_t lo = 0, hi = 0;
+    ServerKey key = 0;
+    uint8_t length = 0xff;  // 0xff: empty
+    bool valid = false;
+  };
+
+  // The text's bytes, zero-padded to 16 (little-endian lanes).
+  static void load16(std::string_view text, const char* readable_end, uint64_t& lo, uint64_t& hi) {
+    const size_t n = text.size();
+    if (text.data() + 16 <= readable_end) {
+      std::memcpy(&lo, text.data(), 8);
+      std::memcpy(&hi, text.data() + 8, 8);
+      if (n < 8) {
+        lo &= (uint64_t{1} << (8 * n)) - 1;
+        hi = 0;
+      } else if (n < 16) {
+        hi &= (uint64_t{1} << (8 * (n - 8))) - 1;
+      }
+    } else {
+      char buffer[16] = {};
+      std::memcpy(buffer, text.data(), n);
+      std::memcpy(&lo, buffer, 8);
+      std::memcpy(&hi, buffer + 8, 8);
+    }
+  }
+
+  std::optional<ServerKey> resolve(std::string_view text);
+
+  ServerDictionary& servers_;
+  std::array<Slot, size_t{1} << kBits> slots_{};
+};
+
+}  // namespace loadcast
