@@ -8,5 +8,7 @@ namespace loadcast::app {
 int run_generate(int argc, char** argv);
 int run_etl(int argc, char** argv);
 int run_train(int argc, char** argv);
+int run_serve(int argc, char** argv);
+int run_score(int argc, char** argv);
 
 }  // namespace loadcast::app

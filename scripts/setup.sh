@@ -9,8 +9,9 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfast-float-dev
   libabsl-dev libxxhash-dev zlib1g-dev
+  libcpp-httplib-dev
 )
-BENCH_PACKAGES=(python3 python3-pandas python3-sklearn python3-xgboost python3-numpy hyperfine)
+BENCH_PACKAGES=(python3 python3-pandas python3-sklearn python3-xgboost python3-numpy hyperfine wrk)
 
 want_bench=0
 for arg in "$@"; do

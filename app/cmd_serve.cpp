@@ -1,0 +1,135 @@
+// `loadcast serve`: the scoring service of SPEC §8. Loads the bundle (and the
+// stores), serves until SIGTERM/SIGINT (draining in-flight requests) and
+// reloads the bundle on SIGHUP.
+#include <CLI/CLI.hpp>
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "common/error.h"
+#include "serve/http_server.h"
+#include "serve/service.h"
+#include "store/tables.h"
+
+namespace loadcast::app {
+
+int run_serve(int argc, char** argv) {
+  CLI::App cli(
+      "Serves a model bundle over HTTP/1.1: POST /score (the seed's web-service contract), "
+      "/invocations (MLflow), /v1/predict, /v1/forecast (from the stores); GET /healthz, /readyz, "
+      "/metrics (Prometheus), /v1/model. Scoring endpoints need 'Authorization: Bearer <key>' with "
+      "the primary or secondary key unless --no-auth. SIGHUP reloads the bundle (a failed reload "
+      "keeps the current one); SIGTERM stops accepting, answers the requests in flight and exits 0.",
+      "loadcast serve");
+  std::string model_ref;
+  std::string stores;
+  serve::HttpOptions http;
+  std::string keys_file;
+  bool no_auth = false;
+  serve::ServiceOptions service;
+  std::string workspace = ".loadcast";
+  cli.add_option("--model", model_ref, "model bundle directory (e.g. outputs/<container>/model)")->required();
+  cli.add_option("--stores", stores, "ETL output folder holding hourly/ and daily/ (enables /v1/forecast)");
+  cli.add_option("--host", http.host, "address to listen on")->capture_default_str();
+  cli.add_option("--port", http.port, "port to listen on; 0 picks a free one (printed on stdout)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cli.add_option("--threads", http.threads, "worker threads (each holds one connection at a time)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  auto* keys_opt = cli.add_option("--keys-file", keys_file,
+                                  "file with the primary and secondary key (\"primary,secondary\" or one per "
+                                  "line); default: LOADCAST_SERVICE_KEYS");
+  cli.add_flag("--no-auth", no_auth, "serve without keys (scoring endpoints open to anyone who can connect)")
+      ->excludes(keys_opt);
+  cli.add_option("--max-body-bytes", service.max_body_bytes, "largest request body; 413 above")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 32))
+      ->capture_default_str();
+  cli.add_option("--max-records", service.max_records, "most records per request; 413 above")
+      ->check(CLI::Range(size_t{1}, size_t{100000000}))
+      ->capture_default_str();
+  cli.add_option("--read-timeout", http.read_timeout_seconds, "seconds to wait for a request's bytes")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  bool quiet = false;
+  cli.add_flag("--no-access-log", quiet, "do not write one access-log line per request on stderr");
+  cli.add_option("--workspace", workspace, "run history and registry folder")->capture_default_str();
+  if (const auto code = parse_command_line(cli, argc, argv)) return *code;
+  http.access_log = !quiet;
+
+  if (model_ref.find('@') != std::string::npos) {
+    fail_usage("--model " + model_ref +
+               ": registry references (NAME@VERSION, NAME@STAGE) need the model registry, which is not "
+               "available in this build; pass the bundle's directory");
+  }
+  if (!no_auth) {
+    if (!keys_file.empty()) {
+      service.keys = serve::ServiceKeys::from_file(keys_file);
+    } else if (const char* env = std::getenv("LOADCAST_SERVICE_KEYS"); env && *env) {
+      service.keys = serve::ServiceKeys::parse(env, "LOADCAST_SERVICE_KEYS");
+    } else {
+      fail_usage("no service keys: pass --keys-file F, set LOADCAST_SERVICE_KEYS=primary,secondary, or run "
+                 "with --no-auth");
+    }
+  }
+  service.require_auth = !no_auth;
+
+  auto model = serve::load_model_bundle(model_ref);
+  std::vector<ServerHistory> histories;
+  if (!stores.empty()) histories = read_stores(stores);
+
+  // Signals are taken by sigwait on this thread only: block them before any
+  // other thread starts so that every worker inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  serve::ScoringService scoring(std::move(service), model, std::move(histories));
+  serve::HttpServer server(scoring, http);
+  const int port = server.bind();
+  std::fprintf(stderr, "loadcast serve: model %s (version %s)%s\n", model->path.string().c_str(),
+               model->version.c_str(), stores.empty() ? "" : (", stores " + stores).c_str());
+  std::printf("loadcast serve: listening on http://%s:%d\n", http.host.c_str(), port);
+  std::fflush(stdout);
+
+  std::thread listener([&] {
+    server.serve();
+    // Ending by itself (not through stop()) must still wake the signal loop.
+    kill(getpid(), SIGTERM);
+  });
+  // stop() is a no-op until the accept loop runs; wait for it so an early
+  // SIGTERM is not lost.
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      const std::string problem = scoring.reload();
+      if (problem.empty()) {
+        std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n", model->path.string().c_str(),
+                     scoring.model()->version.c_str());
+      } else {
+        std::fprintf(stderr, "loadcast serve: reload failed, keeping version %s: %s\n",
+                     scoring.model()->version.c_str(), problem.c_str());
+      }
+      continue;
+    }
+    std::fprintf(stderr, "loadcast serve: %s, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+    break;
+  }
+  listener.join();
+  std::fprintf(stderr, "loadcast serve: stopped\n");
+  return 0;
+}
+
+}  // namespace loadcast::app

@@ -1,0 +1,78 @@
+// Scoring speed in-process: model bundle load time, batch predict rows/s,
+// and one /score request of 48 records through the service without HTTP.
+// LOADCAST_BENCH_OUTPUT names an ETL+train output folder (features/, model/);
+// without it the golden case is run through ETL and training first.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "etl/etl.h"
+#include "model/trainer.h"
+#include "serve/records.h"
+#include "serve/service.h"
+#include "store/tables.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace loadcast;
+
+fs::path output_folder() {
+  static const fs::path folder = [] {
+    if (const char* given = std::getenv("LOADCAST_BENCH_OUTPUT")) return fs::path(given);
+    const fs::path out = fs::temp_directory_path() / "loadcast_predict_bench";
+    Config config = load_config(fs::path(LOADCAST_SOURCE_DIR) / "tests/golden/case/config.json");
+    config.output = out;
+    run_etl(config, EtlOptions{});
+    const auto rows = read_feature_table(out / "features");
+    train_model(config, rows, TrainRequest{}).model->save(out / "model");
+    return out;
+  }();
+  return folder;
+}
+
+const std::vector<FeatureRow>& feature_rows() {
+  static const std::vector<FeatureRow> rows = read_feature_table(output_folder() / "features");
+  return rows;
+}
+
+void BM_ModelLoad(benchmark::State& state) {
+  const fs::path dir = output_folder() / "model";
+  for (auto _ : state) benchmark::DoNotOptimize(serve::load_model_bundle(dir));
+}
+BENCHMARK(BM_ModelLoad)->Unit(benchmark::kMillisecond);
+
+void BM_PredictBatch(benchmark::State& state) {
+  static const Model model = Model::load(output_folder() / "model");
+  const auto& all = feature_rows();
+  std::vector<FeatureRow> rows;
+  for (size_t i = 0; rows.size() < static_cast<size_t>(state.range(0)); ++i) rows.push_back(all[i % all.size()]);
+  for (auto _ : state) benchmark::DoNotOptimize(model.predict(rows, static_cast<int>(state.range(1))));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_PredictBatch)->Args({48, 1})->Args({4096, 1})->Args({4096, 2})->Unit(benchmark::kMicrosecond);
+
+void BM_ScoreRequest48(benchmark::State& state) {
+  serve::ServiceOptions options;
+  options.require_auth = false;
+  serve::ScoringService service(options, serve::load_model_bundle(output_folder() / "model"), {});
+  nlohmann::json records = nlohmann::json::array();
+  const auto& all = feature_rows();
+  for (size_t i = 0; i < 48; ++i) records.push_back(serve::record_of(all[i % all.size()]));
+  const std::string body = records.dump();
+  serve::HttpRequest request{"POST", "/score", "application/json", "", body};
+  for (auto _ : state) {
+    auto response = service.handle(request);
+    if (response.status != 200) state.SkipWithError("not 200");
+    benchmark::DoNotOptimize(response);
+  }
+  state.SetItemsProcessed(state.iterations() * 48);
+}
+BENCHMARK(BM_ScoreRequest48)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

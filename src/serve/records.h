@@ -1,0 +1,51 @@
+// The wire format of a feature record (SPEC §3, §8): the one place where a
+// JSON record of the scoring contracts becomes a FeatureRow, and where a
+// FeatureRow becomes such a record (for the scoring client and the tests).
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "common/time.h"
+#include "features/feature_row.h"
+
+namespace loadcast::serve {
+
+// A request the service refuses: the HTTP status (4xx) and a message naming
+// the record and field at fault. Thrown inside the service only and turned
+// into `{"error": ...}` at its one boundary (ScoringService::handle).
+class RequestError : public std::runtime_error {
+ public:
+  RequestError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+struct ParsedRecord {
+  FeatureRow row;
+  std::string key;  // the record's `key`, else `<ServerIP>_<hour>`
+};
+
+// Reads record number `index` of a request. ServerIP (string) and
+// SessionStartHourTime (`YYYY-MM-DD HH:MM:SS`, or epoch milliseconds as
+// pandas' to_json writes datetimes) are required and must name a whole hour.
+// Calendar fields are integers (dayofweek an English day name; the flags also
+// accept booleans); a missing one is derived from SessionStartHourTime, so
+// clients may send only what the hour does not imply. A missing linearTrend is
+// derived from `train_begin`, the model's origin. A missing or null lag or
+// rolling feature is 0. `key` is optional; other keys are ignored.
+// Throws RequestError(400) on a wrong type or an impossible value.
+ParsedRecord parse_record(const nlohmann::json& record, size_t index, TimeNs train_begin);
+
+// The record of a feature row, with every §3 key. `with_trend` false leaves
+// linearTrend out, for clients that do not know the model's origin.
+nlohmann::json record_of(const FeatureRow& row, bool with_trend = true);
+
+// `<ServerIP>_<YYYY-MM-DD HH:MM:SS>` (SPEC §3.8).
+std::string row_key(const FeatureRow& row);
+
+}  // namespace loadcast::serve

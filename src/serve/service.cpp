@@ -1,0 +1,413 @@
+#include "serve/service.h"
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/number.h"
+#include "serve/records.h"
+
+namespace loadcast::serve {
+namespace {
+
+using nlohmann::json;
+
+// Deeper JSON is refused before parsing: a body of 16 MiB of '[' would
+// otherwise become millions of nested values.
+constexpr int kMaxJsonDepth = 64;
+
+constexpr std::string_view kLabelNames[] = {"low", "medium", "high"};
+
+struct Route {
+  std::string_view path;
+  std::string_view method;  // GET also answers HEAD
+  bool needs_key;
+};
+
+constexpr Route kRoutes[] = {
+    {"/score", "POST", true},      {"/invocations", "POST", true}, {"/v1/predict", "POST", true},
+    {"/v1/forecast", "POST", true}, {"/v1/model", "GET", true},    {"/healthz", "GET", false},
+    {"/readyz", "GET", false},      {"/metrics", "GET", false},
+};
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+HttpResponse error_response(int status, std::string_view message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = error_body(message);
+  return r;
+}
+
+HttpResponse json_response(const json& body, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  const size_t semicolon = content_type.find(';');
+  std::string type(content_type.substr(0, semicolon));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json" || (type.size() > 5 && type.ends_with("+json"));
+}
+
+void check_depth(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw RequestError(400, "malformed JSON: nesting deeper than " + std::to_string(kMaxJsonDepth));
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+json parse_body(std::string_view body) {
+  check_depth(body);
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    throw RequestError(400, std::string("malformed JSON: ") + e.what());
+  }
+}
+
+uint64_t hash_file(const std::filesystem::path& file, uint64_t seed) {
+  std::ifstream in(file, std::ios::binary);
+  uint64_t h = seed;
+  char buffer[1 << 16];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    const std::streamsize n = in.gcount();
+    for (std::streamsize i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001B3ULL;
+  }
+  return mix64(h);
+}
+
+}  // namespace
+
+std::string error_body(std::string_view message) {
+  std::string out = "{\"error\":";
+  append_json_string(out, message);
+  out += "}";
+  return out;
+}
+
+std::shared_ptr<const LoadedModel> load_model_bundle(const std::filesystem::path& dir) {
+  Model model = Model::load(dir);
+  uint64_t h = 0xCBF29CE484222325ULL;
+  for (const char* name : {"info.json", "encoder.json", "forest.json"}) h = hash_file(dir / name, h);
+  char version[17];
+  std::snprintf(version, sizeof version, "%016llx", static_cast<unsigned long long>(h));
+  return std::make_shared<const LoadedModel>(LoadedModel{std::move(model), dir, version});
+}
+
+ScoringService::ScoringService(ServiceOptions options, std::shared_ptr<const LoadedModel> model,
+                               std::vector<ServerHistory> stores)
+    : options_(std::move(options)), model_(std::move(model)), stores_(std::move(stores)) {
+  for (size_t i = 0; i < stores_.size(); ++i) store_index_.emplace(stores_[i].server_ip, i);
+}
+
+std::shared_ptr<const LoadedModel> ScoringService::model() const {
+  std::lock_guard lock(model_mutex_);
+  return model_;
+}
+
+std::string ScoringService::reload() {
+  const auto current = model();
+  if (!current) return "no model bundle to reload";
+  try {
+    auto fresh = load_model_bundle(current->path);
+    {
+      std::lock_guard lock(model_mutex_);
+      model_ = std::move(fresh);
+    }
+    metrics_.record_reload(true);
+    return "";
+  } catch (const std::exception& e) {
+    metrics_.record_reload(false);
+    return e.what();
+  }
+}
+
+HttpResponse ScoringService::handle(const HttpRequest& request) {
+  const Route* route = nullptr;
+  for (const Route& r : kRoutes)
+    if (r.path == request.path) route = &r;
+  if (!route) return error_response(404, "no such path: " + std::string(request.path.substr(0, 200)));
+  const bool method_ok = request.method == route->method || (route->method == "GET" && request.method == "HEAD");
+  if (!method_ok) {
+    HttpResponse r = error_response(405, std::string(request.path) + " takes " + std::string(route->method));
+    r.headers.emplace_back("Allow", route->method);
+    return r;
+  }
+  if (route->needs_key && options_.require_auth && !options_.keys.accepts(request.authorization)) {
+    HttpResponse r = error_response(401, "missing or invalid key (send 'Authorization: Bearer <key>')");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  try {
+    if (route->method == "POST") {
+      if (request.body.size() > options_.max_body_bytes)
+        return error_response(413, "body of " + std::to_string(request.body.size()) + " bytes is over the limit of " +
+                                       std::to_string(options_.max_body_bytes));
+      if (!is_json_media_type(request.content_type))
+        return error_response(415, "Content-Type must be application/json, got '" +
+                                       std::string(request.content_type.substr(0, 100)) + "'");
+    }
+    const std::string_view path = request.path;
+    if (path == "/healthz") return json_response({{"status", "ok"}});
+    if (path == "/readyz") return readiness();
+    if (path == "/metrics") {
+      const auto m = model();
+      HttpResponse r;
+      r.body = metrics_.prometheus_text(m ? m->version : "");
+      r.content_type = "text/plain; version=0.0.4";
+      return r;
+    }
+    if (!model()) return error_response(503, "no model loaded");
+    if (path == "/v1/model") return model_info();
+    if (path == "/score") return score(request);
+    if (path == "/invocations") return invocations(request);
+    if (path == "/v1/predict") return predict(request);
+    return forecast(request);
+  } catch (const RequestError& e) {
+    return error_response(e.status(), e.what());
+  } catch (const std::exception& e) {
+    return error_response(500, std::string("internal error: ") + e.what());
+  }
+}
+
+HttpResponse ScoringService::readiness() {
+  const auto m = model();
+  if (!m) return error_response(503, "no model loaded");
+  return json_response({{"status", "ready"}, {"model", m->version}});
+}
+
+HttpResponse ScoringService::model_info() {
+  const auto m = model();
+  return json_response({{"version", m->version},
+                        {"path", m->path.string()},
+                        {"info", m->model.info_json()},
+                        {"metrics", m->model.metrics_json()}});
+}
+
+namespace {
+
+// The records of a JSON array, checked against the record limit.
+struct Scored {
+  std::vector<ParsedRecord> records;
+  std::vector<FeatureRow> rows;
+  std::vector<Prediction> predictions;
+};
+
+void check_record_count(size_t n, size_t limit) {
+  if (n > limit)
+    throw RequestError(413, std::to_string(n) + " records are over the limit of " + std::to_string(limit));
+}
+
+Scored score_records(const LoadedModel& m, std::vector<ParsedRecord> records) {
+  Scored s;
+  s.rows.reserve(records.size());
+  for (const auto& r : records) s.rows.push_back(r.row);
+  s.predictions = m.model.predict(s.rows, 1);
+  s.records = std::move(records);
+  return s;
+}
+
+std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m, size_t limit,
+                                        std::string_view what) {
+  if (!array.is_array())
+    throw RequestError(400, std::string(what) + ": expected a JSON array of records, got " + array.type_name());
+  check_record_count(array.size(), limit);
+  std::vector<ParsedRecord> records;
+  records.reserve(array.size());
+  for (size_t i = 0; i < array.size(); ++i) records.push_back(parse_record(array[i], i, m.model.info().train_begin));
+  return records;
+}
+
+void append_prediction_float(std::string& out, int label) {
+  out += static_cast<char>('0' + label);
+  out += ".0";
+}
+
+// The /v1/predict and /v1/forecast answer.
+HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
+  HttpResponse r;
+  std::string& out = r.body;
+  out.reserve(256 * s.rows.size() + 64);
+  out += "{\"model\":";
+  append_json_string(out, m.version);
+  out += ",\"predictions\":[";
+  for (size_t i = 0; i < s.rows.size(); ++i) {
+    const Prediction& p = s.predictions[i];
+    if (i) out += ',';
+    out += "{\"key\":";
+    append_json_string(out, s.records[i].key);
+    out += ",\"ServerIP\":";
+    append_json_string(out, s.rows[i].server_ip);
+    out += ",\"SessionStartHourTime\":\"" + format_timestamp(s.rows[i].hour) + "\"";
+    out += ",\"prediction\":";
+    out += static_cast<char>('0' + p.label);
+    out += ",\"label\":\"";
+    out += kLabelNames[p.label - 1];
+    out += "\",\"probabilities\":{";
+    for (int c = 0; c < 3; ++c) {
+      if (c) out += ',';
+      out += '"';
+      out += kLabelNames[c];
+      out += "\":";
+      append_double(out, p.probability[c]);
+    }
+    out += "}}";
+  }
+  out += "]}";
+  r.records = static_cast<int64_t>(s.rows.size());
+  return r;
+}
+
+}  // namespace
+
+HttpResponse ScoringService::score(const HttpRequest& request) {
+  const auto m = model();
+  const json body = parse_body(request.body);
+  const Scored s = score_records(*m, parse_records(body, *m, options_.max_records, "body"));
+  metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
+  // pandas' DataFrame.to_json(orient='index'): row number -> columns.
+  HttpResponse r;
+  std::string& out = r.body;
+  out.reserve(96 * s.rows.size() + 2);
+  out += '{';
+  for (size_t i = 0; i < s.rows.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    out += std::to_string(i);
+    out += "\":{\"ServerIP\":";
+    append_json_string(out, s.rows[i].server_ip);
+    out += ",\"SessionStartHourTime\":\"" + format_timestamp(s.rows[i].hour) + "\",\"prediction\":";
+    append_prediction_float(out, s.predictions[i].label);
+    out += '}';
+  }
+  out += '}';
+  r.records = static_cast<int64_t>(s.rows.size());
+  return r;
+}
+
+HttpResponse ScoringService::invocations(const HttpRequest& request) {
+  const auto m = model();
+  const json body = parse_body(request.body);
+  if (!body.is_object())
+    throw RequestError(400, std::string("expected an object with dataframe_records or dataframe_split, got ") +
+                                body.type_name());
+  std::vector<ParsedRecord> records;
+  if (const auto it = body.find("dataframe_records"); it != body.end()) {
+    records = parse_records(*it, *m, options_.max_records, "dataframe_records");
+  } else if (const auto split = body.find("dataframe_split"); split != body.end()) {
+    if (!split->is_object()) throw RequestError(400, "dataframe_split: expected an object");
+    const auto columns = split->find("columns");
+    const auto data = split->find("data");
+    if (columns == split->end() || !columns->is_array())
+      throw RequestError(400, "dataframe_split.columns: expected an array of column names");
+    if (data == split->end() || !data->is_array())
+      throw RequestError(400, "dataframe_split.data: expected an array of rows");
+    for (size_t c = 0; c < columns->size(); ++c)
+      if (!(*columns)[c].is_string())
+        throw RequestError(400, "dataframe_split.columns[" + std::to_string(c) + "]: expected a string");
+    check_record_count(data->size(), options_.max_records);
+    records.reserve(data->size());
+    for (size_t i = 0; i < data->size(); ++i) {
+      const json& values = (*data)[i];
+      if (!values.is_array() || values.size() != columns->size())
+        throw RequestError(400, "record " + std::to_string(i) + ": dataframe_split.data[" + std::to_string(i) +
+                                    "] must be an array of " + std::to_string(columns->size()) + " values");
+      json record = json::object();
+      for (size_t c = 0; c < values.size(); ++c) record[(*columns)[c].get<std::string>()] = values[c];
+      records.push_back(parse_record(record, i, m->model.info().train_begin));
+    }
+  } else {
+    throw RequestError(400, "expected an object with dataframe_records or dataframe_split");
+  }
+  const Scored s = score_records(*m, std::move(records));
+  metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
+  HttpResponse r;
+  r.body = "{\"predictions\":[";
+  for (size_t i = 0; i < s.rows.size(); ++i) {
+    if (i) r.body += ',';
+    append_prediction_float(r.body, s.predictions[i].label);
+  }
+  r.body += "]}";
+  r.records = static_cast<int64_t>(s.rows.size());
+  return r;
+}
+
+HttpResponse ScoringService::predict(const HttpRequest& request) {
+  const auto m = model();
+  const json body = parse_body(request.body);
+  const Scored s = score_records(*m, parse_records(body, *m, options_.max_records, "body"));
+  metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
+  return detailed_response(*m, s);
+}
+
+HttpResponse ScoringService::forecast(const HttpRequest& request) {
+  const auto m = model();
+  const json body = parse_body(request.body);
+  if (!body.is_object()) throw RequestError(400, std::string("expected an object, got ") + body.type_name());
+  const auto ip = body.find("serverIP");
+  if (ip == body.end() || !ip->is_string()) throw RequestError(400, "field 'serverIP': expected a string");
+  if (stores_.empty()) return error_response(503, "this service has no stores (start it with --stores DIR)");
+  const auto found = store_index_.find(ip->get<std::string>());
+  if (found == store_index_.end())
+    return error_response(404, "unknown server '" + ip->get<std::string>() + "' (not in the stores)");
+  const ServerHistory& history = stores_[found->second];
+
+  int64_t hours = 48;
+  if (const auto h = body.find("hours"); h != body.end()) {
+    if (!h->is_number_integer()) throw RequestError(400, "field 'hours': expected an integer");
+    const int64_t v = h->get<int64_t>();
+    if (v < 1 || v > options_.max_forecast_hours)
+      throw RequestError(400, "field 'hours': " + std::to_string(v) + " is outside 1.." +
+                                  std::to_string(options_.max_forecast_hours));
+    hours = v;
+  }
+  // Without a start, forecast from the hour after the server's last stored hour.
+  int64_t start = (history.last_hour() + 1) * kSecondsPerHour;
+  if (const auto st = body.find("start"); st != body.end()) {
+    if (!st->is_string()) throw RequestError(400, "field 'start': expected a timestamp string");
+    const auto t = parse_timestamp(st->get_ref<const std::string&>());
+    if (!t || *t % (kSecondsPerHour * kNanosPerSecond) != 0)
+      throw RequestError(400, "field 'start': not a whole hour (YYYY-MM-DD HH:00:00): " + st->dump());
+    start = seconds_of(*t);
+  }
+
+  FeatureParams params;
+  params.train_begin = m->model.info().train_begin;
+  params.low_threshold = m->model.info().low_threshold;
+  params.high_threshold = m->model.info().high_threshold;
+  std::vector<ParsedRecord> records;
+  records.reserve(static_cast<size_t>(hours));
+  for (int64_t h = 0; h < hours; ++h) {
+    ParsedRecord r;
+    r.row = feature_row(history, start + h * kSecondsPerHour, params);
+    r.key = row_key(r.row);
+    records.push_back(std::move(r));
+  }
+  const Scored s = score_records(*m, std::move(records));
+  metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
+  return detailed_response(*m, s);
+}
+
+}  // namespace loadcast::serve

@@ -1,0 +1,262 @@
+// The real `loadcast serve` and `loadcast score` binaries as child processes:
+// SIGHUP reloads under load without losing a request (and a failed reload
+// keeps the model), SIGTERM answers the request in flight and exits 0, and
+// the client prints the service's forecast.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "serve/records.h"
+#include "serve/serve_fixture.h"
+
+namespace loadcast::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// `loadcast serve` on a free port; killed (by its pid) if still running at the end.
+class ServeProcess {
+ public:
+  ServeProcess(const fs::path& model, const fs::path& stores, const fs::path& log) {
+    int out[2];
+    if (pipe(out) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err >= 0) dup2(err, STDERR_FILENO);
+      close(out[0]);
+      execl(LOADCAST_BINARY, LOADCAST_BINARY, "serve", "--model", model.c_str(), "--stores", stores.c_str(), "--port",
+            "0", "--threads", "2", "--no-auth", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    std::string line;
+    char ch;
+    while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
+    close(out[0]);
+    const size_t colon = line.rfind(':');
+    if (colon != std::string::npos) port_ = std::atoi(line.c_str() + colon + 1);
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+  void signal(int sig) const { kill(pid_, sig); }
+  // The exit code, or -1 when it did not exit by itself within `seconds`.
+  int wait_exit(int seconds) {
+    for (int i = 0; i < seconds * 100; ++i) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      usleep(10000);
+    }
+    return -1;
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_tcp_nodelay(true);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool reaped_ = false;
+};
+
+std::string body_of(const GoldenBundle& bundle) {
+  json records = json::array();
+  for (const FeatureRow& row : bundle.etl_rows(kServer, kStart, 48)) records.push_back(serve::record_of(row));
+  return records.dump();
+}
+
+TEST(ServeProcess, SighupReloadsUnderLoadWithoutLosingARequest) {
+  GoldenBundle bundle;
+  TempDir temp;
+  const fs::path model = temp.path() / "model";
+  fs::copy(bundle.model_dir(), model);
+  ServeProcess server(model, bundle.output(), temp.path() / "serve.log");
+  ASSERT_GT(server.port(), 0);
+  const std::string body = body_of(bundle);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t) {
+    clients.emplace_back([&] {
+      auto c = server.client();
+      c.set_keep_alive(true);
+      while (!done) {
+        const auto res = c.Post("/score", body, "application/json");
+        (res && res->status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server.signal(SIGHUP);
+  }
+  // A broken bundle: the reload fails and the old model keeps serving.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  fs::remove(model / "forest.json");
+  server.signal(SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  done = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(ok.load(), 20);
+
+  auto c = server.client();
+  const auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("loadcast_model_reloads_total{result=\"ok\"} 5"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("loadcast_model_reloads_total{result=\"failed\"} 1"), std::string::npos);
+  EXPECT_EQ(c.Post("/score", body, "application/json")->status, 200);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait_exit(10), 0);
+}
+
+TEST(ServeProcess, SigtermAnswersTheRequestInFlightAndExitsZero) {
+  GoldenBundle bundle;
+  TempDir temp;
+  ServeProcess server(bundle.model_dir(), bundle.output(), temp.path() / "serve.log");
+  ASSERT_GT(server.port(), 0);
+  const std::string body = body_of(bundle);
+
+  // Load from a client that opens a connection per request.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, bad_status{0};
+  std::thread load([&] {
+    auto c = server.client();
+    while (!stop) {
+      const auto res = c.Post("/score", body, "application/json");
+      if (!res) break;  // refused: the server stopped accepting
+      (res->status == 200 ? ok : bad_status)++;
+    }
+  });
+
+  // A request in flight: headers and half the body sent before SIGTERM, the
+  // rest after. It must still be answered.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string head = "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  const std::string first = head + body.substr(0, body.size() / 2);
+  ASSERT_EQ(write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string rest = body.substr(body.size() / 2);
+  ASSERT_EQ(write(fd, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+  std::string answer;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("\"prediction\":"), std::string::npos);
+
+  EXPECT_EQ(server.wait_exit(15), 0);
+  stop = true;
+  load.join();
+  EXPECT_EQ(bad_status.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+}
+
+// Runs `loadcast score ...`; returns stdout, sets the exit code.
+std::string run_score(const std::string& args, int& code) {
+  const std::string command = std::string(LOADCAST_BINARY) + " score " + args + " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int status = pclose(pipe);
+  code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
+  GoldenBundle bundle;
+  TempDir temp;
+  serve::ServiceOptions options;
+  options.keys = serve::ServiceKeys::parse("primary-key,secondary-key", "test");
+  LocalService local(bundle, options);
+  const fs::path config = temp.path() / "webservice.json";
+  write_text(config, json{{"url", "http://127.0.0.1:" + std::to_string(local.port()) + "/score"},
+                          {"authorization", "secondary-key"},
+                          {"statsLocation", bundle.output().string()}}
+                         .dump());
+  int code = -1;
+  const std::string out = run_score(config.string() + " --start '" + kStart + "'", code);
+  ASSERT_EQ(code, 0) << out;
+
+  auto c = local.client();
+  httplib::Headers auth = {{"Authorization", "Bearer primary-key"}};
+  const auto res = c.Post("/v1/forecast", auth, json{{"serverIP", kServer}, {"start", kStart}, {"hours", 48}}.dump(),
+                          "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  std::ostringstream expected;
+  const json forecast = json::parse(res->body);
+  for (const json& p : forecast["predictions"])
+    expected << p["SessionStartHourTime"].get<std::string>() << "  " << p["label"].get<std::string>() << " ("
+             << p["prediction"].get<int>() << ")\n";
+  EXPECT_EQ(out, expected.str());
+
+  run_score(config.string() + " --server-ip 9.9.9.9", code);
+  EXPECT_EQ(code, 3);
+
+  const fs::path unreachable = temp.path() / "down.json";
+  write_text(unreachable, json{{"url", "http://127.0.0.1:1/score"}, {"statsLocation", bundle.output().string()}}.dump());
+  run_score(unreachable.string() + " --retries 2 --backoff-ms 10", code);
+  EXPECT_EQ(code, 1);
+
+  const fs::path wrong_key = temp.path() / "wrong.json";
+  write_text(wrong_key, json{{"url", "http://127.0.0.1:" + std::to_string(local.port()) + "/score"},
+                             {"authorization", "Bearer nope"},
+                             {"statsLocation", bundle.output().string()}}
+                            .dump());
+  run_score(wrong_key.string(), code);
+  EXPECT_EQ(code, 1);
+}
+
+TEST(ServeCommandLine, RefusesToStartWithoutKeysOrWithARegistryReference) {
+  GoldenBundle bundle;
+  int code = -1;
+  const std::string base = std::string(LOADCAST_BINARY) + " serve --port 0 --model ";
+  auto run = [&](const std::string& args) {
+    const int status = std::system(("env -u LOADCAST_SERVICE_KEYS " + base + args + " >/dev/null 2>&1").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  code = run(bundle.model_dir().string());
+  EXPECT_EQ(code, 2) << "no keys and no --no-auth";
+  code = run("loadforecast@production --no-auth");
+  EXPECT_EQ(code, 2);
+  code = run((bundle.output() / "nothing").string() + " --no-auth");
+  EXPECT_EQ(code, 3);
+}
+
+}  // namespace
+}  // namespace loadcast::testing
