@@ -89,6 +89,15 @@ std::string body_of(const GoldenBundle& bundle) {
   return records.dump();
 }
 
+// Polls /metrics until it contains `line` (a whole counter line), for up to 20 s.
+bool wait_for_metric(httplib::Client& c, const std::string& line) {
+  for (int i = 0; i < 400; ++i) {
+    if (const auto res = c.Get("/metrics"); res && res->body.find(line + "\n") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 TEST(ServeProcess, SighupReloadsUnderLoadWithoutLosingARequest) {
   GoldenBundle bundle;
   TempDir temp;
@@ -111,15 +120,19 @@ TEST(ServeProcess, SighupReloadsUnderLoadWithoutLosingARequest) {
       }
     });
   }
-  for (int i = 0; i < 5; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Signals that arrive while a reload runs coalesce, so each SIGHUP waits
+  // until the previous reload is counted (slow under sanitizers).
+  auto observer = server.client();
+  for (int i = 1; i <= 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     server.signal(SIGHUP);
+    EXPECT_TRUE(wait_for_metric(observer, "loadcast_model_reloads_total{result=\"ok\"} " + std::to_string(i)));
   }
   // A broken bundle: the reload fails and the old model keeps serving.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   fs::remove(model / "forest.json");
   server.signal(SIGHUP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(wait_for_metric(observer, "loadcast_model_reloads_total{result=\"failed\"} 1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   done = true;
   for (auto& t : clients) t.join();
   EXPECT_EQ(failed.load(), 0);
