@@ -39,6 +39,12 @@ std::string utc_now() {
   return text;
 }
 
+// A header's value without a copy; "" when absent.
+std::string_view header_of(const httplib::Request& req, const char* name) {
+  const auto [first, last] = req.headers.equal_range(name);  // the first, as get_header_value
+  return first == last ? std::string_view() : std::string_view(first->second);
+}
+
 const char* status_reason(int status) {
   switch (status) {
     case 400: return "bad request";
@@ -68,16 +74,19 @@ HttpServer::HttpServer(ScoringService& service, HttpOptions options)
   // Answers are written in pieces; without this Nagle's algorithm meets the
   // client's delayed ACK and keep-alive requests wait 40 ms each.
   s.set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default; the
+  // reconnects then dominate small requests. Connections beyond the thread
+  // count still get a turn when one of these ends or idles out.
+  s.set_keep_alive_max_count(1000);
+  if (options_.access_log) access_log_ = std::make_unique<AccessLog>();
 
   const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
-    const std::string content_type = req.get_header_value("Content-Type");
-    const std::string authorization = req.get_header_value("Authorization");
     HttpRequest request;
     request.method = req.method;
     request.path = req.path;
-    request.content_type = content_type;
-    request.authorization = authorization;
+    request.content_type = header_of(req, "Content-Type");
+    request.authorization = header_of(req, "Authorization");
     request.body = req.body;
     HttpResponse response = service_.handle(request);
     res.status = response.status;
@@ -110,13 +119,13 @@ HttpServer::HttpServer(ScoringService& service, HttpOptions options)
     const RequestTrace trace = t_trace;
     t_trace = RequestTrace{};
     service_.metrics().record_request(req.path, res.status, trace.seconds);
-    if (!options_.access_log) return;
+    if (!access_log_) return;
     char tail[128];
     std::snprintf(tail, sizeof tail, ",\"status\":%d,\"ms\":%.3f,\"records\":%lld}\n", res.status,
                   trace.seconds * 1000, static_cast<long long>(trace.records));
     const std::string line = "{\"time\":\"" + utc_now() + "\",\"method\":" + json_text(req.method) +
                              ",\"path\":" + json_text(req.path) + ",\"remote\":" + json_text(req.remote_addr) + tail;
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    access_log_->append(line);
   });
 }
 

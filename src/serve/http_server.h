@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "serve/access_log.h"
 #include "serve/service.h"
 
 namespace httplib {
@@ -45,6 +46,7 @@ class HttpServer {
  private:
   ScoringService& service_;
   HttpOptions options_;
+  std::unique_ptr<AccessLog> access_log_;  // null without options.access_log; outlives server_
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
 };

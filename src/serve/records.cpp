@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <optional>
+#include <simdjson.h>
 #include <string_view>
+#include <unordered_map>
 
 #include "features/calendar.h"
 
@@ -151,6 +153,169 @@ ParsedRecord parse_record(const json& record, size_t index, TimeNs train_begin) 
     out.key = row_key(row);
   }
   return out;
+}
+
+namespace {
+
+// The fields the fast path reads; any other key of a record is ignored.
+enum Field : int {
+  kServerIP, kHourTime, kYear, kMonth, kWeekOfYear, kDayOfMonth, kHourOfDay, kHoliday, kBusinessHour, kMorning,
+  kDayOfWeek, kLinearTrend, kKey, kFirstScaled,
+};
+constexpr int kNumFields = kFirstScaled + kNumScaled;
+
+const std::unordered_map<std::string_view, int>& field_ids() {
+  static const auto ids = [] {
+    static std::vector<std::string> scaled;  // owns the names the views point at
+    for (int i = 0; i < kNumScaled; ++i) scaled.push_back(scaled_column_name(i));
+    std::unordered_map<std::string_view, int> m = {
+        {"ServerIP", kServerIP},     {"SessionStartHourTime", kHourTime}, {"year", kYear},
+        {"month", kMonth},           {"weekofyear", kWeekOfYear},         {"dayofmonth", kDayOfMonth},
+        {"hourofday", kHourOfDay},   {"Holiday", kHoliday},               {"BusinessHour", kBusinessHour},
+        {"Morning", kMorning},       {"dayofweek", kDayOfWeek},           {"linearTrend", kLinearTrend},
+        {"key", kKey}};
+    for (int i = 0; i < kNumScaled; ++i) m.emplace(scaled[i], kFirstScaled + i);
+    return m;
+  }();
+  return ids;
+}
+
+// A calendar field as int_field reads it, or nullopt where int_field throws.
+std::optional<int> fast_int(simdjson::dom::element v, int lo, int hi, bool allow_bool) {
+  double x;
+  bool b;
+  if (allow_bool && v.get_bool().get(b) == simdjson::SUCCESS) {
+    x = b ? 1 : 0;
+  } else if (v.get_double().get(x) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  if (!(x >= lo && x <= hi) || x != std::floor(x)) return std::nullopt;
+  return static_cast<int>(x);
+}
+
+// parse_record on a simdjson object; nullopt wherever parse_record throws.
+// Duplicate keys keep the last value, as nlohmann does.
+std::optional<ParsedRecord> fast_record(simdjson::dom::element element, TimeNs train_begin) {
+  simdjson::dom::object object;
+  if (element.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  std::array<simdjson::dom::element, kNumFields> given{};
+  std::array<bool, kNumFields> present{};
+  const auto& ids = field_ids();
+  for (simdjson::dom::key_value_pair kv : object) {
+    const auto it = ids.find(kv.key);
+    if (it == ids.end()) continue;
+    present[it->second] = !kv.value.is_null();  // null means "not given"
+    given[it->second] = kv.value;
+  }
+
+  ParsedRecord out;
+  FeatureRow& row = out.row;
+  std::string_view text;
+  if (!present[kServerIP] || given[kServerIP].get_string().get(text) != simdjson::SUCCESS || text.empty())
+    return std::nullopt;
+  row.server_ip = text;
+
+  if (!present[kHourTime]) return std::nullopt;
+  int64_t seconds;
+  int64_t ms;
+  if (given[kHourTime].get_string().get(text) == simdjson::SUCCESS) {
+    const auto t = parse_timestamp(text);
+    if (!t || *t % kNanosPerSecond != 0) return std::nullopt;
+    seconds = seconds_of(*t);
+  } else if (given[kHourTime].is_int64() && given[kHourTime].get_int64().get(ms) == simdjson::SUCCESS) {
+    constexpr int64_t kLimit = 9'000'000'000'000;
+    if (ms < -kLimit || ms > kLimit || ms % 1000 != 0) return std::nullopt;
+    seconds = ms / 1000;
+  } else {
+    return std::nullopt;
+  }
+  if (seconds % kSecondsPerHour != 0) return std::nullopt;
+  row.hour = seconds;
+
+  Calendar& c = row.calendar;
+  bool complete = true;
+  for (int f = kYear; f <= kDayOfWeek; ++f) complete = complete && present[f];
+  if (!complete) c = calendar_of_hour(row.hour);
+  struct IntField {
+    int field, lo, hi;
+    bool allow_bool;
+    int Calendar::*member;
+  };
+  static constexpr IntField kInts[] = {
+      {kYear, 1, 9999, false, &Calendar::year},          {kMonth, 1, 12, false, &Calendar::month},
+      {kWeekOfYear, 1, 53, false, &Calendar::weekofyear}, {kDayOfMonth, 1, 31, false, &Calendar::dayofmonth},
+      {kHourOfDay, 0, 23, false, &Calendar::hourofday}};
+  for (const IntField& f : kInts) {
+    if (!present[f.field]) continue;
+    const auto v = fast_int(given[f.field], f.lo, f.hi, f.allow_bool);
+    if (!v) return std::nullopt;
+    c.*f.member = *v;
+  }
+  const std::pair<int, bool Calendar::*> kFlags[] = {
+      {kHoliday, &Calendar::holiday}, {kBusinessHour, &Calendar::business_hour}, {kMorning, &Calendar::morning}};
+  for (const auto& [field, member] : kFlags) {
+    if (!present[field]) continue;
+    const auto v = fast_int(given[field], 0, 1, true);
+    if (!v) return std::nullopt;
+    c.*member = *v;
+  }
+  if (present[kDayOfWeek]) {
+    if (given[kDayOfWeek].get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+    const int day = weekday_of_name(text);
+    if (day < 0) return std::nullopt;
+    c.dayofweek = day;
+  }
+
+  const auto number = [&](int field, double& x) {
+    if (!present[field]) {
+      x = 0.0;
+      return true;
+    }
+    return given[field].get_double().get(x) == simdjson::SUCCESS && std::isfinite(x);
+  };
+  if (present[kLinearTrend]) {
+    if (!number(kLinearTrend, row.linear_trend)) return std::nullopt;
+  } else {
+    row.linear_trend = static_cast<double>(row.hour - seconds_of(train_begin)) / kSecondsPerYear;
+  }
+  for (int i = 0; i < kNumScaled; ++i) {
+    double& x = i < kNumLags ? row.lags[i] : row.rolling[i - kNumLags];
+    if (!number(kFirstScaled + i, x)) return std::nullopt;
+  }
+
+  if (present[kKey]) {
+    if (given[kKey].get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+    out.key = text;
+  } else {
+    out.key = row_key(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body, TimeNs train_begin,
+                                                            size_t limit) {
+  // Shallow enough that the service's own nesting limit (64) never applies to
+  // a body this path accepts; deeper bodies take the checked path.
+  constexpr size_t kMaxDepth = 32;
+  thread_local simdjson::dom::parser parser;
+  if (parser.max_depth() != kMaxDepth || parser.capacity() < body.size()) {
+    if (parser.allocate(std::max<size_t>(body.size(), 1 << 16), kMaxDepth) != simdjson::SUCCESS) return std::nullopt;
+  }
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::array array;
+  if (root.get_array().get(array) != simdjson::SUCCESS) return std::nullopt;
+  if (array.size() > limit) return std::nullopt;
+  std::vector<ParsedRecord> records;
+  records.reserve(array.size());
+  for (simdjson::dom::element element : array) {
+    auto record = fast_record(element, train_begin);
+    if (!record) return std::nullopt;
+    records.push_back(std::move(*record));
+  }
+  return records;
 }
 
 json record_of(const FeatureRow& row, bool with_trend) {

@@ -5,8 +5,11 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/time.h"
 #include "features/feature_row.h"
@@ -40,6 +43,14 @@ struct ParsedRecord {
 // rolling feature is 0. `key` is optional; other keys are ignored.
 // Throws RequestError(400) on a wrong type or an impossible value.
 ParsedRecord parse_record(const nlohmann::json& record, size_t index, TimeNs train_begin);
+
+// The records of a request body that is a JSON array of at most `limit`
+// well-formed records, read with simdjson. Returns nullopt for any other body
+// (malformed JSON, a bad record, too many records): the caller then parses it
+// with nlohmann and parse_record, whose RequestError names the fault, so both
+// paths accept the same bodies and give the same rows.
+std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body, TimeNs train_begin,
+                                                            size_t limit);
 
 // The record of a feature row, with every §3 key. `with_trend` false leaves
 // linearTrend out, for clients that do not know the model's origin.

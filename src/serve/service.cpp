@@ -240,6 +240,14 @@ std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m,
   return records;
 }
 
+// The records of a body that is a JSON array of records. simdjson reads the
+// well-formed bodies; any other body is read again with nlohmann, whose path
+// names the record and field at fault.
+std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedModel& m, size_t limit) {
+  if (auto records = parse_records_fast(body, m.model.info().train_begin, limit)) return std::move(*records);
+  return parse_records(parse_body(body), m, limit, "body");
+}
+
 void append_prediction_float(std::string& out, int label) {
   out += static_cast<char>('0' + label);
   out += ".0";
@@ -284,8 +292,7 @@ HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
 
 HttpResponse ScoringService::score(const HttpRequest& request) {
   const auto m = model();
-  const json body = parse_body(request.body);
-  const Scored s = score_records(*m, parse_records(body, *m, options_.max_records, "body"));
+  const Scored s = score_records(*m, parse_record_body(request.body, *m, options_.max_records));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   // pandas' DataFrame.to_json(orient='index'): row number -> columns.
   HttpResponse r;
@@ -356,8 +363,7 @@ HttpResponse ScoringService::invocations(const HttpRequest& request) {
 
 HttpResponse ScoringService::predict(const HttpRequest& request) {
   const auto m = model();
-  const json body = parse_body(request.body);
-  const Scored s = score_records(*m, parse_records(body, *m, options_.max_records, "body"));
+  const Scored s = score_records(*m, parse_record_body(request.body, *m, options_.max_records));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   return detailed_response(*m, s);
 }
