@@ -16,6 +16,7 @@
 #include "serve/http_server.h"
 #include "serve/service.h"
 #include "store/tables.h"
+#include "track/registry.h"
 
 namespace loadcast::app {
 
@@ -34,7 +35,10 @@ int run_serve(int argc, char** argv) {
   bool no_auth = false;
   serve::ServiceOptions service;
   std::string workspace = ".loadcast";
-  cli.add_option("--model", model_ref, "model bundle directory (e.g. outputs/<container>/model)")->required();
+  cli.add_option("--model", model_ref,
+                 "model bundle directory (e.g. outputs/<container>/model), or a registered NAME@VERSION / "
+                 "NAME@STAGE (e.g. fleet@production) from the workspace's registry")
+      ->required();
   cli.add_option("--stores", stores, "ETL output folder holding hourly/ and daily/ (enables /v1/forecast)");
   cli.add_option("--host", http.host, "address to listen on")->capture_default_str();
   cli.add_option("--port", http.port, "port to listen on; 0 picks a free one (printed on stdout)")
@@ -59,15 +63,13 @@ int run_serve(int argc, char** argv) {
       ->capture_default_str();
   bool quiet = false;
   cli.add_flag("--no-access-log", quiet, "do not write one access-log line per request on stderr");
-  cli.add_option("--workspace", workspace, "run history and registry folder")->capture_default_str();
+  add_workspace_option(cli, workspace);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
   http.access_log = !quiet;
 
-  if (model_ref.find('@') != std::string::npos) {
-    fail_usage("--model " + model_ref +
-               ": registry references (NAME@VERSION, NAME@STAGE) need the model registry, which is not "
-               "available in this build; pass the bundle's directory");
-  }
+  // NAME@VERSION / NAME@STAGE: the registered bundle, once its content hash checks out.
+  if (model_ref.find('@') != std::string::npos && !std::filesystem::is_directory(model_ref))
+    model_ref = track::resolve_model_reference(workspace, model_ref).string();
   if (!no_auth) {
     if (!keys_file.empty()) {
       service.keys = serve::ServiceKeys::from_file(keys_file);

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "model/trainer.h"
 #include "store/tables.h"
+#include "track/run_details.h"
 
 namespace loadcast::app {
 namespace {
@@ -67,6 +68,7 @@ int run_train(int argc, char** argv) {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string output;
   std::string export_dir;
+  std::string workspace;
   cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
   cli.add_option("--threads", threads, "training threads (default: all cores)")
       ->check(CLI::Range(1, 1024))
@@ -77,51 +79,58 @@ int run_train(int argc, char** argv) {
   cli.add_option("--export-matrix", export_dir,
                  "also write the encoded train/test matrices and labels as CSV into this folder "
                  "(train_X.csv, train_y.csv, test_X.csv, test_y.csv)");
+  add_workspace_option(cli, workspace);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
-  Config config = load_config_for("train", config_path);
-  if (!output.empty()) config.output = output;
+  track::RunRecorder run({workspace, "train", recorded_arguments(argc, argv), config_path, threads});
+  return run_recorded(run, [&] {
+    Config config = load_config_for("train", config_path);
+    if (!output.empty()) config.output = output;
+    track::record_config(run, config);
+    run.param("threads", std::to_string(threads));
 
-  const bool show_progress = Progress::stderr_is_terminal();
-  const auto started = std::chrono::steady_clock::now();
-  auto phase = [&](std::string_view name) {
-    if (!show_progress) return;
-    const double t =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "loadcast train: [%6.1f s] %.*s\n", t, static_cast<int>(name.size()),
-                 name.data());
-  };
+    const bool show_progress = Progress::stderr_is_terminal();
+    const auto started = std::chrono::steady_clock::now();
+    auto phase = [&](std::string_view name) {
+      if (!show_progress) return;
+      const double t =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::fprintf(stderr, "loadcast train: [%6.1f s] %.*s\n", t, static_cast<int>(name.size()),
+                   name.data());
+    };
 
-  const fs::path features_dir = config.output / "features";
-  if (!fs::is_directory(features_dir)) {
-    fail_data("no feature table found at " + features_dir.string() + " (run 'loadcast etl " +
-              config_path + "' first)");
-  }
-  phase("reading the feature table");
-  const std::vector<FeatureRow> rows = read_feature_table(features_dir);
+    const fs::path features_dir = config.output / "features";
+    if (!fs::is_directory(features_dir)) {
+      fail_data("no feature table found at " + features_dir.string() + " (run 'loadcast etl " +
+                config_path + "' first)");
+    }
+    phase("reading the feature table");
+    const std::vector<FeatureRow> rows = read_feature_table(features_dir);
 
-  TrainRequest request;
-  request.threads = threads;
-  request.data_accounting = read_accounting(config.output);
-  request.on_phase = phase;
-  TrainOutcome outcome = train_model(config, rows, request);
-  const Model& model = *outcome.model;
+    TrainRequest request;
+    request.threads = threads;
+    request.data_accounting = read_accounting(config.output);
+    request.on_phase = phase;
+    TrainOutcome outcome = train_model(config, rows, request);
+    const Model& model = *outcome.model;
 
-  phase("writing the model bundle");
-  const fs::path model_dir = config.output / "model";
-  model.save(model_dir);
-  if (!export_dir.empty()) {
-    phase("exporting the matrices");
-    export_matrices(outcome, export_dir);
-  }
+    phase("writing the model bundle");
+    const fs::path model_dir = config.output / "model";
+    model.save(model_dir);
+    if (!export_dir.empty()) {
+      phase("exporting the matrices");
+      export_matrices(outcome, export_dir);
+    }
 
-  std::printf("Train Accuracy = %.4g\n", model.metrics().train.accuracy);
-  std::printf("Test Accuracy = %.4g\n", model.metrics().test.accuracy);
-  print_metrics_table("train", model.metrics().train);
-  print_metrics_table("test", model.metrics().test);
-  std::printf("%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads -> %s\n",
-              static_cast<size_t>(model.encoder().num_features()), model.forest().trees().size(),
-              outcome.train_seconds, outcome.total_seconds, threads, model_dir.string().c_str());
-  return 0;
+    track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds, model_dir);
+    std::printf("Train Accuracy = %.4g\n", model.metrics().train.accuracy);
+    std::printf("Test Accuracy = %.4g\n", model.metrics().test.accuracy);
+    print_metrics_table("train", model.metrics().train);
+    print_metrics_table("test", model.metrics().test);
+    std::printf("%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads -> %s\n",
+                static_cast<size_t>(model.encoder().num_features()), model.forest().trees().size(),
+                outcome.train_seconds, outcome.total_seconds, threads, model_dir.string().c_str());
+    return 0;
+  });
 }
 
 }  // namespace loadcast::app

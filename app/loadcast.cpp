@@ -23,6 +23,9 @@ const Subcommand kSubcommands[] = {
     {"train", loadcast::app::run_train, "fit encoders and a random forest; write the model bundle"},
     {"serve", loadcast::app::run_serve, "REST scoring service for a model bundle (and the stores)"},
     {"score", loadcast::app::run_score, "forecast one server's next hours through the scoring service"},
+    {"runs", loadcast::app::run_runs, "run history: list, show ID, compare ID ID"},
+    {"models", loadcast::app::run_models, "model registry: register, list, show, promote"},
+    {"submit", loadcast::app::run_submit, "run a command on a compute target of targets.json"},
 };
 
 void print_usage(std::FILE* out) {

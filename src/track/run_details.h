@@ -1,0 +1,27 @@
+// What the etl and train runs put in the run history: the effective
+// configuration as parameters, the line accounting, throughput and model
+// metrics as metrics, and their outputs as artifacts (sha256 included).
+#pragma once
+
+#include <filesystem>
+
+#include "config/config.h"
+#include "etl/etl.h"
+#include "model/model.h"
+#include "track/recorder.h"
+
+namespace loadcast::track {
+
+// Window, split, thresholds, layout, dataFile, output and forest parameters.
+void record_config(RunRecorder& run, const Config& config);
+
+// rows, bytes, MB/s, seconds, and accepted/rejected lines by reason; the
+// summary and the output tables as artifacts.
+void record_etl(RunRecorder& run, const Config& config, const EtlReport& report);
+
+// train.* and test.* accuracy, weighted precision/recall/F1 and rows; the
+// bundle as artifact "model".
+void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds, double total_seconds,
+                  const std::filesystem::path& model_dir);
+
+}  // namespace loadcast::track
