@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,45 @@ inline bool parse_simple_decimal(const char* p, const char* end, double& out) {
   double value = static_cast<double>(mantissa);
   if (fraction) value /= kPowersOfTen[fraction];
   out = negative ? -value : value;
+  return true;
+}
+
+// `[digits][.][digits]` of at most 8 bytes with at least one digit, eight
+// bytes at a time (SWAR). `p[0..8)` must be readable; the bytes past `n` are
+// ignored. Same result as parse_simple_decimal; false for anything else.
+inline bool parse_short_decimal(const char* p, size_t n, double& out) {
+  if (n == 0 || n > 8) return false;
+  uint64_t v;
+  std::memcpy(&v, p, 8);  // byte i = character i (little-endian)
+  const uint64_t field = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+  v &= field;
+  // The first '.', if any: a byte equal to '.' has zero xor.
+  const uint64_t x = v ^ 0x2E2E2E2E2E2E2E2EULL;
+  const uint64_t dots = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL & field;
+  int digits = static_cast<int>(n);
+  int fraction = 0;
+  if (dots) {
+    const int k = __builtin_ctzll(dots) / 8;  // the dot's position
+    const uint64_t low = k == 0 ? 0 : v & ((uint64_t{1} << (8 * k)) - 1);
+    v = low | ((v >> (8 * k) >> 8) << (8 * k));
+    --digits;
+    fraction = digits - k;
+    if (digits == 0) return false;
+  }
+  const uint64_t used = digits == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * digits)) - 1;
+  const uint64_t ones = 0x3030303030303030ULL & used;
+  // Every used byte is 0x30..0x39: high nibble 3, and no carry out of +6.
+  if ((v & (0xF0F0F0F0F0F0F0F0ULL & used)) != ones) return false;
+  if (((v + (0x0606060606060606ULL & used)) & (0xF0F0F0F0F0F0F0F0ULL & used)) != ones) return false;
+  // Right-align the digits as the low end of an eight-digit number, then
+  // combine pairs, quads and halves.
+  uint64_t d = (v - ones) << (8 * (8 - digits));
+  d = (d * 10 + (d >> 8)) & 0x00FF00FF00FF00FFULL;
+  d = (d * 100 + (d >> 16)) & 0x0000FFFF0000FFFFULL;
+  d = (d * 10000 + (d >> 32)) & 0xFFFFFFFFULL;
+  double value = static_cast<double>(d);
+  if (fraction) value /= kPowersOfTen[fraction];
+  out = value;
   return true;
 }
 

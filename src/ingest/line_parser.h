@@ -52,27 +52,29 @@ class LineParser {
   void parse(std::string_view chunk, BucketTable& table, LineAccounting& accounting);
 
  private:
-  struct FieldSpan {
-    const char* begin;
-    const char* end;
-    std::string_view view() const { return {begin, static_cast<size_t>(end - begin)}; }
-  };
-  static constexpr int kTracked = 17;  // fields whose positions are kept
+  static constexpr int kStarts = 32;  // a power of two above the widest layout
 
-  void scan_line(const char* begin, const char* end, BucketTable& table, LineAccounting& acc);
-  void finish_line(const char* line_begin, const char* line_end, const char* last_field_begin,
-                   int commas, bool quoted, BucketTable& table, LineAccounting& acc);
-  void classify(int field_count, BucketTable& table, LineAccounting& acc);
-  void split_quoted(const char* begin, const char* end, int& field_count);
+  // Records the commas of `bits` (positions in the 64-byte `block`) as field starts.
+  void add_commas(const char* block, uint64_t bits, unsigned& commas);
+  void finish_line(const char* line_begin, const char* line_end, unsigned commas, bool quoted, BucketTable& table,
+                   LineAccounting& acc);
+  void classify_quoted(const char* begin, const char* end, BucketTable& table, LineAccounting& acc);
+  // `readable_end`: the field texts may be over-read up to here.
+  void classify(int field_count, const char* readable_end, BucketTable& table, LineAccounting& acc);
   bool server_allowed(std::string_view ip) const;
+  // Field i of the current line; valid for i < its field count (at most kStarts - 1).
+  std::string_view field(int i) const {
+    return {starts_[i], static_cast<size_t>(starts_[i + 1] - 1 - starts_[i])};
+  }
 
   LineRules rules_;
   ColumnLayout columns_;
   ServerKeyCache server_keys_;
   const char* readable_end_ = nullptr;  // end of the chunk being parsed
-  FieldSpan fields_[kTracked + 1];  // the last slot absorbs untracked fields
-  std::string unquoted_[kTracked];
-  DateCache dates_;  // storage of the quoted slow path
+  const char* starts_[kStarts];         // field starts of the current line, plus one past its end
+  std::string unquoted_line_;           // a quoted line's fields, unquoted (RFC 4180 path)
+  std::string unquoted_field_;
+  DateCache dates_;
 };
 
 }  // namespace loadcast

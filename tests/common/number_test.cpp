@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
 
 namespace loadcast {
 namespace {
@@ -32,6 +36,40 @@ TEST(NumberTest, WritesShortestRoundTrip) {
   for (double v : {0.003650467716176135, 1e-7, 123456789.125, 1e300, 5e-324}) {
     EXPECT_EQ(*parse_decimal(format_double(v)), v);
   }
+}
+
+// The eight-bytes-at-a-time parser of the ingest must agree with the scalar
+// one on every text it accepts, and accept every text the scalar one accepts
+// that it is meant for (at most 8 bytes, no sign).
+TEST(NumberTest, ShortDecimalAgreesWithTheScalarPath) {
+  const std::string alphabet = "0123456789.-+e/:, \x00\xff";
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200000; ++i) {
+    const size_t n = 1 + rng() % 8;
+    std::string text;
+    for (size_t k = 0; k < n; ++k) {
+      // Mostly digits and dots, so that valid numbers are common.
+      text += rng() % 4 ? "0123456789."[rng() % 11] : alphabet[rng() % alphabet.size()];
+    }
+    char padded[16];
+    std::memset(padded, '7', sizeof padded);  // bytes past the text must not matter
+    std::memcpy(padded, text.data(), n);
+    double fast = -1, scalar = -1;
+    const bool fast_ok = number_detail::parse_short_decimal(padded, n, fast);
+    const bool scalar_ok = number_detail::parse_simple_decimal(text.data(), text.data() + n, scalar);
+    const bool meant = text.find_first_of("-+") == std::string::npos;
+    ASSERT_EQ(fast_ok, scalar_ok && meant) << text;
+    if (fast_ok) ASSERT_EQ(std::bit_cast<uint64_t>(fast), std::bit_cast<uint64_t>(scalar)) << text;
+  }
+  double v;
+  EXPECT_TRUE(number_detail::parse_short_decimal("12345678", 8, v));
+  EXPECT_EQ(v, 12345678.0);
+  EXPECT_TRUE(number_detail::parse_short_decimal("106.25,2", 6, v));
+  EXPECT_EQ(v, 106.25);
+  EXPECT_TRUE(number_detail::parse_short_decimal(".5xxxxxx", 2, v));
+  EXPECT_EQ(v, 0.5);
+  EXPECT_FALSE(number_detail::parse_short_decimal(".,xxxxxx", 1, v));
+  EXPECT_FALSE(number_detail::parse_short_decimal("1.2.3xxx", 5, v));
 }
 
 }  // namespace
