@@ -1,13 +1,15 @@
-// `loadcast etl CONFIG [FILTER_IP|FALSE]`: raw sessions -> feature table and stores.
+// `loadcast etl CONFIG [FILTER_IP|FALSE]`: raw sessions -> feature table and
+// stores, in one process or under `mpirun -np N`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <thread>
 
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
+#include "common/number.h"
 #include "common/progress.h"
 #include "config/config.h"
+#include "dist/job.h"
 #include "etl/etl.h"
 #include "track/run_details.h"
 
@@ -18,30 +20,40 @@ int run_etl(int argc, char** argv) {
       "Reads raw session CSV (the configuration's dataFile: a path, a glob, or '-' for stdin), "
       "aggregates five-minute buckets, builds hourly peaks, daily means, lag, rolling and calendar "
       "features, and writes features/, hourly/, daily/ and etl_summary.json under the output "
-      "folder. Every line is accounted for by reason in etl_summary.json.",
+      "folder. Every line is accounted for by reason in etl_summary.json. Under 'mpirun -np N "
+      "loadcast etl CONFIG' the ranks split the input chunks (stdin: rank 0 reads it), shuffle the "
+      "five-minute aggregates to the rank owning each server and write one part file each; the output "
+      "is the same as one process's, and only appears once every rank has finished.",
       "loadcast etl");
   std::string config_path;
   std::string mode = "FALSE";
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = dist::default_threads();
   std::string output;
-  size_t chunk_mb = 8;
+  double chunk_mb = 8;
   std::string workspace;
   cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
   cli.add_option("FILTER_IP", mode,
                  "FILTER_IP keeps only the servers of the configuration's filterIPs (a debug mode); "
                  "FALSE (default) keeps all")
       ->check(CLI::IsMember({"FILTER_IP", "FALSE"}));
-  cli.add_option("--threads", threads, "parsing and feature threads (default: all cores)")
+  cli.add_option("--threads", threads, "parsing and feature threads per process (default: all cores, shared among the "
+                 "MPI ranks of a node)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cli.add_option("--output", output, "output folder (default: the configuration's 'output', else outputs/<storageContainer>)");
-  cli.add_option("--chunk-mb", chunk_mb, "size of the line-aligned input chunks in MiB")
-      ->check(CLI::Range(1, 1024))
+  cli.add_option("--chunk-mb", chunk_mb,
+                 "size of the line-aligned input chunks in MiB, fractions allowed (0.0625 = 64 KiB); "
+                 "outputs are the same for every chunk size up to the last bits of float sums, which "
+                 "depend on it: keep it fixed across runs to compare")
+      ->check(CLI::Range(0.001, 1024.0))
       ->capture_default_str();
   add_workspace_option(cli, workspace);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
+  const auto comm = dist::make_communicator();
+  const bool root = comm->rank() == 0;
+  // Only rank 0 records (RunRecorder), with the rank count.
   track::RunRecorder run({workspace, "etl", recorded_arguments(argc, argv), config_path, threads});
-  return run_recorded(run, [&] {
+  auto etl = [&] {
     Config config = load_config_for("etl", config_path);
     if (!output.empty()) config.output = output;
 
@@ -49,13 +61,14 @@ int run_etl(int argc, char** argv) {
     options.threads = threads;
     options.filter_ip = mode == "FILTER_IP";
     options.progress = Progress::stderr_is_terminal();
-    options.chunk_bytes = chunk_mb << 20;
+    options.chunk_bytes = static_cast<size_t>(chunk_mb * (1 << 20));
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
     run.param("mode", mode);
-    run.param("chunkMB", std::to_string(chunk_mb));
-    const EtlReport report = run_etl(config, options);
+    run.param("chunkMB", format_double(chunk_mb));
+    const EtlReport report = run_etl(config, options, *comm);
     track::record_etl(run, config, report);
+    if (!root) return 0;
 
     const LineAccounting& a = report.accounting;
     std::printf("lines %lld: accepted %lld, outside_window %lld, filtered_ip %lld, blank %lld, "
@@ -67,11 +80,16 @@ int run_etl(int argc, char** argv) {
     std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s\n", static_cast<long long>(report.servers),
                 static_cast<long long>(report.rows), static_cast<long long>(report.daily_rows),
                 config.output.string().c_str());
-    std::printf("ingest %.2f s (%.0f MB/s), total %.2f s, %d threads\n", report.ingest_seconds,
+    std::printf("ingest %.2f s (%.0f MB/s), total %.2f s, %d threads", report.ingest_seconds,
                 report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0, report.total_seconds,
                 threads);
+    if (report.ranks > 1)
+      std::printf(" x %d ranks, %.1f MB shuffled in %lld rounds", report.ranks, report.shuffle_bytes / 1e6,
+                  static_cast<long long>(report.shuffle_rounds));
+    std::printf("\n");
     return 0;
-  });
+  };
+  return dist::run_job(*comm, "etl", [&] { return run_recorded(run, etl); });
 }
 
 }  // namespace loadcast::app

@@ -9,8 +9,8 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfast-float-dev
   libabsl-dev libxxhash-dev zlib1g-dev
-  libcpp-httplib-dev libsqlite3-dev libssl-dev libsimdjson-dev
-  libopenmpi-dev openmpi-bin
+  libcpp-httplib-dev libboost-dev libsqlite3-dev libssl-dev libsimdjson-dev
+  libopenmpi-dev openmpi-bin iproute2
 )
 BENCH_PACKAGES=(python3 python3-pandas python3-sklearn python3-xgboost python3-numpy hyperfine wrk)
 

@@ -1,6 +1,6 @@
 // dist/ owns how ranks of one job talk to each other: the Communicator
 // interface (rank, size, barrier, sum-allreduce, alltoallv, gather, broadcast,
-// abort) and its implementations. The ETL and the trainer see only this
+// allgather, abort) and its implementations. The ETL and the trainer see only this
 // interface, so one process and N MPI ranks run the same code path.
 #pragma once
 
@@ -37,6 +37,9 @@ class Communicator {
   // `root`'s payload on every rank.
   virtual Bytes broadcast(const Bytes& payload, int root) = 0;
 
+  // Every rank's payload, in rank order, on every rank.
+  virtual std::vector<Bytes> allgather(const Bytes& payload) = 0;
+
   // Ends the whole job with a non-zero exit; the message is printed first so
   // a failing rank never leaves the others waiting in a collective.
   [[noreturn]] virtual void abort(const std::string& message, int exit_code) = 0;
@@ -53,5 +56,9 @@ namespace loadcast::dist {
 // launched by mpirun (OMPI_COMM_WORLD_SIZE is set), otherwise local. Plain
 // runs never touch MPI, so they need no MPI runtime and no singleton init.
 std::unique_ptr<Communicator> make_communicator();
+
+// Whether this build has the MPI communicator (else mpirun starts N
+// independent one-process runs).
+bool built_with_mpi();
 
 }  // namespace loadcast::dist

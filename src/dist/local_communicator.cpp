@@ -27,6 +27,7 @@ class LocalCommunicator final : public Communicator {
     check_root(root, "broadcast root");
     return payload;
   }
+  std::vector<Bytes> allgather(const Bytes& payload) override { return {payload}; }
   [[noreturn]] void abort(const std::string& message, int exit_code) override {
     std::fprintf(stderr, "loadcast: %s\n", message.c_str());
     std::fflush(stderr);

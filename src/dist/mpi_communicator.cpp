@@ -1,8 +1,11 @@
 // The MPI implementation (OpenMPI). Compiled to a local-only factory when the
 // build has no MPI, so the program always links.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 
 #include "common/error.h"
 #include "dist/communicator.h"
@@ -24,12 +27,30 @@ int checked_count(std::size_t n, const char* what) {
   return static_cast<int>(n);
 }
 
+// Waits for a non-blocking collective without spinning on a core, which a
+// blocking one does in OpenMPI: while the main thread waits for the slowest
+// rank, the worker threads parse the next round. Polls tightly first (ranks
+// often arrive together), then sleeps between polls, at most 1 ms.
+void wait_idle(MPI_Request& request) {
+  int done = 0;
+  for (int i = 0; i < 200 && !done; ++i) MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+  auto pause = std::chrono::microseconds(20);
+  while (!done) {
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+  }
+}
+
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator() {
     int initialized = 0;
     MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(nullptr, nullptr);
+    // Worker threads parse and build features while the main thread alone
+    // talks to MPI: FUNNELED is the level that permits this.
+    int provided = 0;
+    if (!initialized) MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
     // Errors end the job rather than return codes nobody on the other ranks sees.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -68,15 +89,18 @@ class MpiCommunicator final : public Communicator {
     Bytes packed;
     packed.reserve(total);
     for (const auto& b : send) packed.insert(packed.end(), b.begin(), b.end());
-    MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    MPI_Request request;
+    MPI_Ialltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, MPI_COMM_WORLD, &request);
+    wait_idle(request);
     std::size_t recv_total = 0;
     for (int r = 0; r < size_; ++r) {
       recv_displs[r] = checked_count(recv_total, "alltoallv");
       recv_total += static_cast<std::size_t>(recv_counts[r]);
     }
     Bytes received(recv_total);
-    MPI_Alltoallv(packed.data(), send_counts.data(), send_displs.data(), MPI_BYTE, received.data(),
-                  recv_counts.data(), recv_displs.data(), MPI_BYTE, MPI_COMM_WORLD);
+    MPI_Ialltoallv(packed.data(), send_counts.data(), send_displs.data(), MPI_BYTE, received.data(),
+                   recv_counts.data(), recv_displs.data(), MPI_BYTE, MPI_COMM_WORLD, &request);
+    wait_idle(request);
     return split(received, recv_counts, recv_displs);
   }
 
@@ -104,6 +128,21 @@ class MpiCommunicator final : public Communicator {
     return out;
   }
 
+  std::vector<Bytes> allgather(const Bytes& payload) override {
+    int count = checked_count(payload.size(), "allgather");
+    std::vector<int> counts(size_), displs(size_);
+    MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    std::size_t total = 0;
+    for (int r = 0; r < size_; ++r) {
+      displs[r] = checked_count(total, "allgather");
+      total += static_cast<std::size_t>(counts[r]);
+    }
+    Bytes received(total);
+    MPI_Allgatherv(payload.data(), count, MPI_BYTE, received.data(), counts.data(), displs.data(), MPI_BYTE,
+                   MPI_COMM_WORLD);
+    return split(received, counts, displs);
+  }
+
   [[noreturn]] void abort(const std::string& message, int exit_code) override {
     std::fprintf(stderr, "loadcast: rank %d: %s\n", rank_, message.c_str());
     std::fflush(stderr);
@@ -125,12 +164,16 @@ class MpiCommunicator final : public Communicator {
 
 }  // namespace
 
+bool built_with_mpi() { return true; }
+
 std::unique_ptr<Communicator> make_communicator() {
   if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr) return std::make_unique<MpiCommunicator>();
   return make_local_communicator();
 }
 
 #else
+
+bool built_with_mpi() { return false; }
 
 std::unique_ptr<Communicator> make_communicator() { return make_local_communicator(); }
 

@@ -1,12 +1,16 @@
 #include "etl/etl.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <unordered_map>
 
 #include "common/error.h"
 #include "common/time.h"
+#include "dist/job.h"
+#include "dist/shuffle.h"
 #include "features/engine.h"
 #include "ingest/pipeline.h"
 #include "store/atomic_dir.h"
@@ -50,36 +54,63 @@ std::string describe(const LineAccounting& a) {
   return s;
 }
 
-}  // namespace
+// Every counter of the line accounting, summed over the ranks.
+LineAccounting sum_over_ranks(dist::Communicator& comm, const LineAccounting& a) {
+  std::vector<int64_t> v = {a.lines, a.accepted, a.outside_window, a.filtered_ip, a.blank, a.bytes};
+  v.insert(v.end(), a.rejected.begin(), a.rejected.end());
+  v.insert(v.end(), a.missing_values.begin(), a.missing_values.end());
+  comm.allreduce_sum(v);
+  LineAccounting total;
+  total.lines = v[0];
+  total.accepted = v[1];
+  total.outside_window = v[2];
+  total.filtered_ip = v[3];
+  total.blank = v[4];
+  total.bytes = v[5];
+  std::copy_n(v.begin() + 6, kNumRejectReasons, total.rejected.begin());
+  std::copy_n(v.begin() + 6 + kNumRejectReasons, kNumMeasures, total.missing_values.begin());
+  return total;
+}
 
-EtlReport run_etl(const Config& config, const EtlOptions& options) {
-  const auto start = Clock::now();
-  IngestOptions ingest_options;
-  ingest_options.threads = options.threads;
-  ingest_options.filter_ip = options.filter_ip;
-  ingest_options.chunk_bytes = options.chunk_bytes;
-  ingest_options.progress = options.progress;
-  IngestResult ingested = ingest(config, ingest_options);
+// What every rank must agree on before reading: rank 0 lists the inputs once
+// (so all ranks cut the same chunks) and detects the layout.
+struct InputPlan {
+  std::vector<InputFile> files;
+  Layout layout = Layout::kSessions17;
+  int round_chunks = 0;
+};
 
-  EtlReport report;
-  report.accounting = ingested.accounting;
-  report.ingest_seconds = ingested.seconds;
-  if (!report.accounting.balanced())
-    fail_internal("line accounting does not balance: " + describe(report.accounting));
-  if (report.accounting.accepted == 0)
-    fail_data("no accepted rows in '" + config.data_file + "' (" + describe(report.accounting) + ")");
+InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlOptions& options,
+                      std::unique_ptr<ChunkSource>& source) {
+  const nlohmann::json decided = dist::decide_on_root(comm, [&] {
+    auto files = expand_inputs(config.data_file);
+    source = std::make_unique<ChunkSource>(files, options.chunk_bytes, 0, comm.size());
+    const Layout layout = resolve_layout(config.layout, source->peek(kLayoutSampleBytes), files.front().path);
+    nlohmann::json j = {{"layout", static_cast<int>(layout)}, {"roundChunks", 2 * std::max(1, options.threads)}};
+    for (const auto& f : files) j["files"].push_back({f.path, f.bytes});
+    return j;
+  });
+  InputPlan plan;
+  for (const auto& f : decided["files"]) plan.files.push_back({f[0].get<std::string>(), f[1].get<int64_t>()});
+  plan.layout = static_cast<Layout>(decided["layout"].get<int>());
+  plan.round_chunks = decided["roundChunks"].get<int>();
+  if (comm.rank() != 0)
+    source = std::make_unique<ChunkSource>(plan.files, options.chunk_bytes, comm.rank(), comm.size());
+  return plan;
+}
 
-  // Order the aggregate by server text, then bucket.
-  const auto features_start = Clock::now();
-  auto& entries = ingested.buckets.entries();
+// Orders the aggregate by server text, then bucket.
+std::vector<ServerSlice> slice_by_server(const std::vector<BucketTable::Entry>& entries,
+                                         const ServerDictionary& dictionary,
+                                         std::vector<std::pair<uint64_t, uint32_t>>& order) {
   std::unordered_map<ServerKey, uint32_t> rank;
   for (const auto& e : entries) rank.try_emplace(key_server(e.key), 0);
   std::vector<std::pair<std::string, ServerKey>> servers;
   servers.reserve(rank.size());
-  for (const auto& [key, _] : rank) servers.emplace_back(ingested.servers->text_of(key), key);
+  for (const auto& [key, _] : rank) servers.emplace_back(dictionary.text_of(key), key);
   std::sort(servers.begin(), servers.end());
   for (uint32_t i = 0; i < servers.size(); ++i) rank[servers[i].second] = i;
-  std::vector<std::pair<uint64_t, uint32_t>> order(entries.size());
+  order.resize(entries.size());
   for (uint32_t i = 0; i < entries.size(); ++i) {
     const uint64_t bucket_bits = entries[i].key & ((uint64_t{1} << kBucketBits) - 1);
     order[i] = {(uint64_t{rank[key_server(entries[i].key)]} << kBucketBits) | bucket_bits, i};
@@ -93,23 +124,90 @@ EtlReport run_etl(const Config& config, const EtlOptions& options) {
     slices.push_back({servers[server_rank].first, i, j});
     i = j;
   }
-  report.servers = static_cast<int64_t>(slices.size());
+  return slices;
+}
 
+// What rank 0's progress display counts towards: its share of the input.
+int64_t progress_share(int64_t total_bytes, int ranks) { return total_bytes < 0 ? -1 : total_bytes / ranks; }
+
+}  // namespace
+
+EtlReport run_etl(const Config& config, const EtlOptions& options) {
+  const auto comm = dist::make_local_communicator();
+  return run_etl(config, options, *comm);
+}
+
+EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communicator& comm) {
+  const auto start = Clock::now();
+  const bool root = comm.rank() == 0;
+  const int threads = std::max(1, options.threads);
+  EtlReport report;
+  report.ranks = comm.size();
+
+  // Ingest: parse this rank's chunks, round by round; each round's partials
+  // go to the owners of their servers while the next round is parsed.
+  std::unique_ptr<ChunkSource> source;
+  const InputPlan plan = plan_inputs(comm, config, options, source);
+  IngestOptions ingest_options;
+  ingest_options.threads = threads;
+  ingest_options.filter_ip = options.filter_ip;
+  ingest_options.chunk_bytes = options.chunk_bytes;
+  ingest_options.progress = options.progress && root;
+  ingest_options.round_chunks = plan.round_chunks;
+  ServerDictionary dictionary;
+  BucketTable owned;
+  dist::PartialShuffle shuffle(comm, dictionary, owned);
+  const LineAccounting local = parse_rounds(
+      *source, line_rules(config, plan.layout, options.filter_ip), dictionary, ingest_options,
+      progress_share(total_input_bytes(plan.files), comm.size()), [&](std::vector<ChunkPartial>& round) {
+        const auto shuffle_start = Clock::now();
+        shuffle.exchange(round);
+        std::vector<int64_t> chunks = {static_cast<int64_t>(round.size())};
+        comm.allreduce_sum(chunks);
+        report.shuffle_seconds += seconds_since(shuffle_start);
+        dist::fault_point(comm, "shuffle");
+        return chunks[0] > 0;
+      });
+  source.reset();
+  report.accounting = sum_over_ranks(comm, local);
+  report.ingest_seconds = seconds_since(start);
+  if (!report.accounting.balanced())
+    throw dist::CollectiveFailure(ExitCode::kInternal,
+                                  "line accounting does not balance: " + describe(report.accounting));
+  if (report.accounting.accepted == 0)
+    throw dist::CollectiveFailure(ExitCode::kData, "no accepted rows in '" + config.data_file + "' (" +
+                                                       describe(report.accounting) + ")");
+
+  // Features of the servers this rank owns, into this rank's part files
+  // inside the folders rank 0 stages.
+  const auto features_start = Clock::now();
+  const fs::path& out = config.output;
+  const std::array<const char*, 3> tables = {"features", "hourly", "daily"};
+  std::unique_ptr<OutputLock> lock;
+  std::array<std::unique_ptr<StagedDirectory>, 3> staged;
+  const nlohmann::json staging = dist::decide_on_root(comm, [&] {
+    lock = std::make_unique<OutputLock>(out, "etl", std::vector<fs::path>{out / tables[0], out / tables[1],
+                                                                          out / tables[2], out / "etl_summary.json"});
+    nlohmann::json paths = nlohmann::json::array();
+    for (size_t t = 0; t < tables.size(); ++t) {
+      staged[t] = std::make_unique<StagedDirectory>(out / tables[t]);
+      paths.push_back(staged[t]->path().string());
+    }
+    return paths;
+  });
+  PartitionedCsvWriter features(staging[0].get<std::string>(), feature_table_columns(), comm.rank());
+  PartitionedCsvWriter hourly(staging[1].get<std::string>(), hourly_store_columns(), comm.rank());
+  PartitionedCsvWriter daily(staging[2].get<std::string>(), daily_store_columns(), comm.rank());
+
+  std::vector<std::pair<uint64_t, uint32_t>> order;
+  const auto& entries = owned.entries();
+  const std::vector<ServerSlice> slices = slice_by_server(entries, dictionary, order);
   FeatureParams params;
   params.train_begin = config.train_begin;
   params.low_threshold = config.low_threshold;
   params.high_threshold = config.high_threshold;
 
-  const fs::path& out = config.output;
-  StagedDirectory features_dir(out / "features");
-  StagedDirectory hourly_dir(out / "hourly");
-  StagedDirectory daily_dir(out / "daily");
-  PartitionedCsvWriter features(features_dir.path(), feature_table_columns());
-  PartitionedCsvWriter hourly(hourly_dir.path(), hourly_store_columns());
-  PartitionedCsvWriter daily(daily_dir.path(), daily_store_columns());
-
   // Servers are independent: build them in parallel batches, write in order.
-  const int threads = std::max(1, options.threads);
   const size_t batch = static_cast<size_t>(threads) * 16;
   struct Built {
     ServerHistory history;
@@ -145,14 +243,23 @@ EtlReport run_etl(const Config& config, const EtlOptions& options) {
   features.close();
   hourly.close();
   daily.close();
-  report.rows = features.rows_written;
-  report.daily_rows = daily.rows_written;
-  const double features_seconds = seconds_since(features_start);
+  dist::fault_point(comm, "write");
 
-  features_dir.commit();
-  hourly_dir.commit();
-  daily_dir.commit();
+  // The totals; the reduction is also the barrier: no rank gets past it
+  // before every rank's part files are written and synced.
+  std::vector<int64_t> totals = {static_cast<int64_t>(slices.size()), features.rows_written, daily.rows_written,
+                                 shuffle.bytes_sent()};
+  comm.allreduce_sum(totals);
+  report.servers = totals[0];
+  report.rows = totals[1];
+  report.daily_rows = totals[2];
+  report.shuffle_bytes = totals[3];
+  report.shuffle_rounds = shuffle.rounds();
+  const double features_seconds = seconds_since(features_start);
+  if (root)
+    for (auto& dir : staged) dir->commit();
   report.total_seconds = seconds_since(start);
+  if (!root) return report;
 
   // The summary is written last: it marks the output complete.
   nlohmann::json& s = report.summary;
@@ -160,7 +267,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options) {
   s["servers"] = report.servers;
   s["rows"] = report.rows;
   s["dailyRows"] = report.daily_rows;
-  s["layout"] = layout_name(ingested.layout);
+  s["layout"] = layout_name(plan.layout);
   s["trainBegin"] = format_timestamp(seconds_of(config.train_begin));
   s["trainEnd"] = format_timestamp(seconds_of(config.train_end));
   s["testSplitStart"] = format_timestamp(seconds_of(config.test_split_start));
@@ -168,9 +275,15 @@ EtlReport run_etl(const Config& config, const EtlOptions& options) {
   s["highThreshold"] = config.high_threshold;
   s["filterIPs"] = options.filter_ip ? nlohmann::json(config.filter_ips) : nlohmann::json(nullptr);
   s["files"] = nlohmann::json::array();
-  for (const auto& f : ingested.files) s["files"].push_back(f.path);
+  for (const auto& f : plan.files) s["files"].push_back(f.path);
   s["bytes"] = report.accounting.bytes;
+  s["ranks"] = report.ranks;
   s["threads"] = threads;
+  const double input_gb = report.accounting.bytes / 1e9;
+  s["shuffle"] = {{"bytes", report.shuffle_bytes},
+                  {"bytesPerInputGB", input_gb > 0 ? report.shuffle_bytes / input_gb : 0.0},
+                  {"rounds", report.shuffle_rounds},
+                  {"seconds", report.shuffle_seconds}};
   s["seconds"] = {{"ingest", report.ingest_seconds}, {"features", features_seconds}, {"total", report.total_seconds}};
   s["ingestMBPerSecond"] = report.ingest_seconds > 0 ? report.accounting.bytes / 1e6 / report.ingest_seconds : 0.0;
   s["version"] = LOADCAST_VERSION;

@@ -1,12 +1,14 @@
 // The `etl` job end to end: ingest the raw sessions, build every server's
 // hourly grid and feature rows with the feature engine, and write the feature
-// table, the hourly/daily stores and etl_summary.json atomically (SPEC §6).
+// table, the hourly/daily stores and etl_summary.json atomically (SPEC §6),
+// in one process or on the ranks of an MPI job (DESIGN: dist/).
 #pragma once
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "dist/communicator.h"
 #include "ingest/accounting.h"
 
 namespace loadcast {
@@ -25,11 +27,22 @@ struct EtlReport {
   int64_t daily_rows = 0;
   double ingest_seconds = 0;
   double total_seconds = 0;
+  int ranks = 1;
+  int64_t shuffle_bytes = 0;  // partial aggregates sent between ranks, all ranks
+  int64_t shuffle_rounds = 0;
+  double shuffle_seconds = 0;  // this rank's main thread in the shuffle (waits included)
   nlohmann::json summary;  // what etl_summary.json holds
 };
 
 // Runs the job and writes under `config.output`. Throws a data error when no
 // line is accepted (the previous output then stays as it was).
 EtlReport run_etl(const Config& config, const EtlOptions& options);
+
+// The same job on every rank of `comm`: the ranks read their share of the
+// input chunks, shuffle the partial aggregates to the owner of each server,
+// build that server's features and write their own part files; rank 0 puts
+// the output in place once every rank has written, and then the summary.
+// Counts in the returned report are totals over all ranks.
+EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communicator& comm);
 
 }  // namespace loadcast

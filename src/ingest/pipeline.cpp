@@ -1,163 +1,224 @@
 #include "ingest/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
 
 #include "common/error.h"
 #include "common/progress.h"
-#include "ingest/line_parser.h"
 
 namespace loadcast {
 
-Layout resolve_layout(Layout configured, ChunkReader& reader, const std::string& first_input) {
+int64_t total_input_bytes(const std::vector<InputFile>& files) {
+  int64_t total = 0;
+  for (const auto& f : files) {
+    if (f.bytes < 0) return -1;
+    total += f.bytes;
+  }
+  return total;
+}
+
+Layout resolve_layout(Layout configured, std::string_view sample, const std::string& first_input) {
   if (configured != Layout::kAuto) return configured;
-  const auto detected = detect_layout(reader.peek(256 * 1024));
+  const auto detected = detect_layout(sample);
   if (!detected)
     fail_usage("layout 'auto': the first lines of '" + first_input +
-               "' have neither 17 (sessions17) nor 16 (sessions16) fields; set 'layout' in the configuration");
+               "' have neither 17 (sessions17) nor 16 (sessions16) fields; set 'layout' in the "
+               "configuration");
   return *detected;
+}
+
+LineRules line_rules(const Config& config, Layout layout, bool filter_ip) {
+  LineRules rules;
+  rules.layout = layout;
+  rules.window_begin = config.train_begin;
+  rules.window_end = config.train_end;
+  rules.filter_ip = filter_ip;
+  rules.filter_ips = config.filter_ips;
+  return rules;
 }
 
 namespace {
 
-// Chunks flow reader -> workers through `ready`; buffers come back through
-// `free`. Merges happen in sequence order under `merge_mutex`.
-class ChunkPipeline {
+// A pool of workers that parses one round of chunks at a time: start() lets
+// them claim the next `round_chunks` chunks of the source, finish() waits for
+// them. The caller starts round r + 1 before it handles round r.
+class RoundParser {
  public:
-  ChunkPipeline(ChunkReader& reader, const LineRules& rules, ServerDictionary& servers,
-                int threads, Progress& progress)
-      : reader_(reader), rules_(rules), servers_(servers), threads_(threads), progress_(progress) {}
+  RoundParser(ChunkSource& source, const LineRules& rules, ServerDictionary& servers, int threads,
+              int round_chunks, Progress& progress)
+      : source_(source),
+        rules_(rules),
+        servers_(servers),
+        round_chunks_(round_chunks),
+        progress_(progress),
+        accounting_(static_cast<size_t>(threads)) {
+    for (int t = 0; t < threads; ++t) workers_.emplace_back([this, t] { work(t); });
+  }
+  ~RoundParser() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    start_cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  RoundParser(const RoundParser&) = delete;
+  RoundParser& operator=(const RoundParser&) = delete;
 
-  void run(BucketTable& global, LineAccounting& accounting) {
-    global_ = &global;
-    for (int i = 0; i < threads_ + 2; ++i) free_.push_back(std::make_unique<Chunk>());
-    std::vector<std::thread> workers;
-    std::vector<LineAccounting> partial(threads_);
-    for (int t = 0; t < threads_; ++t)
-      workers.emplace_back([this, &partial, t] { guarded([&] { work(partial[t]); }); });
-    guarded([&] { read(); });
-    for (auto& w : workers) w.join();
+  // REQUIRES: the previous round was finished.
+  void start() {
+    std::lock_guard lock(mutex_);
+    claimed_ = 0;
+    busy_ = static_cast<int>(workers_.size());
+    ++round_;
+    start_cv_.notify_all();
+  }
+
+  // The partials of the round started last, sorted by chunk; rethrows the
+  // first failure of a worker.
+  std::vector<ChunkPartial> finish() {
+    std::unique_lock lock(mutex_);
+    done_cv_.wait(lock, [&] { return busy_ == 0; });
     if (error_) std::rethrow_exception(error_);
-    for (const auto& p : partial) accounting.add(p);
+    std::vector<ChunkPartial> round = std::move(parsed_);
+    parsed_.clear();
+    std::sort(round.begin(), round.end(),
+              [](const auto& a, const auto& b) { return a.chunk < b.chunk; });
+    return round;
+  }
+
+  // Keeps the tables of a handled round for later rounds (no regrowing).
+  void recycle(std::vector<ChunkPartial>& round) {
+    std::lock_guard lock(mutex_);
+    for (auto& p : round) {
+      p.table.clear();
+      pool_.push_back(std::move(p.table));
+    }
+    round.clear();
+  }
+
+  // REQUIRES: every round was finished.
+  LineAccounting accounting() const {
+    LineAccounting total;
+    for (const auto& a : accounting_) total.add(a);
+    return total;
   }
 
  private:
-  template <typename F>
-  void guarded(F&& f) {
-    try {
-      f();
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      if (!error_) error_ = std::current_exception();
-      done_ = true;
-      cv_.notify_all();
-      merge_cv_.notify_all();
-    }
-  }
-
-  void read() {
-    while (true) {
-      std::unique_ptr<Chunk> chunk;
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return !free_.empty() || error_; });
-        if (error_) return;
-        chunk = std::move(free_.back());
-        free_.pop_back();
-      }
-      const bool more = reader_.next(*chunk);
-      std::lock_guard lock(mutex_);
-      if (!more) {
-        done_ = true;
-        cv_.notify_all();
-        return;
-      }
-      ready_.push_back(std::move(chunk));
-      cv_.notify_all();
-    }
-  }
-
-  void work(LineAccounting& accounting) {
+  void work(int t) {
     LineParser parser(rules_, servers_);
-    BucketTable local(1 << 16);
+    LineAccounting& accounting = accounting_[static_cast<size_t>(t)];
+    Chunk chunk;
+    uint64_t seen = 0;
     while (true) {
-      std::unique_ptr<Chunk> chunk;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return !ready_.empty() || done_; });
-        if (ready_.empty() || error_) return;
-        chunk = std::move(ready_.front());
-        ready_.pop_front();
+        start_cv_.wait(lock, [&] { return stop_ || round_ != seen; });
+        if (stop_) return;
+        seen = round_;
       }
-      const int64_t accepted_before = accounting.accepted;
-      local.clear();
-      parser.parse(chunk->text(), local, accounting);
-      const uint64_t sequence = chunk->sequence;
-      const size_t bytes = chunk->size;
+      try {
+        parse_claimed(parser, chunk, accounting);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      std::lock_guard lock(mutex_);
+      if (--busy_ == 0) done_cv_.notify_all();
+    }
+  }
+
+  void parse_claimed(LineParser& parser, Chunk& chunk, LineAccounting& accounting) {
+    while (true) {
+      BucketTable table(0);
       {
         std::lock_guard lock(mutex_);
-        free_.push_back(std::move(chunk));
-        cv_.notify_all();
+        if (stop_ || error_ || claimed_ >= round_chunks_) return;
+        ++claimed_;
+        if (pool_.empty()) {
+          table = BucketTable(1 << 16);
+        } else {
+          table = std::move(pool_.back());
+          pool_.pop_back();
+        }
       }
-      {
-        std::unique_lock lock(merge_mutex_);
-        merge_cv_.wait(lock, [&] { return next_merge_ == sequence || error_; });
-        if (error_) return;
-        global_->merge_from(local);
-        ++next_merge_;
-        merge_cv_.notify_all();
+      // Claims and reads happen in one order per source, so a round holds
+      // exactly this rank's next round_chunks_ chunks.
+      if (!source_.next(chunk)) {
+        std::lock_guard lock(mutex_);
+        pool_.push_back(std::move(table));
+        return;
       }
-      progress_.advance(static_cast<int64_t>(bytes), accounting.accepted - accepted_before);
+      const int64_t accepted_before = accounting.accepted;
+      parser.parse(chunk.text(), table, accounting);
+      progress_.advance(static_cast<int64_t>(chunk.size), accounting.accepted - accepted_before);
+      std::lock_guard lock(mutex_);
+      parsed_.push_back(ChunkPartial{chunk.sequence, std::move(table)});
     }
   }
 
-  ChunkReader& reader_;
+  ChunkSource& source_;
   const LineRules& rules_;
   ServerDictionary& servers_;
-  int threads_;
+  const int round_chunks_;
   Progress& progress_;
-  BucketTable* global_ = nullptr;
+  std::vector<LineAccounting> accounting_;  // one per worker, read after the last round
+  std::vector<std::thread> workers_;
 
   std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<Chunk>> ready_;  // guarded by mutex_
-  std::vector<std::unique_ptr<Chunk>> free_;  // guarded by mutex_
-  bool done_ = false;                         // guarded by mutex_
-  std::exception_ptr error_;                  // guarded by mutex_
-
-  std::mutex merge_mutex_;
-  std::condition_variable merge_cv_;
-  uint64_t next_merge_ = 0;  // guarded by merge_mutex_
+  std::condition_variable start_cv_;
+  std::condition_variable done_cv_;
+  uint64_t round_ = 0;                // rounds started; guarded by mutex_
+  int claimed_ = 0;                   // guarded by mutex_
+  int busy_ = 0;                      // workers still in the round; guarded by mutex_
+  bool stop_ = false;                 // guarded by mutex_
+  std::vector<ChunkPartial> parsed_;  // guarded by mutex_
+  std::vector<BucketTable> pool_;     // guarded by mutex_
+  std::exception_ptr error_;          // guarded by mutex_
 };
 
 }  // namespace
+
+LineAccounting parse_rounds(ChunkSource& source, const LineRules& rules, ServerDictionary& servers,
+                            const IngestOptions& options, int64_t progress_bytes,
+                            const RoundHandler& handle) {
+  Progress progress("etl: reading", progress_bytes, options.progress);
+  const int threads = std::max(1, options.threads);
+  const int round_chunks = options.round_chunks > 0 ? options.round_chunks : 2 * threads;
+  RoundParser parser(source, rules, servers, threads, round_chunks, progress);
+  parser.start();
+  while (true) {
+    std::vector<ChunkPartial> round = parser.finish();
+    parser.start();
+    const bool more = handle(round);
+    parser.recycle(round);
+    if (!more) break;
+  }
+  // No rank had a chunk left, so the round started last is empty.
+  if (!parser.finish().empty()) fail_internal("ingest: chunks left after the last round");
+  progress.finish();
+  return parser.accounting();
+}
 
 IngestResult ingest(const Config& config, const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestResult result;
   result.files = expand_inputs(config.data_file);
   result.servers = std::make_unique<ServerDictionary>();
-
-  ChunkReader reader(result.files, options.chunk_bytes);
-  result.layout = resolve_layout(config.layout, reader, result.files.front().path);
-
-  LineRules rules;
-  rules.layout = result.layout;
-  rules.window_begin = config.train_begin;
-  rules.window_end = config.train_end;
-  rules.filter_ip = options.filter_ip;
-  rules.filter_ips = config.filter_ips;
-
-  int64_t total_bytes = 0;
-  for (const auto& f : result.files) total_bytes = f.bytes < 0 || total_bytes < 0 ? -1 : total_bytes + f.bytes;
-  Progress progress("etl: reading", total_bytes, options.progress);
-  ChunkPipeline pipeline(reader, rules, *result.servers, std::max(1, options.threads), progress);
-  pipeline.run(result.buckets, result.accounting);
-  progress.finish();
+  ChunkSource source(result.files, options.chunk_bytes, 0, 1);
+  result.layout =
+      resolve_layout(config.layout, source.peek(kLayoutSampleBytes), result.files.front().path);
+  const LineRules rules = line_rules(config, result.layout, options.filter_ip);
+  result.accounting =
+      parse_rounds(source, rules, *result.servers, options, total_input_bytes(result.files),
+                   [&](std::vector<ChunkPartial>& round) {
+                     for (const auto& p : round) result.buckets.merge_from(p.table);
+                     return !round.empty();
+                   });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -1,27 +1,65 @@
-// The ingest pipeline: one reader turns the inputs into line-aligned chunks,
-// a pool of workers parses them into per-chunk aggregates, and the chunks are
-// merged in reading order, so the sums (and everything after them) do not
-// depend on the number of threads.
+// The ingest pipeline: a pool of workers parses this rank's chunks (see
+// chunk_source.h) into one partial aggregate per chunk, a round of chunks at
+// a time, and each round is handed on while the next one is parsed. Merging
+// the partials in global chunk order makes every sum, and everything after
+// it, independent of the thread and rank counts.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aggregate/bucket_table.h"
 #include "config/config.h"
 #include "ingest/accounting.h"
+#include "ingest/chunk_source.h"
+#include "ingest/line_parser.h"
 #include "ingest/server_dictionary.h"
 #include "io/input.h"
 
 namespace loadcast {
 
 struct IngestOptions {
-  int threads = 1;                  // parsing workers
-  bool filter_ip = false;           // FILTER_IP debug mode
-  size_t chunk_bytes = 8u << 20;    // fixed, so results do not depend on threads
-  bool progress = false;            // draw progress on stderr
+  int threads = 1;                // parsing workers
+  bool filter_ip = false;         // FILTER_IP debug mode
+  size_t chunk_bytes = 8u << 20;  // fixed, so results do not depend on threads or ranks
+  bool progress = false;          // draw progress on stderr
+  // Chunks per rank and round (memory: two rounds of partials); 0 means two
+  // per thread. REQUIRES: the same on every rank of a job.
+  int round_chunks = 0;
 };
+
+// The five-minute aggregates of one chunk.
+struct ChunkPartial {
+  uint64_t chunk = 0;  // global chunk index
+  BucketTable table;
+};
+
+// Receives one round's partials, sorted by chunk, and merges them; returns
+// false when no rank has chunks left (the pipeline then stops).
+using RoundHandler = std::function<bool(std::vector<ChunkPartial>& round)>;
+
+// How much of the first input layout detection looks at.
+inline constexpr size_t kLayoutSampleBytes = 256 * 1024;
+
+// The total size of the inputs, -1 when one is unknown (stdin).
+int64_t total_input_bytes(const std::vector<InputFile>& files);
+
+// Resolves `auto` from a sample of the first input's first lines; throws a
+// usage error when neither layout fits.
+Layout resolve_layout(Layout configured, std::string_view sample, const std::string& first_input);
+
+// The rules of a line's fate for this configuration.
+LineRules line_rules(const Config& config, Layout layout, bool filter_ip);
+
+// Parses every chunk that `source` holds for this rank, round after round,
+// and returns this rank's line accounting. `progress_bytes`: the input size
+// the progress display counts towards (-1 unknown).
+LineAccounting parse_rounds(ChunkSource& source, const LineRules& rules, ServerDictionary& servers,
+                            const IngestOptions& options, int64_t progress_bytes,
+                            const RoundHandler& handle);
 
 struct IngestResult {
   std::vector<InputFile> files;
@@ -32,10 +70,7 @@ struct IngestResult {
   double seconds = 0;
 };
 
-// Resolves `auto` from the first input's first lines; throws a usage error
-// when neither layout fits.
-Layout resolve_layout(Layout configured, ChunkReader& reader, const std::string& first_input);
-
+// One process: every chunk of the configuration's inputs merged in order.
 IngestResult ingest(const Config& config, const IngestOptions& options);
 
 }  // namespace loadcast

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,8 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string staging_name(const fs::path& final_path) {
-  return "." + final_path.filename().string() + ".tmp-" + std::to_string(::getpid());
+std::string staging_name(const fs::path& final_path, const std::string& owner = std::to_string(::getpid())) {
+  std::string name = ".";  // appended piecewise: "." + string trips GCC 12's -Wrestrict
+  name += final_path.filename().string();
+  name += ".tmp-";
+  name += owner;
+  return name;
 }
 
 void sync_path(const fs::path& path, int flags) {
@@ -78,6 +83,29 @@ void StagedDirectory::commit() {
   committed_ = true;
   const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
   sync_path(parent, O_RDONLY | O_DIRECTORY);
+}
+
+OutputLock::OutputLock(const fs::path& folder, const std::string& name, const std::vector<fs::path>& outputs) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) fail_data("cannot create output folder '" + folder.string() + "': " + ec.message());
+  const fs::path lock = folder / ("." + name + ".lock");
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail_data("cannot open '" + lock.string() + "': " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    std::fprintf(stderr, "loadcast: waiting for another %s writing to '%s'\n", name.c_str(), folder.c_str());
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) fail_data("cannot lock '" + lock.string() + "': " + std::strerror(errno));
+  }
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(folder, ec))
+    for (const auto& output : outputs)
+      if (entry.path().filename().string().starts_with(staging_name(output, ""))) stale.push_back(entry.path());
+  for (const auto& path : stale) fs::remove_all(path, ec);
+}
+
+OutputLock::~OutputLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 void write_file_atomically(const fs::path& path, const std::string& content) {

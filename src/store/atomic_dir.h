@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace loadcast {
 
@@ -24,6 +25,22 @@ class StagedDirectory {
   std::filesystem::path final_;
   std::filesystem::path staging_;
   bool committed_ = false;
+};
+
+// One writer at a time for a set of outputs in one folder: an exclusive
+// lock on `folder/.<name>.lock`, waited for, and released when the holder
+// ends, however it ends. Holding it, the staging folders of `outputs` that a
+// killed writer left behind are removed (no live writer can own them).
+class OutputLock {
+ public:
+  OutputLock(const std::filesystem::path& folder, const std::string& name,
+             const std::vector<std::filesystem::path>& outputs);
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 // Writes `content` to `path` through a synced temporary file and a rename.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -73,8 +74,11 @@ const std::vector<std::string>& daily_store_columns() {
   return columns;
 }
 
-PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns)
+PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns, int part)
     : root_(std::move(root)) {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%05d.csv", part);
+  file_name_ = name;
   for (size_t i = 0; i < columns.size(); ++i) header_ += (i ? "," : "") + columns[i];
   header_ += '\n';
 }
@@ -93,7 +97,7 @@ std::string& PartitionedCsvWriter::buffer(int year, int month) {
     const fs::path dir = root_ / folder;
     std::error_code ec;
     fs::create_directories(dir, ec);
-    p.path = dir / "part-00000.csv";
+    p.path = dir / file_name_;
     p.file = std::fopen(p.path.c_str(), "wb");
     if (!p.file) fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
     p.buffer = header_;
@@ -206,14 +210,22 @@ std::vector<fs::path> partition_files(const fs::path& dir) {
 
 namespace {
 
+// The data lines of a file whose first byte lies in [begin, end).
+struct ByteRange {
+  uint64_t begin = 0;
+  uint64_t end = UINT64_MAX;
+};
+
 // Reads a CSV table written by this module, calling `row(fields, where)` per
-// data line with the fields in the order of `columns`.
+// data line (of `range`) with the fields in the order of `columns`.
 template <typename RowFn>
-void read_table(const fs::path& file, const std::vector<std::string>& columns, RowFn&& row) {
+void read_table(const fs::path& file, const std::vector<std::string>& columns, RowFn&& row,
+                ByteRange range = {}) {
   std::ifstream in(file, std::ios::binary);
   if (!in) fail_data("cannot read '" + file.string() + "'");
   std::string line;
   std::getline(in, line);
+  uint64_t offset = line.size() + 1;  // of the next line
   if (!line.empty() && line.back() == '\r') line.pop_back();
   std::vector<std::string_view> header;
   for (size_t pos = 0;;) {
@@ -231,9 +243,19 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
   const std::string header_copy = line;
   std::vector<std::string_view> raw;
   std::vector<std::string_view> fields(columns.size());
+  // Line numbers are known when reading from the top; a later range names
+  // the byte where a line starts instead.
+  const bool numbered = range.begin <= offset;
+  if (!numbered) {
+    in.seekg(static_cast<std::streamoff>(range.begin - 1));
+    offset = range.begin;
+    if (in.get() != '\n' && std::getline(in, line)) offset += line.size() + 1;  // a line begun before the range
+  }
   int64_t number = 1;
-  while (std::getline(in, line)) {
+  while (offset < range.end && std::getline(in, line)) {
     ++number;
+    const uint64_t line_start = offset;
+    offset += line.size() + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     raw.clear();
@@ -243,7 +265,8 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
-    const std::string where = file.string() + ":" + std::to_string(number);
+    const std::string where = file.string() + (numbered ? ":" + std::to_string(number)
+                                                        : " (line at byte " + std::to_string(line_start) + ")");
     if (raw.size() != header.size())
       fail_data(where + ": " + std::to_string(raw.size()) + " fields, the header has " + std::to_string(header.size()));
     for (size_t c = 0; c < columns.size(); ++c) fields[c] = raw[static_cast<size_t>(index[c])];
@@ -271,13 +294,36 @@ int weekday_index(std::string_view name, const std::string& where) {
 
 }  // namespace
 
-std::vector<FeatureRow> read_feature_table(const fs::path& features_dir) {
+std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int share, int shares) {
   const auto files = partition_files(features_dir);
   if (files.empty())
     fail_data("no feature table under '" + features_dir.string() + "' (run 'loadcast etl' first)");
+  if (shares < 1 || share < 0 || share >= shares) fail_internal("read_feature_table: bad share");
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  for (const auto& file : files) {
+    std::error_code ec;
+    sizes.push_back(fs::file_size(file, ec));
+    if (ec) fail_data("cannot read '" + file.string() + "': " + ec.message());
+    total += sizes.back();
+  }
+  auto cut = [&](int k) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * static_cast<unsigned>(k) /
+                                 static_cast<unsigned>(shares));
+  };
+  const uint64_t share_begin = cut(share);
+  const uint64_t share_end = cut(share + 1);
   const auto& columns = feature_table_columns();
   std::vector<FeatureRow> rows;
-  for (const auto& file : files) {
+  uint64_t file_begin = 0;
+  for (size_t k = 0; k < files.size(); ++k) {
+    const auto& file = files[k];
+    const uint64_t file_end = file_begin + sizes[k];
+    const uint64_t lo = std::max(share_begin, file_begin);
+    const uint64_t hi = std::min(share_end, file_end);
+    const ByteRange range{lo - file_begin, hi - file_begin};
+    file_begin = file_end;
+    if (lo >= hi) continue;
     read_table(file, columns, [&](const std::vector<std::string_view>& f, const std::string& where) {
       FeatureRow r;
       auto num = [&](size_t i) { return number_field(f[i], where, columns[i]); };
@@ -301,7 +347,7 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir) {
       for (int m = 0; m < kNumMeasures; ++m) r.rolling[m] = num(i++);
       r.label = static_cast<int>(num(i++));
       rows.push_back(std::move(r));
-    });
+    }, range);
   }
   std::sort(rows.begin(), rows.end(), [](const FeatureRow& a, const FeatureRow& b) {
     return a.server_ip != b.server_ip ? a.server_ip < b.server_ip : a.hour < b.hour;

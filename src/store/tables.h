@@ -21,11 +21,12 @@ const std::vector<std::string>& feature_table_columns();
 const std::vector<std::string>& hourly_store_columns();
 const std::vector<std::string>& daily_store_columns();
 
-// Writes rows into `<root>/YYYY/MM/part-00000.csv` files (one per month,
-// each with the header), buffering and syncing each file.
+// Writes rows into `<root>/YYYY/MM/part-NNNNN.csv` files (one per month,
+// each with the header), buffering and syncing each file. `part` numbers
+// the writer's files: one writer per MPI rank, each with its own part.
 class PartitionedCsvWriter {
  public:
-  PartitionedCsvWriter(std::filesystem::path root, const std::vector<std::string>& columns);
+  PartitionedCsvWriter(std::filesystem::path root, const std::vector<std::string>& columns, int part = 0);
   ~PartitionedCsvWriter();
   PartitionedCsvWriter(const PartitionedCsvWriter&) = delete;
   PartitionedCsvWriter& operator=(const PartitionedCsvWriter&) = delete;
@@ -45,6 +46,7 @@ class PartitionedCsvWriter {
   void flush(Partition& p);
 
   std::filesystem::path root_;
+  std::string file_name_;
   std::string header_;
   std::map<std::pair<int, int>, Partition> partitions_;
 };
@@ -55,8 +57,12 @@ void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& history);
 
 // Every part-*.csv under `features_dir`, parsed and sorted by ServerIP then
 // hour. Throws a data error naming the file and line of a malformed row, and
-// when there is no table at all.
-std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir);
+// when there is no table at all. With `shares` > 1, only share number
+// `share`: the rows whose line starts in that share of the files' bytes taken
+// end to end, so the shares of one table hold each row exactly once (each
+// MPI rank reads its own).
+std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir, int share = 0,
+                                           int shares = 1);
 
 // The histories of every server in the hourly/daily stores under `root`
 // (`root/hourly`, `root/daily`), sorted by ServerIP.

@@ -58,6 +58,7 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
   run.metric("ingest_seconds", report.ingest_seconds);
   run.metric("total_seconds", report.total_seconds);
   run.metric("MBps", report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0);
+  if (report.ranks > 1) run.metric("shuffle_bytes", static_cast<double>(report.shuffle_bytes));
   run.artifact("etl_summary", config.output / "etl_summary.json");
   run.artifact("features", config.output / "features");
   run.artifact("hourly", config.output / "hourly");

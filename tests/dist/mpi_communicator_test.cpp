@@ -1,24 +1,24 @@
-// Runs this test binary under mpirun: the launcher test starts N ranks that
-// each run MpiCommunicator.CollectivesAgreeAcrossRanks, which only does work
-// when launched by mpirun.
+// The MPI communicator on 1 to 4 ranks. Run by ctest as a plain process, each
+// test starts itself again under mpirun (see support/mpirun.h), and the ranks
+// do the work; so the collectives really run in every ctest run.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "dist/communicator.h"
+#include "support/mpirun.h"
 
 namespace loadcast::dist {
 namespace {
 
 TEST(MpiCommunicator, CollectivesAgreeAcrossRanks) {
-  if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr) GTEST_SKIP() << "runs only inside mpirun";
+  if (!testing::inside_mpirun()) return testing::launch_on_ranks({1, 2, 3, 4});
   auto comm = make_communicator();
   const int n = comm->size();
   const int me = comm->rank();
+  ASSERT_EQ(n, std::atoi(std::getenv("OMPI_COMM_WORLD_SIZE")));
 
   std::vector<std::int64_t> ints{me, 1};
   comm->allreduce_sum(ints);
@@ -28,12 +28,14 @@ TEST(MpiCommunicator, CollectivesAgreeAcrossRanks) {
   comm->allreduce_sum(reals);
   EXPECT_EQ(reals[0], 0.5 * n);
 
-  // Rank me sends (me, r) repeated r + 1 times to rank r.
+  // Rank me sends (me, r) repeated r + 1 times to rank r; nothing to itself.
   std::vector<Bytes> send(n);
-  for (int r = 0; r < n; ++r) send[r].assign(r + 1, static_cast<std::uint8_t>(me * 16 + r));
+  for (int r = 0; r < n; ++r)
+    if (r != me) send[r].assign(r + 1, static_cast<std::uint8_t>(me * 16 + r));
   auto got = comm->alltoallv(send);
   ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
-  for (int s = 0; s < n; ++s) EXPECT_EQ(got[s], Bytes(me + 1, static_cast<std::uint8_t>(s * 16 + me)));
+  for (int s = 0; s < n; ++s)
+    EXPECT_EQ(got[s], s == me ? Bytes{} : Bytes(me + 1, static_cast<std::uint8_t>(s * 16 + me)));
 
   auto gathered = comm->gather(Bytes(me, static_cast<std::uint8_t>(me)), 0);
   if (me == 0) {
@@ -46,19 +48,20 @@ TEST(MpiCommunicator, CollectivesAgreeAcrossRanks) {
   comm->barrier();
 }
 
-int run_under_mpirun(int np) {
-  const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 "
-                          "mpirun --oversubscribe -np " + std::to_string(np) +
-                          " " + std::filesystem::read_symlink("/proc/self/exe").string() +
-                          " --gtest_filter=MpiCommunicator.CollectivesAgreeAcrossRanks"
-                          " > /dev/null 2>&1";
-  return std::system(cmd.c_str());
-}
-
-TEST(MpiLauncher, CollectivesOnOneToFourRanks) {
-  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr) GTEST_SKIP() << "already inside mpirun";
-  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
-  for (int np = 1; np <= 4; ++np) EXPECT_EQ(run_under_mpirun(np), 0) << "np " << np;
+TEST(MpiCommunicator, AbortEndsEveryRankWithItsCode) {
+  if (!testing::inside_mpirun()) {
+    const std::string reason = testing::mpi_unavailable_reason();
+    if (!reason.empty()) GTEST_SKIP() << reason;
+    std::string output;
+    // Rank 1 aborts while rank 0 waits in a barrier that never completes.
+    EXPECT_EQ(testing::rerun_current_test_on_ranks(2, &output), 4) << output;
+    EXPECT_NE(output.find("loadcast: rank 1: give up"), std::string::npos) << output;
+    return;
+  }
+  auto comm = make_communicator();
+  if (comm->rank() == 1) comm->abort("give up", 4);
+  comm->barrier();
+  ADD_FAILURE() << "rank " << comm->rank() << " got past the barrier";
 }
 
 }  // namespace

@@ -1,0 +1,52 @@
+#include "dist/job.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <thread>
+
+namespace loadcast::dist {
+
+void abort_job(Communicator& comm, const std::string& message, ExitCode code) {
+  comm.abort(message, static_cast<int>(code));
+  std::terminate();  // not reached; [[noreturn]] on a virtual call is not seen by the compiler
+}
+
+nlohmann::json decide_on_root(Communicator& comm, const std::function<nlohmann::json()>& decide) {
+  if (comm.size() == 1) return decide();
+  nlohmann::json message;
+  if (comm.rank() == 0) {
+    try {
+      message = {{"ok", decide()}};
+    } catch (const Failure& failure) {
+      message = {{"error", failure.what()}, {"code", static_cast<int>(failure.code())}};
+    }
+  }
+  const std::string text = message.dump();
+  const Bytes got = comm.broadcast(Bytes(text.begin(), text.end()), 0);
+  message = nlohmann::json::parse(got.begin(), got.end());
+  if (message.contains("error"))
+    throw CollectiveFailure(static_cast<ExitCode>(message["code"].get<int>()),
+                            message["error"].get<std::string>());
+  return message["ok"];
+}
+
+int default_threads() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int ranks_here = local ? std::max(1, std::atoi(local)) : 1;
+  return std::max(1, cores / ranks_here);
+}
+
+void fault_point(const Communicator& comm, std::string_view point) {
+  const char* rank = std::getenv("LOADCAST_FAIL_RANK");
+  if (!rank || *rank == '\0' || std::atoi(rank) != comm.rank()) return;
+  const char* at = std::getenv("LOADCAST_FAIL_AT");
+  if (at && *at && point != at) return;
+  const char* how = std::getenv("LOADCAST_FAIL_HOW");
+  if (how && std::string_view(how) == "kill") std::raise(SIGKILL);
+  fail_internal("injected failure at '" + std::string(point) + "' (LOADCAST_FAIL_RANK=" + rank +
+                ")");
+}
+
+}  // namespace loadcast::dist

@@ -1,0 +1,66 @@
+// Where the ingest pipeline's chunks come from. Files are cut into fixed byte
+// ranges and a chunk holds the lines that start in its range, so the chunks
+// depend only on the inputs and the chunk size: any rank reads any chunk by
+// itself, and chunk i of the global list belongs to rank i mod ranks.
+// Standard input cannot be split that way: rank 0 reads it in order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/input.h"
+
+namespace loadcast {
+
+// A nominal byte range [begin, end) of one input file.
+struct ChunkRange {
+  int file = 0;
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
+// The ranges of every file, in global chunk order (files in the given order,
+// each cut every `chunk_bytes`; an empty file has none).
+std::vector<ChunkRange> plan_chunks(const std::vector<InputFile>& files, size_t chunk_bytes);
+
+class ChunkSource {
+ public:
+  // This rank's share of the chunks of `files` (rank 0 alone reads stdin).
+  ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks);
+  ~ChunkSource();
+  ChunkSource(const ChunkSource&) = delete;
+  ChunkSource& operator=(const ChunkSource&) = delete;
+
+  const std::vector<InputFile>& files() const { return files_; }
+
+  // Up to `bytes` from the start of the first input, without consuming them
+  // (for layout detection). Not thread-safe; call before next().
+  std::string_view peek(size_t bytes);
+
+  // Fills `chunk` with this rank's next chunk in global order (its sequence
+  // is the global chunk index); false when this rank has no chunk left.
+  // Thread-safe; throws a data error naming a file that cannot be read.
+  bool next(Chunk& chunk);
+
+ private:
+  int descriptor(int file);
+  void read_range(const ChunkRange& range, Chunk& chunk);
+
+  std::vector<InputFile> files_;
+  size_t chunk_bytes_;
+  bool stdin_ = false;
+  std::unique_ptr<ChunkReader> stream_;  // stdin, rank 0 only
+  std::vector<ChunkRange> plan_;
+  std::vector<uint64_t> mine_;  // global indices of this rank's chunks
+  std::string peeked_;
+
+  std::mutex mutex_;
+  size_t cursor_ = 0;     // into mine_; guarded by mutex_
+  std::vector<int> fds_;  // opened on first use; guarded by mutex_
+};
+
+}  // namespace loadcast

@@ -1,0 +1,134 @@
+// Byte-range chunks: every line lands in exactly one chunk, whatever the chunk
+// size and rank count, the same lines ChunkReader sees in order.
+#include "ingest/chunk_source.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "common/error.h"
+#include "support/csv.h"
+
+namespace loadcast {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The lines of the chunks, in chunk order (each chunk's text split at '\n').
+std::vector<std::string> lines_of(std::vector<std::pair<uint64_t, std::string>> chunks) {
+  std::sort(chunks.begin(), chunks.end());
+  std::vector<std::string> lines;
+  for (const auto& [_, text] : chunks) {
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      lines.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+  }
+  return lines;
+}
+
+std::vector<std::pair<uint64_t, std::string>> read_all(ChunkSource& source) {
+  std::vector<std::pair<uint64_t, std::string>> chunks;
+  Chunk chunk;
+  while (source.next(chunk)) {
+    chunks.emplace_back(chunk.sequence, std::string(chunk.text()));
+  }
+  return chunks;
+}
+
+class ChunkSourceTest : public ::testing::Test {
+ protected:
+  std::vector<InputFile> write_inputs(const std::vector<std::string>& contents) {
+    std::vector<InputFile> files;
+    for (size_t i = 0; i < contents.size(); ++i) {
+      const fs::path file = temp_.path() / ("in" + std::to_string(i) + ".csv");
+      testing::write_text(file, contents[i]);
+      files.push_back({file.string(), static_cast<int64_t>(contents[i].size())});
+    }
+    return files;
+  }
+  // What ChunkReader, the sequential reader, makes of the same files.
+  static std::vector<std::string> sequential_lines(const std::vector<InputFile>& files) {
+    ChunkReader reader(files, 1 << 20);
+    std::vector<std::pair<uint64_t, std::string>> chunks;
+    Chunk chunk;
+    while (reader.next(chunk)) chunks.emplace_back(chunk.sequence, std::string(chunk.text()));
+    return lines_of(chunks);
+  }
+  testing::TempDir temp_;
+};
+
+TEST_F(ChunkSourceTest, EveryLineOnceForAnyChunkSizeAndRankCount) {
+  std::mt19937 rng(3);
+  std::string text =
+      "\xEF\xBB\xBF"
+      "first,line\r\n\n";
+  for (int i = 0; i < 300; ++i) {
+    text += std::string(rng() % 40, static_cast<char>('a' + i % 26));
+    if (i % 50 == 7) text += std::string(3000, 'L');  // longer than many chunks
+    text += i % 3 ? "\n" : "\r\n";
+    if (i % 97 == 0) text += "\n\n";
+  }
+  const auto files = write_inputs({text, "", "no newline at the end", "\n", "x\ny"});
+  const auto expected = sequential_lines(files);
+  for (size_t chunk_bytes : {1, 2, 3, 7, 64, 1000, 4096, 1 << 20}) {
+    for (int ranks : {1, 2, 3, 4}) {
+      std::vector<std::pair<uint64_t, std::string>> chunks;
+      for (int rank = 0; rank < ranks; ++rank) {
+        ChunkSource source(files, chunk_bytes, rank, ranks);
+        for (auto& c : read_all(source)) {
+          EXPECT_EQ(c.first % static_cast<uint64_t>(ranks), static_cast<uint64_t>(rank));
+          chunks.push_back(std::move(c));
+        }
+      }
+      EXPECT_EQ(chunks.size(), plan_chunks(files, chunk_bytes).size());
+      EXPECT_EQ(lines_of(chunks), expected) << "chunk " << chunk_bytes << " ranks " << ranks;
+    }
+  }
+}
+
+TEST_F(ChunkSourceTest, ChunksDependOnlyOnInputsAndChunkSize) {
+  const auto files = write_inputs({"aa\nbbbb\ncc\ndddddddddddd\ne\n", "ff\ngg"});
+  const auto plan = plan_chunks(files, 5);
+  ASSERT_EQ(plan.size(), 7u);  // 26 bytes in 6 ranges, 5 bytes in 1
+  EXPECT_EQ(plan[5].begin, 25);
+  EXPECT_EQ(plan[5].end, 26);
+  ChunkSource source(files, 5, 0, 1);
+  const auto chunks = read_all(source);
+  ASSERT_EQ(chunks.size(), 7u);
+  EXPECT_EQ(chunks[0].second, "aa\nbbbb\n");  // bbbb starts at 3, inside [0, 5)
+  EXPECT_EQ(chunks[1].second, "cc\n");        // starts at 8
+  EXPECT_EQ(chunks[2].second, "dddddddddddd\n");
+  EXPECT_EQ(chunks[3].second, "");     // inside the d line
+  EXPECT_EQ(chunks[4].second, "e\n");  // starts at 24
+  EXPECT_EQ(chunks[5].second, "");     // only e's newline
+  EXPECT_EQ(chunks[6].second, "ff\ngg");
+}
+
+TEST_F(ChunkSourceTest, PeekShowsTheFirstInputWithoutConsumingIt) {
+  const auto files = write_inputs({"a,b\nc,d\n"});
+  ChunkSource source(files, 1 << 20, 0, 1);
+  EXPECT_EQ(source.peek(3), "a,b");
+  EXPECT_EQ(read_all(source).at(0).second, "a,b\nc,d\n");
+}
+
+TEST_F(ChunkSourceTest, UnreadableFileIsADataErrorNamingIt) {
+  auto files = write_inputs({"a\n"});
+  fs::remove(files[0].path);
+  ChunkSource source(files, 16, 0, 1);
+  Chunk chunk;
+  try {
+    source.next(chunk);
+    FAIL() << "no error";
+  } catch (const Failure& f) {
+    EXPECT_EQ(f.code(), ExitCode::kData);
+    EXPECT_NE(std::string(f.what()).find(files[0].path), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace loadcast
