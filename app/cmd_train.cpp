@@ -1,16 +1,17 @@
-// `loadcast train CONFIG`: feature table -> encoder + random forest -> model bundle.
+// `loadcast train CONFIG`: feature table -> encoder + random forest -> model
+// bundle, in one process or under `mpirun -np N`.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "config/config.h"
+#include "dist/job.h"
 #include "model/trainer.h"
 #include "store/tables.h"
 #include "track/run_details.h"
@@ -62,15 +63,19 @@ int run_train(int argc, char** argv) {
       "'forest' parameters (numTrees 100, maxDepth 8, seed 42, maxBins 32, featureSubsetStrategy "
       "sqrt, subsamplingRate 1.0 unless set), prints train and test metrics, and writes the model "
       "bundle to <output>/model/ atomically. The same feature table and seed give a byte-identical "
-      "forest for any thread count.",
+      "forest for any thread count. Under 'mpirun -np N loadcast train CONFIG' each rank reads its "
+      "own share of the feature table, the encoder's counts and moments and the trees' class "
+      "histograms are summed across ranks, every rank grows the same forest, and rank 0 writes the "
+      "bundle: byte-identical to one process's, whatever N.",
       "loadcast train");
   std::string config_path;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = dist::default_threads();
   std::string output;
   std::string export_dir;
   std::string workspace;
   cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
-  cli.add_option("--threads", threads, "training threads (default: all cores)")
+  cli.add_option("--threads", threads,
+                 "training threads per process (default: all cores, shared among the MPI ranks of a node)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cli.add_option("--output", output,
@@ -78,19 +83,27 @@ int run_train(int argc, char** argv) {
                  "'output', else outputs/<storageContainer>)");
   cli.add_option("--export-matrix", export_dir,
                  "also write the encoded train/test matrices and labels as CSV into this folder "
-                 "(train_X.csv, train_y.csv, test_X.csv, test_y.csv)");
+                 "(train_X.csv, train_y.csv, test_X.csv, test_y.csv; one process only)");
   add_workspace_option(cli, workspace);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
+  const auto comm = dist::make_communicator();
+  const bool root = comm->rank() == 0;
+  // Only rank 0 records (RunRecorder), with the rank count.
   track::RunRecorder run({workspace, "train", recorded_arguments(argc, argv), config_path, threads});
-  return run_recorded(run, [&] {
+  auto train = [&] {
     Config config = load_config_for("train", config_path);
     if (!output.empty()) config.output = output;
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
+    if (!export_dir.empty() && comm->size() > 1)
+      throw dist::CollectiveFailure(ExitCode::kUsage, "--export-matrix needs a single process (not mpirun -np " +
+                                                          std::to_string(comm->size()) + ")");
 
-    const bool show_progress = Progress::stderr_is_terminal();
+    const bool show_progress = root && Progress::stderr_is_terminal();
     const auto started = std::chrono::steady_clock::now();
     auto phase = [&](std::string_view name) {
+      // Test hook (LOADCAST_FAIL_RANK): a rank that fails while the others wait in the forest's collectives.
+      if (name == "growing the forest") dist::fault_point(*comm, "train-forest");
       if (!show_progress) return;
       const double t =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -99,19 +112,24 @@ int run_train(int argc, char** argv) {
     };
 
     const fs::path features_dir = config.output / "features";
-    if (!fs::is_directory(features_dir)) {
-      fail_data("no feature table found at " + features_dir.string() + " (run 'loadcast etl " +
-                config_path + "' first)");
-    }
+    dist::decide_on_root(*comm, [&] {
+      if (!fs::is_directory(features_dir)) {
+        fail_data("no feature table found at " + features_dir.string() + " (run 'loadcast etl " +
+                  config_path + "' first)");
+      }
+      return nlohmann::json();
+    });
     phase("reading the feature table");
-    const std::vector<FeatureRow> rows = read_feature_table(features_dir);
+    const std::vector<FeatureRow> rows = read_feature_table(features_dir, comm->rank(), comm->size());
 
     TrainRequest request;
     request.threads = threads;
     request.data_accounting = read_accounting(config.output);
     request.on_phase = phase;
+    request.comm = comm.get();
     TrainOutcome outcome = train_model(config, rows, request);
     const Model& model = *outcome.model;
+    if (!root) return 0;
 
     phase("writing the model bundle");
     const fs::path model_dir = config.output / "model";
@@ -126,11 +144,20 @@ int run_train(int argc, char** argv) {
     std::printf("Test Accuracy = %.4g\n", model.metrics().test.accuracy);
     print_metrics_table("train", model.metrics().train);
     print_metrics_table("test", model.metrics().test);
-    std::printf("%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads -> %s\n",
-                static_cast<size_t>(model.encoder().num_features()), model.forest().trees().size(),
-                outcome.train_seconds, outcome.total_seconds, threads, model_dir.string().c_str());
+    const size_t trees = model.forest().trees().size();
+    std::printf("%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads",
+                static_cast<size_t>(model.encoder().num_features()), trees, outcome.train_seconds,
+                outcome.total_seconds, threads);
+    if (comm->size() > 1) {
+      const auto& x = outcome.exchange;
+      std::printf(" x %d ranks, allreduce %.2f MB per tree in %lld calls, %.2f s waiting on rank 0", comm->size(),
+                  static_cast<double>(x.allreduce_bytes) / 1e6 / static_cast<double>(trees),
+                  static_cast<long long>(x.allreduce_calls), x.allreduce_seconds);
+    }
+    std::printf(" -> %s\n", model_dir.string().c_str());
     return 0;
-  });
+  };
+  return dist::run_job(*comm, "train", [&] { return run_recorded(run, train); });
 }
 
 }  // namespace loadcast::app

@@ -1,11 +1,14 @@
 #include "encode/encoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <thread>
 
 #include "common/error.h"
+#include "common/exact_sum.h"
+#include "dist/wire.h"
 
 namespace loadcast {
 
@@ -26,14 +29,38 @@ void rebuild_lookup(CategoryIndex& index) {
 }  // namespace
 
 void Encoder::fit(std::span<const FeatureRow> rows) {
-  if (rows.empty()) fail_data("cannot fit the encoder: no feature rows");
-  rows_ = static_cast<int64_t>(rows.size());
+  auto local = dist::make_local_communicator();
+  fit(rows, *local);
+}
 
-  columns_.assign(kNumCategorical, {});
+void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
+  std::array<int64_t, 1> total{static_cast<int64_t>(rows.size())};
+  comm.allreduce_sum(total);
+  if (total[0] == 0) fail_data("cannot fit the encoder: no feature rows");
+  rows_ = total[0];
+
+  // Category counts: every rank's, summed (the categories are few).
+  dist::ByteWriter mine;
   for (int c = 0; c < kNumCategorical; ++c) {
     std::unordered_map<std::string, int64_t> counts;
     for (const auto& row : rows) ++counts[categorical_value(row, c)];
-    std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+    mine.put<uint32_t>(static_cast<uint32_t>(counts.size()));
+    for (const auto& [value, count] : counts) mine.put(value).put(count);
+  }
+  std::vector<std::unordered_map<std::string, int64_t>> counts(kNumCategorical);
+  for (const auto& bytes : comm.allgather(mine.take())) {
+    dist::ByteReader in(bytes);
+    for (int c = 0; c < kNumCategorical; ++c) {
+      const auto n = in.get<uint32_t>();
+      for (uint32_t i = 0; i < n; ++i) {
+        std::string value = in.get_string();
+        counts[c][value] += in.get<int64_t>();
+      }
+    }
+  }
+  columns_.assign(kNumCategorical, {});
+  for (int c = 0; c < kNumCategorical; ++c) {
+    std::vector<std::pair<std::string, int64_t>> sorted(counts[c].begin(), counts[c].end());
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
@@ -47,20 +74,35 @@ void Encoder::fit(std::span<const FeatureRow> rows) {
     rebuild_lookup(index);
   }
 
-  // Two passes (mean, then squared deviations) keep the std accurate.
+  // Two passes (mean, then squared deviations) keep the std accurate; each
+  // sum is exact, so neither row order nor rank count changes a bit.
   scaler_std_.assign(kNumScaled, 0.0);
-  const double n = static_cast<double>(rows.size());
-  for (int s = 0; s < kNumScaled; ++s) {
-    if (rows.size() < 2) continue;
-    double sum = 0;
-    for (const auto& row : rows) sum += scaled_value(row, s);
-    const double mean = sum / n;
-    double squares = 0;
-    for (const auto& row : rows) {
-      const double d = scaled_value(row, s) - mean;
-      squares += d * d;
-    }
-    scaler_std_[s] = std::sqrt(squares / (n - 1));
+  if (rows_ >= 2) {
+    const double n = static_cast<double>(rows_);
+    auto global_sums = [&](auto term) {
+      std::vector<int64_t> limbs(static_cast<size_t>(kNumScaled) * ExactSum::kLimbs);
+      for (int s = 0; s < kNumScaled; ++s) {
+        ExactSum sum;
+        for (const auto& row : rows) sum.add(term(row, s));
+        const auto l = sum.limbs();
+        std::copy(l.begin(), l.end(), limbs.begin() + static_cast<ptrdiff_t>(s) * ExactSum::kLimbs);
+      }
+      comm.allreduce_sum(limbs);
+      std::vector<double> out(kNumScaled);
+      for (int s = 0; s < kNumScaled; ++s) {
+        out[s] = ExactSum::from_limbs(std::span(limbs).subspan(static_cast<size_t>(s) * ExactSum::kLimbs,
+                                                               ExactSum::kLimbs))
+                     .value();
+      }
+      return out;
+    };
+    std::vector<double> mean = global_sums([](const FeatureRow& row, int s) { return scaled_value(row, s); });
+    for (double& m : mean) m /= n;
+    const std::vector<double> squares = global_sums([&](const FeatureRow& row, int s) {
+      const double d = scaled_value(row, s) - mean[s];
+      return d * d;
+    });
+    for (int s = 0; s < kNumScaled; ++s) scaler_std_[s] = std::sqrt(squares[s] / (n - 1));
   }
   build_layout();
 }

@@ -1,6 +1,8 @@
 // Feature encoding of SPEC §4: string indexers for the categorical columns
 // (only-indexed or one-hot with the last category dropped), the x/s scaler of
 // the lag columns, and the layout and names of the model's feature vector.
+// Fitting reduces exact counts and sums, so it gives the same encoder on one
+// process or over the rows of N MPI ranks.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "features/feature_row.h"
 
 namespace loadcast {
@@ -34,6 +37,10 @@ class Encoder {
 
   // Fits indexers and scaler on all rows. Requires at least one row.
   void fit(std::span<const FeatureRow> rows);
+  // The same over the rows of every rank of `comm`, each passing its own
+  // (collective): category counts are integer sums and the scaler's moments
+  // exact sums, so the encoder does not depend on how rows are spread.
+  void fit(std::span<const FeatureRow> rows, dist::Communicator& comm);
 
   int num_features() const { return static_cast<int>(feature_names_.size()); }
   const std::vector<std::string>& feature_names() const { return feature_names_; }

@@ -1,8 +1,11 @@
 #include "forest/binning.h"
 
 #include <algorithm>
+#include <array>
+#include <numeric>
 #include <thread>
 
+#include "dist/wire.h"
 #include "forest/sampling.h"
 
 namespace loadcast::forest {
@@ -27,22 +30,12 @@ void parallel_ranges(size_t n, int threads, size_t grain, Fn fn) {
   }
 }
 
-// Spark's quantile walk over the sorted distinct values: a threshold is
-// placed whenever the running count passes the next stride target.
-FeatureSplits splits_of(std::vector<float>& sample, int max_bins) {
+// Spark's quantile walk over the sorted distinct values of a sample (with
+// their counts): a threshold is placed whenever the running count passes the
+// next stride target.
+FeatureSplits splits_of(const std::vector<float>& values, const std::vector<int64_t>& counts, int max_bins) {
   FeatureSplits result;
-  if (sample.empty()) return result;
-  std::sort(sample.begin(), sample.end());
-  std::vector<float> values;
-  std::vector<int64_t> counts;
-  for (float v : sample) {
-    if (!values.empty() && values.back() == v) {
-      ++counts.back();
-    } else {
-      values.push_back(v);
-      counts.push_back(1);
-    }
-  }
+  if (values.empty()) return result;
   // The midpoint in float; if it rounds up onto the upper value, the lower
   // value itself separates the two.
   auto midpoint = [&](size_t i) {
@@ -54,7 +47,8 @@ FeatureSplits splits_of(std::vector<float>& sample, int max_bins) {
     for (size_t i = 1; i < values.size(); ++i) result.thresholds.push_back(midpoint(i));
     return result;
   }
-  const double stride = static_cast<double>(sample.size()) / static_cast<double>(num_splits + 1);
+  const int64_t sample_size = std::accumulate(counts.begin(), counts.end(), int64_t{0});
+  const double stride = static_cast<double>(sample_size) / static_cast<double>(num_splits + 1);
   double current = static_cast<double>(counts[0]);
   double target = stride;
   for (size_t i = 1; i < values.size() && result.thresholds.size() < num_splits; ++i) {
@@ -68,35 +62,146 @@ FeatureSplits splits_of(std::vector<float>& sample, int max_bins) {
   return result;
 }
 
+// A column's sample as ascending distinct values with their counts.
+struct ValueCounts {
+  std::vector<float> values;
+  std::vector<int64_t> counts;
+
+  void add_sorted(std::span<const float> sorted) {
+    for (float v : sorted) {
+      if (!values.empty() && values.back() == v) {
+        ++counts.back();
+      } else {
+        values.push_back(v == 0 ? 0.0f : v);  // -0 and +0 are one value
+        counts.push_back(1);
+      }
+    }
+  }
+  // Merges another rank's runs; equal values add their counts.
+  void merge(const ValueCounts& other) {
+    ValueCounts out;
+    size_t i = 0, j = 0;
+    while (i < values.size() || j < other.values.size()) {
+      if (j == other.values.size() || (i < values.size() && values[i] < other.values[j])) {
+        out.values.push_back(values[i]);
+        out.counts.push_back(counts[i++]);
+      } else if (i == values.size() || other.values[j] < values[i]) {
+        out.values.push_back(other.values[j]);
+        out.counts.push_back(other.counts[j++]);
+      } else {
+        out.values.push_back(values[i]);
+        out.counts.push_back(counts[i++] + other.counts[j++]);
+      }
+    }
+    *this = std::move(out);
+  }
+};
+
 }  // namespace
 
 std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
                                        int max_bins, size_t sample_cap, int threads) {
+  auto local = dist::make_local_communicator();
+  return find_splits(x, row_keys, max_bins, sample_cap, threads, *local);
+}
+
+std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
+                                       int max_bins, size_t sample_cap, int threads,
+                                       dist::Communicator& comm) {
+  // Every row when the table is small; else the rows whose key hash falls in
+  // the lowest sample_cap / total of the hash range, wherever they live.
+  std::array<int64_t, 1> total{static_cast<int64_t>(x.rows)};
+  comm.allreduce_sum(total);
+  const bool all_rows = static_cast<uint64_t>(total[0]) <= sample_cap;
+  const auto cutoff =
+      all_rows ? uint64_t{0}
+               : static_cast<uint64_t>((static_cast<unsigned __int128>(sample_cap) << 64) / static_cast<uint64_t>(total[0]));
   std::vector<size_t> sample_rows;
-  if (x.rows <= sample_cap) {
-    sample_rows.resize(x.rows);
-    for (size_t r = 0; r < x.rows; ++r) sample_rows[r] = r;
-  } else {
-    // The rows with the sample_cap smallest key hashes: an order-free sample.
-    std::vector<uint64_t> hashes(x.rows);
-    for (size_t r = 0; r < x.rows; ++r) hashes[r] = mix64(row_keys[r] ^ kSampleSalt);
-    std::vector<uint64_t> sorted = hashes;
-    std::nth_element(sorted.begin(), sorted.begin() + (sample_cap - 1), sorted.end());
-    const uint64_t cutoff = sorted[sample_cap - 1];
-    for (size_t r = 0; r < x.rows; ++r) {
-      if (hashes[r] <= cutoff) sample_rows.push_back(r);
-    }
+  for (size_t r = 0; r < x.rows; ++r) {
+    if (all_rows || mix64(row_keys[r] ^ kSampleSalt) < cutoff) sample_rows.push_back(r);
   }
-  std::vector<FeatureSplits> splits(x.cols);
-  parallel_ranges(x.cols, threads, 1, [&](size_t begin, size_t end) {
-    std::vector<float> column(sample_rows.size());
-    for (size_t c = begin; c < end; ++c) {
+
+  // Each column's local sample, as value counts, goes to the rank that owns
+  // the column (column % ranks); the owner places its thresholds.
+  const size_t cols = x.cols;
+  const int ranks = comm.size();
+  std::vector<ValueCounts> local(cols);
+  parallel_ranges(cols, threads, 1, [&](size_t begin, size_t end) {
+    // Columns are copied out a cache line of each row at a time: one column
+    // at a time would miss the cache on every value of a wide row.
+    constexpr size_t kBlock = 16;
+    std::vector<std::vector<float>> block(kBlock, std::vector<float>(sample_rows.size()));
+    for (size_t c0 = begin; c0 < end; c0 += kBlock) {
+      const size_t width = std::min(kBlock, end - c0);
       for (size_t i = 0; i < sample_rows.size(); ++i) {
-        column[i] = x.row(sample_rows[i])[c];
+        const float* row = x.row(sample_rows[i]) + c0;
+        for (size_t j = 0; j < width; ++j) block[j][i] = row[j];
       }
-      splits[c] = splits_of(column, max_bins);
+      for (size_t j = 0; j < width; ++j) {
+        auto& column = block[j];
+        // One-hot and flag columns (0/1 only) are counted, not sorted.
+        const auto ones = std::count(column.begin(), column.end(), 1.0f);
+        const auto zeros = std::count(column.begin(), column.end(), 0.0f);
+        if (static_cast<size_t>(ones + zeros) == column.size()) {
+          for (const auto& [value, count] : {std::pair{0.0f, zeros}, std::pair{1.0f, ones}}) {
+            if (count == 0) continue;
+            local[c0 + j].values.push_back(value);
+            local[c0 + j].counts.push_back(count);
+          }
+          continue;
+        }
+        std::sort(column.begin(), column.end());
+        local[c0 + j].add_sorted(column);
+      }
     }
   });
+  std::vector<dist::ByteWriter> to_owner(ranks);
+  for (size_t c = 0; c < cols; ++c) {
+    auto& w = to_owner[c % ranks];
+    w.put<uint32_t>(static_cast<uint32_t>(local[c].values.size()));
+    for (size_t i = 0; i < local[c].values.size(); ++i) w.put(local[c].values[i]).put(local[c].counts[i]);
+  }
+  local.clear();
+  std::vector<dist::Bytes> send;
+  for (auto& w : to_owner) send.push_back(w.take());
+  const auto received = comm.alltoallv(send);
+
+  // Owned columns, merged over ranks in rank order.
+  std::vector<size_t> owned;
+  for (size_t c = static_cast<size_t>(comm.rank()); c < cols; c += static_cast<size_t>(ranks)) owned.push_back(c);
+  std::vector<ValueCounts> merged(owned.size());
+  for (const auto& bytes : received) {
+    dist::ByteReader in(bytes);
+    for (auto& column : merged) {
+      ValueCounts part;
+      const auto n = in.get<uint32_t>();
+      for (uint32_t i = 0; i < n; ++i) {
+        part.values.push_back(in.get<float>());
+        part.counts.push_back(in.get<int64_t>());
+      }
+      column.merge(part);
+    }
+  }
+  std::vector<FeatureSplits> mine(owned.size());
+  parallel_ranges(owned.size(), threads, 1, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) mine[i] = splits_of(merged[i].values, merged[i].counts, max_bins);
+  });
+
+  // Every rank gets every column's thresholds.
+  dist::ByteWriter out;
+  for (const auto& s : mine) {
+    out.put<uint32_t>(static_cast<uint32_t>(s.thresholds.size()));
+    for (float t : s.thresholds) out.put(t);
+  }
+  const auto all = comm.allgather(out.take());
+  std::vector<FeatureSplits> splits(cols);
+  for (int r = 0; r < ranks; ++r) {
+    dist::ByteReader in(all[r]);
+    for (size_t c = static_cast<size_t>(r); c < cols; c += static_cast<size_t>(ranks)) {
+      const auto n = in.get<uint32_t>();
+      for (uint32_t i = 0; i < n; ++i) splits[c].thresholds.push_back(in.get<float>());
+    }
+  }
   return splits;
 }
 

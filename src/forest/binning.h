@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "dist/communicator.h"
+
 namespace loadcast::forest {
 
 // A dense row-major matrix of feature values, not owned.
@@ -25,12 +27,20 @@ struct FeatureSplits {
   int num_bins() const { return static_cast<int>(thresholds.size()) + 1; }
 };
 
-// Candidate thresholds for every column, at most max_bins - 1 each.
-// Uses at most `sample_cap` rows, chosen by the hash of their keys so that
-// the choice does not depend on row order. A feature with two distinct
-// values (binary, one-hot) gets a single threshold at their midpoint.
+// Candidate thresholds for every column, at most max_bins - 1 each, from
+// quantiles of a sample: every row when there are at most `sample_cap`,
+// else the rows whose key hash falls in the lowest sample_cap / rows of the
+// hash range (about sample_cap rows), so the sample does not depend on row
+// order or on which rank holds a row. A feature with two distinct values
+// (binary, one-hot) gets a single threshold at their midpoint.
 std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
                                        int max_bins, size_t sample_cap, int threads);
+// The same over the rows of every rank of `comm` (collective): each column's
+// sampled values go to one rank, which places its thresholds, and every rank
+// gets them all.
+std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
+                                       int max_bins, size_t sample_cap, int threads,
+                                       dist::Communicator& comm);
 
 // The bins of every row, row-major and packed: features with more than two
 // bins take a byte, binary ones (one-hot columns) a bit, so a row of a wide

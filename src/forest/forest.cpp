@@ -1,7 +1,9 @@
 #include "forest/forest.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -50,196 +52,325 @@ namespace {
 constexpr uint64_t kBootstrapSalt = 0xB0075742ULL;
 constexpr uint64_t kFeatureSalt = 0xFEA7E5ULL;
 
-// Everything one tree needs; trees are grown independently.
-struct TreeGrower {
+// Memory bounds of the level-wise growth; they change how work is cut into
+// rounds and batches, never the forest.
+constexpr size_t kHistogramBudget = size_t{64} << 20;  // bytes of counts per allreduce
+constexpr size_t kRowStateBudget = size_t{512} << 20;  // bootstrap state of one batch of trees
+
+// Runs fn(task, worker) for every task in [0, n) on up to `threads` workers
+// that take tasks in turn; each task writes only its own outputs.
+template <typename Fn>
+void for_each_task(size_t n, int threads, Fn fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&](int worker) {
+    for (size_t t = next++; t < n; t = next++) fn(t, worker);
+  };
+  const int workers = static_cast<int>(std::clamp<size_t>(threads, 1, std::max<size_t>(1, n)));
+  std::vector<std::jthread> pool;
+  for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  work(0);
+}
+
+// What every tree of the forest shares.
+struct Shape {
   const BinnedMatrix* bins;
-  size_t rows;
-  size_t cols;
   std::span<const uint8_t> labels;
   std::span<const uint64_t> row_keys;
   std::span<const FeatureSplits> splits;
   int num_classes;
-  int max_bins;  // the widest feature's bin count
-  int subset;    // features tried per node
+  int cols;
+  int subset;  // features tried per node
   const ForestParams* params;
   const Criterion* criterion;
-
-  Tree grow(int tree_index) const;
 };
 
-Tree TreeGrower::grow(int tree_index) const {
-  const int K = num_classes;
-  const bool bootstrap = params->num_trees > 1;  // Spark: a single tree sees every row once
-  const double rate = params->subsampling_rate;
-
-  // Bootstrap weights; rows drawn zero times take no part in this tree.
-  std::vector<uint8_t> weight(rows, 0);
+// A tree while it grows, with this rank's rows: their bootstrap weights, and
+// the sampled ones in `index`, those of each open node contiguous.
+struct GrowingTree {
+  int tree_index = 0;  // in the forest: names the tree for its random draws
+  Tree tree;
+  std::vector<uint8_t> weight;
   std::vector<uint32_t> index;
-  index.reserve(rows);
+};
+
+// A node of the current level that may split.
+struct OpenNode {
+  int tree;  // position in the batch
+  int32_t node;
+  uint32_t begin;  // its rows: index[begin, end) of its tree, on this rank
+  uint32_t end;
+  uint64_t id;  // heap numbering (root 1): names the node for its feature draw
+  std::vector<int> features;        // the drawn subset, ascending
+  std::vector<uint32_t> hist_base;  // per drawn feature: its first counter in the histogram
+  size_t hist_offset = 0;           // into the round's histogram buffer
+  size_t hist_size = 0;
+};
+
+struct Split {
+  int feature = -1;  // -1: stays a leaf
+  int bin = -1;
+  double gain = 0;
+  std::vector<double> left;
+  uint32_t middle = 0;  // index[begin, middle) went left
+};
+
+void draw_features(const Shape& s, int tree_index, OpenNode& open) {
+  SplitMix rng(hash3(s.params->seed ^ kFeatureSalt, tree_index, open.id));
+  std::vector<int> order(s.cols);
+  std::iota(order.begin(), order.end(), 0);
+  open.features.resize(s.subset);
+  for (int j = 0; j < s.subset; ++j) {
+    const size_t pick = j + rng.below(s.cols - j);
+    std::swap(order[j], order[pick]);
+    open.features[j] = order[j];
+  }
+  std::sort(open.features.begin(), open.features.end());
+  // Each feature takes only its own bins (one-hot columns two), which keeps
+  // the allreduced histograms small.
+  open.hist_base.resize(s.subset);
+  uint32_t counters = 0;
+  for (int j = 0; j < s.subset; ++j) {
+    open.hist_base[j] = counters;
+    counters += static_cast<uint32_t>(s.splits[open.features[j]].num_bins() * s.num_classes);
+  }
+  open.hist_size = counters;
+}
+
+// Weighted class counts of the node's rows on this rank, added into `out`.
+// Two copies of the counters, for even and odd positions, halve the chains
+// of increments to the same counter (one-hot columns hit the same bin row
+// after row); `scratch` is the worker's.
+void local_histogram(const Shape& s, const GrowingTree& g, const OpenNode& open,
+                     std::vector<uint32_t>& scratch, int64_t* out) {
+  const int subset = static_cast<int>(open.features.size());
+  const BinnedMatrix& bins = *s.bins;
+  std::vector<uint32_t> offset(subset);
+  std::vector<uint8_t> shift(subset), mask(subset);
+  const uint32_t* base = open.hist_base.data();
+  for (int j = 0; j < subset; ++j) {
+    const int f = open.features[j];
+    offset[j] = bins.byte_offset[f];
+    shift[j] = bins.shift[f];
+    mask[j] = bins.mask[f];
+  }
+  const size_t size = open.hist_size;
+  const int K = s.num_classes;
+  scratch.assign(2 * size, 0);
+  const uint8_t* packed = bins.data.data();
+  for (uint32_t i = open.begin; i < open.end; ++i) {
+    const uint32_t r = g.index[i];
+    const uint8_t* row = packed + static_cast<size_t>(r) * bins.stride;
+    const uint32_t w = g.weight[r];
+    uint32_t* h = scratch.data() + (i & 1) * size + s.labels[r];
+    for (int j = 0; j < subset; ++j) {
+      const unsigned b = (row[offset[j]] >> shift[j]) & mask[j];
+      h[base[j] + b * K] += w;
+    }
+  }
+  for (size_t e = 0; e < size; ++e) out[e] += static_cast<int64_t>(scratch[e]) + scratch[size + e];
+}
+
+// The best split from the node's global histogram: highest gain; ties keep
+// the lower feature, then the lower threshold. Both children must hold weight.
+Split best_split(const Shape& s, const double* counts, const OpenNode& open, const int64_t* hist) {
+  const int K = s.num_classes;
+  const double total = std::accumulate(counts, counts + K, 0.0);
+  const double parent_impurity = s.criterion->impurity({counts, static_cast<size_t>(K)}, total);
+  Split best;
+  std::vector<double> left(K), right(K);
+  for (size_t j = 0; j < open.features.size(); ++j) {
+    const int f = open.features[j];
+    const int num_thresholds = static_cast<int>(s.splits[f].thresholds.size());
+    std::fill(left.begin(), left.end(), 0.0);
+    double left_total = 0;
+    for (int t = 0; t < num_thresholds; ++t) {
+      const int64_t* h = hist + open.hist_base[j] + static_cast<size_t>(t) * K;
+      for (int k = 0; k < K; ++k) {
+        left[k] += static_cast<double>(h[k]);
+        left_total += static_cast<double>(h[k]);
+      }
+      const double right_total = total - left_total;
+      if (left_total <= 0) continue;
+      if (right_total <= 0) break;
+      for (int k = 0; k < K; ++k) right[k] = counts[k] - left[k];
+      const double gain = parent_impurity - left_total / total * s.criterion->impurity(left, left_total) -
+                          right_total / total * s.criterion->impurity(right, right_total);
+      if (gain > best.gain) {
+        best.gain = gain;
+        best.feature = f;
+        best.bin = t;
+        best.left = left;
+      }
+    }
+  }
+  return best;
+}
+
+// Stable partition of the node's rows on this rank: left in place, right after.
+uint32_t partition_rows(const Shape& s, GrowingTree& g, const OpenNode& open, const Split& split,
+                        std::vector<uint32_t>& right_rows) {
+  const BinnedMatrix& bins = *s.bins;
+  const uint8_t* bytes = bins.data.data() + bins.byte_offset[split.feature];
+  const unsigned shift = bins.shift[split.feature];
+  const unsigned mask = bins.mask[split.feature];
+  uint32_t write = open.begin;
+  right_rows.clear();
+  for (uint32_t i = open.begin; i < open.end; ++i) {
+    const uint32_t r = g.index[i];
+    const unsigned b = (bytes[static_cast<size_t>(r) * bins.stride] >> shift) & mask;
+    if (b <= static_cast<unsigned>(split.bin)) {
+      g.index[write++] = r;
+    } else {
+      right_rows.push_back(r);
+    }
+  }
+  std::copy(right_rows.begin(), right_rows.end(), g.index.begin() + write);
+  return write;
+}
+
+// Bootstrap weights of this rank's rows for one tree; rows drawn zero times
+// take no part in it. A pure function of (seed, tree, row key), so a row gets
+// the same weight on whichever rank it lives.
+void draw_bootstrap(const Shape& s, GrowingTree& g) {
+  const ForestParams& p = *s.params;
+  const bool bootstrap = p.num_trees > 1;  // Spark: a single tree sees every row once
+  const size_t rows = s.labels.size();
+  g.weight.assign(rows, 0);
+  g.index.clear();
+  uint64_t total_weight = 0;
   for (size_t r = 0; r < rows; ++r) {
-    const double u = unit_double(hash3(params->seed ^ kBootstrapSalt, tree_index, row_keys[r]));
+    const double u = unit_double(hash3(p.seed ^ kBootstrapSalt, g.tree_index, s.row_keys[r]));
     int w = 1;
     if (bootstrap) {
-      w = poisson_from_uniform(u, rate);
-    } else if (rate < 1.0) {
-      w = u < rate ? 1 : 0;
+      w = poisson_from_uniform(u, p.subsampling_rate);
+    } else if (p.subsampling_rate < 1.0) {
+      w = u < p.subsampling_rate ? 1 : 0;
     }
     if (w == 0) continue;
-    weight[r] = static_cast<uint8_t>(w);
-    index.push_back(static_cast<uint32_t>(r));
+    g.weight[r] = static_cast<uint8_t>(w);
+    g.index.push_back(static_cast<uint32_t>(r));
+    total_weight += static_cast<uint64_t>(w);
   }
-
-  Tree tree;
-  tree.nodes.emplace_back();
-  // The 32-bit histogram counters must hold the root's total weight.
-  uint64_t total_weight = 0;
-  for (uint32_t r : index) total_weight += weight[r];
+  // The 32-bit local histogram counters must hold the root's weight.
   if (total_weight > std::numeric_limits<uint32_t>::max()) {
-    fail_data("forest training: more than 2^32 sampled rows in one tree");
+    fail_data("forest training: more than 2^32 sampled rows in one tree on one rank");
   }
-  tree.counts.assign(K, 0.0);
-  for (uint32_t r : index) tree.counts[labels[r]] += weight[r];
-
-  struct Work {
-    int32_t node;
-    uint32_t begin;
-    uint32_t end;
-    uint64_t id;  // heap numbering (root 1): names the node for its feature draw
-  };
-  std::vector<Work> frontier = {{0, 0, static_cast<uint32_t>(index.size()), 1}};
-  std::vector<Work> next;
-  std::vector<uint64_t> hist;
-  std::vector<uint32_t> hist2;
-  std::vector<int> order(cols);
-  std::vector<int> selected(subset);
-  std::vector<uint32_t> right_rows;
-  std::vector<uint32_t> sel_offset(subset);
-  std::vector<uint8_t> sel_shift(subset), sel_mask(subset);
-  std::vector<double> left(K), right(K), best_left(K);
-
-  for (int depth = 0; !frontier.empty(); ++depth) {
-    next.clear();
-    for (const Work& work : frontier) {
-      if (depth >= params->max_depth || work.end - work.begin < 2) continue;
-      const double* counts = &tree.counts[static_cast<size_t>(work.node) * K];
-      const double total = std::accumulate(counts, counts + K, 0.0);
-      const double parent_impurity = criterion->impurity({counts, static_cast<size_t>(K)}, total);
-      if (parent_impurity <= 0) continue;
-
-      // A random subset of features, drawn from this node's own stream.
-      SplitMix rng(hash3(params->seed ^ kFeatureSalt, tree_index, work.id));
-      std::iota(order.begin(), order.end(), 0);
-      for (int j = 0; j < subset; ++j) {
-        const size_t pick = j + rng.below(cols - j);
-        std::swap(order[j], order[pick]);
-        selected[j] = order[j];
-      }
-      std::sort(selected.begin(), selected.end());
-
-      // Class histograms of the selected features over the node's rows. Two
-      // copies, for even and odd positions, halve the chains of increments
-      // to the same counter (one-hot columns hit the same bin row after row).
-      const size_t hist_size = static_cast<size_t>(subset) * max_bins * K;
-      hist2.assign(2 * hist_size, 0);
-      for (int j = 0; j < subset; ++j) {
-        const int f = selected[j];
-        sel_offset[j] = bins->byte_offset[f];
-        sel_shift[j] = bins->shift[f];
-        sel_mask[j] = bins->mask[f];
-      }
-      const uint8_t* packed = bins->data.data();
-      const size_t stride = bins->stride;
-      for (uint32_t i = work.begin; i < work.end; ++i) {
-        const uint32_t r = index[i];
-        const uint8_t* row = packed + static_cast<size_t>(r) * stride;
-        const uint32_t w = weight[r];
-        uint32_t* h = hist2.data() + (i & 1) * hist_size + labels[r];
-        for (int j = 0; j < subset; ++j) {
-          const unsigned b = (row[sel_offset[j]] >> sel_shift[j]) & sel_mask[j];
-          h[(static_cast<size_t>(j) * max_bins + b) * K] += w;
-        }
-      }
-      hist.resize(hist_size);
-      for (size_t e = 0; e < hist_size; ++e) {
-        hist[e] = static_cast<uint64_t>(hist2[e]) + hist2[hist_size + e];
-      }
-
-      // Best threshold: highest gain; ties keep the lower feature, then the
-      // lower threshold. Both children must hold weight.
-      double best_gain = 0;
-      int best_feature = -1;
-      int best_bin = -1;
-      for (int j = 0; j < subset; ++j) {
-        const int f = selected[j];
-        const int num_thresholds = static_cast<int>(splits[f].thresholds.size());
-        std::fill(left.begin(), left.end(), 0.0);
-        double left_total = 0;
-        for (int t = 0; t < num_thresholds; ++t) {
-          const uint64_t* h = hist.data() + (static_cast<size_t>(j) * max_bins + t) * K;
-          for (int k = 0; k < K; ++k) {
-            left[k] += static_cast<double>(h[k]);
-            left_total += static_cast<double>(h[k]);
-          }
-          const double right_total = total - left_total;
-          if (left_total <= 0) continue;
-          if (right_total <= 0) break;
-          for (int k = 0; k < K; ++k) right[k] = counts[k] - left[k];
-          const double gain = parent_impurity -
-                              left_total / total * criterion->impurity(left, left_total) -
-                              right_total / total * criterion->impurity(right, right_total);
-          if (gain > best_gain) {
-            best_gain = gain;
-            best_feature = f;
-            best_bin = t;
-            best_left = left;
-          }
-        }
-      }
-      if (best_feature < 0) continue;
-
-      // Stable partition of the node's rows: left in place, right after.
-      const uint8_t* split_bytes = bins->data.data() + bins->byte_offset[best_feature];
-      const unsigned split_shift = bins->shift[best_feature];
-      const unsigned split_mask = bins->mask[best_feature];
-      const size_t split_stride = bins->stride;
-      uint32_t write = work.begin;
-      right_rows.clear();
-      for (uint32_t i = work.begin; i < work.end; ++i) {
-        const uint32_t r = index[i];
-        const unsigned b =
-            (split_bytes[static_cast<size_t>(r) * split_stride] >> split_shift) & split_mask;
-        if (b <= static_cast<unsigned>(best_bin)) {
-          index[write++] = r;
-        } else {
-          right_rows.push_back(r);
-        }
-      }
-      std::copy(right_rows.begin(), right_rows.end(), index.begin() + write);
-
-      const auto left_node = static_cast<int32_t>(tree.nodes.size());
-      const int32_t right_node = left_node + 1;
-      {
-        Tree::Node& node = tree.nodes[work.node];
-        node.feature = best_feature;
-        node.threshold = splits[best_feature].thresholds[best_bin];
-        node.left = left_node;
-        node.right = right_node;
-        node.gain = best_gain;
-      }
-      tree.nodes.emplace_back();
-      tree.nodes.emplace_back();
-      const size_t parent_offset = static_cast<size_t>(work.node) * K;
-      tree.counts.insert(tree.counts.end(), best_left.begin(), best_left.end());
-      for (int k = 0; k < K; ++k) {
-        tree.counts.push_back(tree.counts[parent_offset + k] - best_left[k]);
-      }
-      next.push_back({left_node, work.begin, write, work.id * 2});
-      next.push_back({right_node, write, work.end, work.id * 2 + 1});
-    }
-    frontier.swap(next);
-  }
-  return tree;
 }
+
+class LevelGrower {
+ public:
+  LevelGrower(const Shape& shape, int threads, dist::Communicator& comm, TrainStats& stats)
+      : s_(shape), threads_(threads), comm_(comm), stats_(stats) {}
+
+  // Grows trees [first, first + count) of the forest level by level; every
+  // rank calls this with the same arguments and gets the same trees.
+  std::vector<Tree> grow(int first, int count) {
+    const int K = s_.num_classes;
+    std::vector<GrowingTree> batch(count);
+    std::vector<int64_t> root_counts(static_cast<size_t>(count) * K, 0);
+    for_each_task(batch.size(), threads_, [&](size_t b, int) {
+      GrowingTree& g = batch[b];
+      g.tree_index = first + static_cast<int>(b);
+      draw_bootstrap(s_, g);
+      for (uint32_t r : g.index) root_counts[b * K + s_.labels[r]] += g.weight[r];
+    });
+    allreduce(root_counts);
+
+    std::vector<OpenNode> frontier;
+    for (int b = 0; b < count; ++b) {
+      Tree& tree = batch[b].tree;
+      tree.nodes.emplace_back();
+      tree.counts.assign(root_counts.begin() + static_cast<ptrdiff_t>(b) * K,
+                         root_counts.begin() + static_cast<ptrdiff_t>(b + 1) * K);
+      frontier.push_back({b, 0, 0, static_cast<uint32_t>(batch[b].index.size()), 1, {}, {}, 0, 0});
+    }
+    for (int depth = 0; !frontier.empty(); ++depth) {
+      // Which nodes may split is decided from global counts: the same on every rank.
+      std::vector<OpenNode> open;
+      for (OpenNode& node : frontier) {
+        if (depth >= s_.params->max_depth) continue;
+        const double* counts = &batch[node.tree].tree.counts[static_cast<size_t>(node.node) * K];
+        const double total = std::accumulate(counts, counts + K, 0.0);
+        if (s_.criterion->impurity({counts, static_cast<size_t>(K)}, total) <= 0) continue;
+        draw_features(s_, batch[node.tree].tree_index, node);
+        open.push_back(std::move(node));
+      }
+      std::vector<OpenNode> next;
+      // Rounds of nodes whose histograms fit the budget, one allreduce each.
+      for (size_t begin = 0; begin < open.size();) {
+        size_t end = begin;
+        size_t counters = 0;
+        while (end < open.size() &&
+               (end == begin || (counters + open[end].hist_size) * sizeof(int64_t) <= kHistogramBudget)) {
+          open[end].hist_offset = counters;
+          counters += open[end++].hist_size;
+        }
+        split_round(batch, std::span(open).subspan(begin, end - begin), counters, next);
+        begin = end;
+      }
+      frontier.swap(next);
+    }
+    std::vector<Tree> trees;
+    for (auto& g : batch) trees.push_back(std::move(g.tree));
+    return trees;
+  }
+
+ private:
+  void split_round(std::vector<GrowingTree>& batch, std::span<OpenNode> round, size_t counters,
+                   std::vector<OpenNode>& next) {
+    const int K = s_.num_classes;
+    std::vector<int64_t> hist(counters, 0);
+    std::vector<std::vector<uint32_t>> scratch(std::max(1, threads_));
+    for_each_task(round.size(), threads_, [&](size_t i, int worker) {
+      local_histogram(s_, batch[round[i].tree], round[i], scratch[worker], hist.data() + round[i].hist_offset);
+    });
+    allreduce(hist);
+
+    std::vector<Split> splits(round.size());
+    for_each_task(round.size(), threads_, [&](size_t i, int worker) {
+      const OpenNode& open = round[i];
+      GrowingTree& g = batch[open.tree];
+      splits[i] = best_split(s_, &g.tree.counts[static_cast<size_t>(open.node) * K], open,
+                             hist.data() + open.hist_offset);
+      if (splits[i].feature >= 0) splits[i].middle = partition_rows(s_, g, open, splits[i], scratch[worker]);
+    });
+
+    // Children are numbered in level order, tree by tree, as in one process.
+    for (size_t i = 0; i < round.size(); ++i) {
+      const OpenNode& open = round[i];
+      const Split& split = splits[i];
+      if (split.feature < 0) continue;
+      Tree& tree = batch[open.tree].tree;
+      const auto left_node = static_cast<int32_t>(tree.nodes.size());
+      Tree::Node& node = tree.nodes[open.node];
+      node.feature = split.feature;
+      node.threshold = s_.splits[split.feature].thresholds[split.bin];
+      node.left = left_node;
+      node.right = left_node + 1;
+      node.gain = split.gain;
+      tree.nodes.emplace_back();
+      tree.nodes.emplace_back();
+      const size_t parent = static_cast<size_t>(open.node) * K;
+      tree.counts.insert(tree.counts.end(), split.left.begin(), split.left.end());
+      for (int k = 0; k < K; ++k) tree.counts.push_back(tree.counts[parent + k] - split.left[k]);
+      next.push_back({open.tree, left_node, open.begin, split.middle, open.id * 2, {}, {}, 0, 0});
+      next.push_back({open.tree, left_node + 1, split.middle, open.end, open.id * 2 + 1, {}, {}, 0, 0});
+    }
+  }
+
+  void allreduce(std::vector<int64_t>& values) {
+    const auto started = std::chrono::steady_clock::now();
+    comm_.allreduce_sum(values);
+    stats_.allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats_.allreduce_bytes += static_cast<int64_t>(values.size() * sizeof(int64_t));
+    ++stats_.allreduce_calls;
+  }
+
+  const Shape& s_;
+  int threads_;
+  dist::Communicator& comm_;
+  TrainStats& stats_;
+};
 
 void normalise(Tree& tree, int K) {
   tree.probabilities.assign(tree.counts.size(), 0.0);
@@ -256,12 +387,18 @@ void normalise(Tree& tree, int K) {
 Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
                      std::span<const uint64_t> row_keys, int num_classes,
                      const TrainOptions& options) {
-  if (x.rows == 0) fail_data("cannot train a forest on zero rows");
+  auto local = dist::make_local_communicator();
+  return train(x, labels, row_keys, num_classes, options, *local);
+}
+
+Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
+                     std::span<const uint64_t> row_keys, int num_classes,
+                     const TrainOptions& options, dist::Communicator& comm, TrainStats* stats) {
   if (labels.size() != x.rows || row_keys.size() != x.rows) {
     fail_internal("forest training: matrix, labels and row keys differ in length");
   }
   if (x.rows > std::numeric_limits<uint32_t>::max()) {
-    fail_data("forest training supports at most 2^32-1 rows");
+    fail_data("forest training supports at most 2^32-1 rows per rank");
   }
   for (uint8_t label : labels) {
     if (label >= num_classes) fail_internal("forest training: label out of range");
@@ -271,6 +408,9 @@ Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
       !(p.subsampling_rate > 0 && p.subsampling_rate <= 1)) {
     fail_usage("invalid forest parameters");
   }
+  std::array<int64_t, 1> total_rows{static_cast<int64_t>(x.rows)};
+  comm.allreduce_sum(total_rows);
+  if (total_rows[0] == 0) fail_data("cannot train a forest on zero rows");
   const int threads = std::max(1, options.threads);
   const auto criterion = make_criterion(options.impurity);
 
@@ -280,34 +420,29 @@ Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
   forest.options_ = options;
   forest.options_.threads = 1;  // not part of the model
 
-  const auto splits = find_splits(x, row_keys, p.max_bins, options.quantile_sample, threads);
+  const auto splits = find_splits(x, row_keys, p.max_bins, options.quantile_sample, threads, comm);
   const auto bins = bin_matrix(x, splits, threads);
-  int max_bins = 1;
-  for (const auto& s : splits) max_bins = std::max(max_bins, s.num_bins());
-
-  const TreeGrower grower{&bins,
-                          x.rows,
-                          x.cols,
-                          labels,
-                          row_keys,
-                          splits,
-                          num_classes,
-                          max_bins,
-                          features_per_node(p.feature_subset_strategy, static_cast<int>(x.cols)),
-                          &p,
-                          criterion.get()};
-  forest.trees_.resize(p.num_trees);
-  std::atomic<int> next_tree{0};
-  auto worker = [&] {
-    for (int t = next_tree++; t < p.num_trees; t = next_tree++) {
-      forest.trees_[t] = grower.grow(t);
-      normalise(forest.trees_[t], num_classes);
+  const Shape shape{&bins,
+                    labels,
+                    row_keys,
+                    splits,
+                    num_classes,
+                    static_cast<int>(x.cols),
+                    features_per_node(p.feature_subset_strategy, static_cast<int>(x.cols)),
+                    &p,
+                    criterion.get()};
+  TrainStats unused;
+  LevelGrower grower(shape, threads, comm, stats ? *stats : unused);
+  // Batches of trees whose bootstrap state (a weight byte and an index per
+  // row) fits the budget; sized from global figures so all ranks agree.
+  const auto rows_per_rank = static_cast<size_t>((total_rows[0] + comm.size() - 1) / comm.size());
+  const size_t per_tree = std::max<size_t>(1, rows_per_rank * (sizeof(uint8_t) + sizeof(uint32_t)));
+  const int batch = static_cast<int>(std::clamp<size_t>(kRowStateBudget / per_tree, 1, p.num_trees));
+  for (int first = 0; first < p.num_trees; first += batch) {
+    for (Tree& tree : grower.grow(first, std::min(batch, p.num_trees - first))) {
+      normalise(tree, num_classes);
+      forest.trees_.push_back(std::move(tree));
     }
-  };
-  {
-    std::vector<std::jthread> pool;
-    for (int i = 1; i < std::min(threads, p.num_trees); ++i) pool.emplace_back(worker);
-    worker();
   }
   return forest;
 }

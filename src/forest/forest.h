@@ -1,7 +1,9 @@
 // The random forest classifier of SPEC §5 with Spark ML semantics: binned
 // features, trees grown level by level from per-node class histograms,
 // Poisson bootstrap from counter-based hashes, random feature subsets per
-// node; batch prediction; a versioned JSON serialization.
+// node; batch prediction; a versioned JSON serialization. Under MPI each rank
+// holds its own rows, the histograms are summed across ranks, and every rank
+// grows the same trees.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "dist/communicator.h"
 #include "forest/binning.h"
 
 namespace loadcast::forest {
@@ -20,6 +23,14 @@ struct TrainOptions {
   std::string impurity = "gini";     // see criterion.h
   int threads = 1;                   // >= 1; results do not depend on it
   size_t quantile_sample = 200'000;  // rows used to place bin thresholds
+};
+
+// What growing the trees exchanged between ranks (with one process, the
+// same calls, each the identity).
+struct TrainStats {
+  int64_t allreduce_calls = 0;
+  int64_t allreduce_bytes = 0;    // per rank: histograms and root counts
+  double allreduce_seconds = 0;   // waiting in the allreduces, this rank
 };
 
 // One tree in flat arrays; node 0 is the root.
@@ -48,6 +59,13 @@ class Forest {
   static Forest train(const MatrixView& x, std::span<const uint8_t> labels,
                       std::span<const uint64_t> row_keys, int num_classes,
                       const TrainOptions& options);
+  // The same on the ranks of `comm`, each passing its own rows (some may have
+  // none): every rank returns the forest one process would grow from all the
+  // rows, whatever their spread over the ranks. Collective.
+  static Forest train(const MatrixView& x, std::span<const uint8_t> labels,
+                      std::span<const uint64_t> row_keys, int num_classes,
+                      const TrainOptions& options, dist::Communicator& comm,
+                      TrainStats* stats = nullptr);
 
   int num_classes() const { return num_classes_; }
   int num_features() const { return num_features_; }

@@ -1,10 +1,12 @@
 #include "model/trainer.h"
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <fstream>
 
 #include "common/error.h"
+#include "dist/job.h"
 #include "forest/sampling.h"
 
 namespace loadcast {
@@ -26,14 +28,26 @@ EncodedSplit encode_split(const Encoder& encoder, std::span<const FeatureRow> ro
   return split;
 }
 
+// Metrics over every rank's rows: the confusion counts are summed exactly.
 Metrics evaluate_split(const forest::Forest& forest, const EncodedSplit& split, size_t cols,
-                       int threads) {
+                       int threads, dist::Communicator& comm) {
   const forest::MatrixView view{split.x, split.rows(), cols};
   const auto best =
       forest::Forest::argmax(forest.predict_proba(view, threads), forest.num_classes());
   std::vector<int> predicted(best.size());
   for (size_t i = 0; i < best.size(); ++i) predicted[i] = best[i] + 1;
-  return evaluate(split.y, predicted);
+  auto confusion = evaluate(split.y, predicted).confusion;
+  std::array<int64_t, kNumLabels * kNumLabels> flat{};
+  for (int t = 0; t < kNumLabels; ++t)
+    for (int p = 0; p < kNumLabels; ++p) flat[t * kNumLabels + p] = confusion[t][p];
+  comm.allreduce_sum(flat);
+  for (int t = 0; t < kNumLabels; ++t)
+    for (int p = 0; p < kNumLabels; ++p) confusion[t][p] = flat[t * kNumLabels + p];
+  return metrics_from_confusion(confusion);
+}
+
+[[noreturn]] void fail_on_every_rank(const std::string& message) {
+  throw dist::CollectiveFailure(ExitCode::kData, message);
 }
 
 }  // namespace
@@ -45,7 +59,12 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
     if (request.on_phase) request.on_phase(name);
   };
   const int threads = std::max(1, request.threads);
-  if (rows.empty()) fail_data("the feature table has no rows");
+  std::unique_ptr<dist::Communicator> local;
+  if (!request.comm) local = dist::make_local_communicator();
+  dist::Communicator& comm = request.comm ? *request.comm : *local;
+  std::array<int64_t, 1> total{static_cast<int64_t>(rows.size())};
+  comm.allreduce_sum(total);
+  if (total[0] == 0) fail_on_every_rank("the feature table has no rows");
   for (const auto& row : rows) {
     if (row.label < 1 || row.label > 3) {
       fail_data("feature row " + row.server_ip + "_" + format_timestamp(row.hour) + ": label " +
@@ -55,7 +74,7 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
 
   phase("fitting the encoder");
   Encoder encoder;
-  encoder.fit(rows);
+  encoder.fit(rows, comm);
 
   // Split by time: train rows are strictly before testSplitStart.
   std::vector<FeatureRow> train_rows;
@@ -64,11 +83,13 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
     const TimeNs t = static_cast<TimeNs>(row.hour) * kNanosPerSecond;
     (t < config.test_split_start ? train_rows : test_rows).push_back(row);
   }
+  std::array<int64_t, 2> split_rows{static_cast<int64_t>(train_rows.size()), static_cast<int64_t>(test_rows.size())};
+  comm.allreduce_sum(split_rows);
   const std::string split_text = format_timestamp(seconds_of(config.test_split_start));
-  if (train_rows.empty())
-    fail_data("no training rows: every feature row is at or after testSplitStart " + split_text);
-  if (test_rows.empty())
-    fail_data("no test rows: every feature row is before testSplitStart " + split_text);
+  if (split_rows[0] == 0)
+    fail_on_every_rank("no training rows: every feature row is at or after testSplitStart " + split_text);
+  if (split_rows[1] == 0)
+    fail_on_every_rank("no test rows: every feature row is before testSplitStart " + split_text);
 
   phase("encoding");
   TrainOutcome outcome;
@@ -88,13 +109,13 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   options.params = config.forest;
   options.threads = threads;
   const auto grow_started = Clock::now();
-  forest::Forest forest =
-      forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels, keys, 3, options);
+  forest::Forest forest = forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels, keys, 3,
+                                                options, comm, &outcome.exchange);
   outcome.train_seconds = seconds_since(grow_started);
 
   phase("evaluating");
-  BundleMetrics metrics{evaluate_split(forest, outcome.train, cols, threads),
-                        evaluate_split(forest, outcome.test, cols, threads)};
+  BundleMetrics metrics{evaluate_split(forest, outcome.train, cols, threads, comm),
+                        evaluate_split(forest, outcome.test, cols, threads, comm)};
 
   ModelInfo info;
   info.train_begin = config.train_begin;
@@ -104,8 +125,8 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   info.high_threshold = config.high_threshold;
   info.data_file = config.data_file;
   info.duration = config.duration;
-  info.train_rows = static_cast<int64_t>(train_rows.size());
-  info.test_rows = static_cast<int64_t>(test_rows.size());
+  info.train_rows = split_rows[0];
+  info.test_rows = split_rows[1];
   info.data_accounting = request.data_accounting;
   outcome.model.emplace(std::move(info), std::move(encoder), std::move(forest), std::move(metrics));
   outcome.total_seconds = seconds_since(started);

@@ -1,6 +1,7 @@
 // The training pipeline of `loadcast train` (SPEC §4-§5) as a library call:
 // fit the encoder on all rows, split by time, grow the forest, evaluate on
-// both sides, and hand back the model with the encoded matrices.
+// both sides, and hand back the model with the encoded matrices. On the ranks
+// of an MPI job each passes its own rows and every rank gets the same model.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "dist/communicator.h"
 #include "features/feature_row.h"
 #include "model/model.h"
 
@@ -20,6 +22,9 @@ struct TrainRequest {
   int threads = 1;
   nlohmann::json data_accounting;                  // stored in info.json when not null
   std::function<void(std::string_view)> on_phase;  // called at the start of each phase
+  // The job's ranks, each calling train_model with its own share of the
+  // rows; null: this process holds every row.
+  dist::Communicator* comm = nullptr;
 };
 
 struct EncodedSplit {
@@ -30,14 +35,17 @@ struct EncodedSplit {
 
 struct TrainOutcome {
   std::optional<Model> model;
-  EncodedSplit train;
+  EncodedSplit train;  // this rank's rows
   EncodedSplit test;
+  forest::TrainStats exchange;  // what growing the forest sent between ranks
   double train_seconds = 0;  // forest growing only
   double total_seconds = 0;  // encoding, growing and evaluating
 };
 
 // Throws Failure(kData) when there are no rows, no training rows (all at or
-// after testSplitStart), no test rows, or a label outside 1..3.
+// after testSplitStart), no test rows, or a label outside 1..3; the first
+// three are decided from global counts and thrown on every rank as a
+// dist::CollectiveFailure. Collective when request.comm is set.
 TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
                          const TrainRequest& request);
 

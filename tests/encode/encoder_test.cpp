@@ -1,5 +1,6 @@
 // The encoder against the golden case: categories, counts, only-indexed vs
-// one-hot, scaler std and the feature layout of expected/encoding.json.
+// one-hot, scaler std and the feature layout of expected/encoding.json; the
+// same encoder for any row order and over ranks (simulated by threads).
 #include "encode/encoder.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 
 #include "common/error.h"
 #include "store/tables.h"
+#include "support/thread_communicator.h"
 
 namespace loadcast {
 namespace {
@@ -141,6 +143,35 @@ TEST(Encode, UnseenCategoriesAndJsonRoundTrip) {
   const auto all = encoder.transform_all(rows, 2);
   encoder.transform(rows.back(), a);
   EXPECT_TRUE(std::equal(a.begin(), a.end(), all.end() - encoder.num_features()));
+}
+
+TEST(Encode, SameEncoderForAnyRowOrderAndRankCount) {
+  const auto& rows = golden_rows();
+  Encoder one;
+  one.fit(rows);
+  const std::string expected = one.to_json().dump();
+
+  std::vector<FeatureRow> reversed(rows.rbegin(), rows.rend());
+  Encoder backwards;
+  backwards.fit(reversed);
+  EXPECT_EQ(backwards.to_json().dump(), expected);
+
+  for (int ranks : {2, 3, 4}) {
+    std::vector<std::string> got(ranks);
+    testing::run_ranks(ranks, [&](dist::Communicator& comm) {
+      // Uneven shares: rank r takes every row whose index mod (ranks + 1) is r,
+      // and the last rank the rest as well.
+      std::vector<FeatureRow> mine;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const int owner = std::min(static_cast<int>(i % (ranks + 1)), ranks - 1);
+        if (owner == comm.rank()) mine.push_back(rows[i]);
+      }
+      Encoder encoder;
+      encoder.fit(mine, comm);
+      got[comm.rank()] = encoder.to_json().dump();
+    });
+    for (int r = 0; r < ranks; ++r) EXPECT_EQ(got[r], expected) << ranks << " ranks, rank " << r;
+  }
 }
 
 TEST(Encode, RejectsAnotherFormatVersion) {

@@ -1,5 +1,5 @@
-// The histogram random forest: learning, determinism across threads and row
-// order, seeds, binning and serialization.
+// The histogram random forest: learning, determinism across threads, row
+// order and ranks (simulated by threads), seeds, binning and serialization.
 #include "forest/forest.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "forest/sampling.h"
+#include "support/thread_communicator.h"
 
 namespace loadcast::forest {
 namespace {
@@ -102,6 +103,77 @@ TEST(ForestTrain, SameBytesForShuffledRows) {
   const auto a = Forest::train(d.view(), d.y, d.keys, 3, small_options(2)).to_json().dump();
   const auto b = Forest::train(s.view(), s.y, s.keys, 3, small_options(1)).to_json().dump();
   EXPECT_EQ(a, b);
+}
+
+// Rows dealt to `ranks` ranks by `owner(row)`; each rank trains on its own.
+template <typename Owner>
+std::vector<std::string> train_on_ranks(const Synthetic& d, int ranks, Owner owner, const TrainOptions& options,
+                                        std::vector<TrainStats>* stats = nullptr) {
+  std::vector<std::string> forests(ranks);
+  if (stats) stats->assign(ranks, {});
+  testing::run_ranks(ranks, [&](dist::Communicator& comm) {
+    Synthetic mine;
+    mine.cols = d.cols;
+    for (size_t r = 0; r < d.rows; ++r) {
+      if (owner(r) != comm.rank()) continue;
+      mine.x.insert(mine.x.end(), d.x.begin() + r * d.cols, d.x.begin() + (r + 1) * d.cols);
+      mine.y.push_back(d.y[r]);
+      mine.keys.push_back(d.keys[r]);
+      ++mine.rows;
+    }
+    forests[comm.rank()] = Forest::train(mine.view(), mine.y, mine.keys, 3, options, comm,
+                                         stats ? &(*stats)[comm.rank()] : nullptr)
+                               .to_json()
+                               .dump();
+  });
+  return forests;
+}
+
+TEST(ForestRanks, SameBytesWhateverTheRanksAndTheSpreadOfRows) {
+  const auto d = make_data(2000, 9);
+  const auto one = Forest::train(d.view(), d.y, d.keys, 3, small_options(2)).to_json().dump();
+  for (int ranks : {2, 3, 4}) {
+    SCOPED_TRACE("ranks " + std::to_string(ranks));
+    auto dealt = train_on_ranks(d, ranks, [&](size_t r) { return static_cast<int>(r % ranks); }, small_options(1));
+    auto blocks = train_on_ranks(
+        d, ranks, [&](size_t r) { return static_cast<int>(r * ranks / d.rows); }, small_options(2));
+    for (int r = 0; r < ranks; ++r) {
+      EXPECT_EQ(dealt[r], one) << "rank " << r;
+      EXPECT_EQ(blocks[r], one) << "rank " << r;
+    }
+  }
+  // A rank without rows still takes part.
+  for (const auto& forest : train_on_ranks(d, 3, [](size_t r) { return r < 1500 ? 0 : 2; }, small_options(1)))
+    EXPECT_EQ(forest, one);
+}
+
+TEST(ForestRanks, QuantileSampleIsTheSameOverRanks) {
+  const auto d = make_data(3000, 10);
+  auto options = small_options(2);
+  options.quantile_sample = 500;
+  const auto one = Forest::train(d.view(), d.y, d.keys, 3, options).to_json().dump();
+  for (const auto& forest : train_on_ranks(d, 3, [](size_t r) { return static_cast<int>(r % 3); }, options))
+    EXPECT_EQ(forest, one);
+}
+
+TEST(ForestRanks, CountsWhatTheHistogramsExchange) {
+  const auto d = make_data(1500, 11);
+  std::vector<TrainStats> stats;
+  train_on_ranks(d, 2, [](size_t r) { return static_cast<int>(r % 2); }, small_options(1), &stats);
+  for (const auto& s : stats) {
+    // Root counts, then a round per level.
+    EXPECT_GE(s.allreduce_calls, 2);
+    EXPECT_EQ(s.allreduce_bytes, stats[0].allreduce_bytes);
+    EXPECT_GT(s.allreduce_bytes, 0);
+  }
+}
+
+TEST(ForestRanks, NoRowsOnAnyRankIsADataError) {
+  const Synthetic empty;
+  EXPECT_THROW(testing::run_ranks(2, [&](dist::Communicator& comm) {
+                 Forest::train(empty.view(), empty.y, empty.keys, 3, small_options(1), comm);
+               }),
+               Failure);
 }
 
 TEST(ForestTrain, SeedChangesTheForest) {

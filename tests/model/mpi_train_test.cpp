@@ -1,0 +1,188 @@
+// `loadcast train` on MPI ranks, through the program under mpirun: np 1..4
+// give a model bundle byte-identical to a run without mpirun (forest,
+// encoder, metrics, info), also from a feature table in several part files;
+// a rank that dies fails the job and leaves the previous bundle intact, and
+// the rerun matches; only rank 0 records the run, with the rank count.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "support/csv.h"
+#include "support/mpirun.h"
+
+namespace loadcast {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::run_shell;
+
+// Every file under `dir` by relative path.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.is_regular_file()) files[entry.path().lexically_relative(dir).string()] = read_text(entry.path());
+  return files;
+}
+
+std::vector<std::string> entries(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class MpiTrainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!testing::mpi_unavailable_reason().empty()) return;
+    temp_ = new testing::TempDir();
+    const fs::path data = temp_->path() / "data";
+    ASSERT_EQ(run_shell(binary() + " generate --out " + data.string() +
+                        " --servers 12 --size 3M --dirty-rate 0.02 --seed 21"),
+              0);
+    testing::write_text(config(), R"({"storageAccount": "a", "storageKey": "", "storageContainer": "c",
+      "dataFile": ")" + (data / "2016/06/*/*/request.csv").string() + R"(", "duration": "ONE_MONTH",
+      "forest": {"numTrees": 24, "maxDepth": 7}})");
+    std::string log;
+    ASSERT_EQ(run_shell(binary() + " etl " + config().string() + " --output " + out().string() + " --workspace " +
+                            (temp_->path() / "ws").string(),
+                        &log),
+              0)
+        << log;
+    ASSERT_EQ(run_shell(binary() + " train " + args(out()) + " --threads 2", &log), 0) << log;
+    plain_ = new std::map<std::string, std::string>(snapshot(out() / "model"));
+  }
+  static void TearDownTestSuite() {
+    delete plain_;
+    plain_ = nullptr;
+    delete temp_;
+    temp_ = nullptr;
+  }
+  void SetUp() override {
+    const std::string reason = testing::mpi_unavailable_reason();
+    if (!reason.empty()) GTEST_SKIP() << reason;
+    ASSERT_NE(plain_, nullptr) << "the set-up run without mpirun failed";
+  }
+
+  static std::string binary() { return LOADCAST_BINARY; }
+  static fs::path config() { return temp_->path() / "config.json"; }
+  static fs::path out() { return temp_->path() / "out"; }
+  static std::string args(const fs::path& output) {
+    return config().string() + " --output " + output.string() + " --workspace " + output.string() + "-ws";
+  }
+  static int train_on_ranks(int np, const fs::path& output, std::string* log, const std::string& env = "",
+                            int threads = 1) {
+    return run_shell(env + " " + testing::mpirun_prefix(np) + binary() + " train " + args(output) + " --threads " +
+                         std::to_string(threads),
+                     log);
+  }
+  // A fresh output folder holding the ETL's feature table and summary.
+  static fs::path copy_of_etl_output(const std::string& name) {
+    const fs::path output = temp_->path() / name;
+    fs::create_directories(output);
+    fs::copy(out() / "features", output / "features", fs::copy_options::recursive);
+    fs::copy_file(out() / "etl_summary.json", output / "etl_summary.json");
+    return output;
+  }
+  static void expect_plain_bundle(const fs::path& output) {
+    const auto got = snapshot(output / "model");
+    ASSERT_EQ(got.size(), plain_->size());
+    for (const auto& [name, text] : *plain_) {
+      ASSERT_TRUE(got.contains(name)) << name;
+      EXPECT_TRUE(got.at(name) == text) << name << " differs from the run without mpirun";
+    }
+  }
+
+  static testing::TempDir* temp_;
+  static std::map<std::string, std::string>* plain_;  // the bundle of the run without mpirun
+};
+testing::TempDir* MpiTrainTest::temp_ = nullptr;
+std::map<std::string, std::string>* MpiTrainTest::plain_ = nullptr;
+
+TEST_F(MpiTrainTest, OneToFourRanksGiveTheBundleOfOneProcess) {
+  for (int np = 1; np <= 4; ++np) {
+    SCOPED_TRACE("np " + std::to_string(np));
+    fs::remove_all(out() / "model");
+    std::string log;
+    ASSERT_EQ(train_on_ranks(np, out(), &log, "", np == 2 ? 2 : 1), 0) << log;
+    expect_plain_bundle(out());
+    if (np > 1) {
+      EXPECT_NE(log.find("x " + std::to_string(np) + " ranks, allreduce"), std::string::npos) << log;
+    }
+    // Rank 0 alone prints the metrics.
+    const size_t first = log.find("Test Accuracy");
+    ASSERT_NE(first, std::string::npos) << log;
+    EXPECT_EQ(log.find("Test Accuracy", first + 1), std::string::npos) << log;
+  }
+}
+
+TEST_F(MpiTrainTest, FeatureTableInSeveralPartFilesGivesTheSameBundle) {
+  // The ETL on three ranks writes three part files per month.
+  const fs::path parts = temp_->path() / "parts";
+  std::string log;
+  ASSERT_EQ(run_shell(testing::mpirun_prefix(3) + binary() + " etl " + args(parts) + " --threads 1", &log), 0) << log;
+  ASSERT_TRUE(fs::exists(parts / "features/2016/06/part-00002.csv"));
+  ASSERT_EQ(train_on_ranks(2, parts, &log), 0) << log;
+  expect_plain_bundle(parts);
+}
+
+TEST_F(MpiTrainTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {
+  const fs::path output = copy_of_etl_output("history");
+  std::string log;
+  ASSERT_EQ(train_on_ranks(3, output, &log), 0) << log;
+  const fs::path listed = temp_->path() / "runs.json";
+  ASSERT_EQ(run_shell(binary() + " runs list --format json --workspace " + output.string() + "-ws > " +
+                      listed.string()),
+            0);
+  const auto runs = nlohmann::json::parse(read_text(listed));
+  ASSERT_EQ(runs.size(), 1u) << runs.dump();
+  EXPECT_EQ(runs[0]["command"], "train");
+  EXPECT_EQ(runs[0]["ranks"], 3);
+  EXPECT_EQ(runs[0]["status"], "finished");
+}
+
+TEST_F(MpiTrainTest, DeadRankLeavesThePreviousBundleAndTheRerunMatches) {
+  const fs::path output = copy_of_etl_output("failing");
+  // The previous bundle: another forest (a train from other options would do;
+  // a marker file shows any replacement).
+  std::string log;
+  ASSERT_EQ(train_on_ranks(2, output, &log), 0) << log;
+  testing::write_text(output / "model/previous.txt", "the bundle before the failed runs\n");
+  const auto before = snapshot(output);
+  const auto listing = entries(output);
+
+  // Rank 1 is killed while the others wait in the forest's collectives.
+  log.clear();
+  EXPECT_NE(train_on_ranks(3, output, &log, "LOADCAST_FAIL_RANK=1 LOADCAST_FAIL_HOW=kill"), 0) << log;
+  EXPECT_NE(log.find("rank 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("signal 9"), std::string::npos) << log;
+  EXPECT_TRUE(snapshot(output) == before) << "output changed by a failed job";
+  EXPECT_EQ(entries(output), listing) << "a failed job left files beside the bundle";
+
+  // Rank 2 fails with an error: the job ends with its message.
+  log.clear();
+  EXPECT_EQ(train_on_ranks(3, output, &log, "LOADCAST_FAIL_RANK=2"), 1) << log;
+  EXPECT_NE(log.find("loadcast: rank 2: train: error"), std::string::npos) << log;
+  EXPECT_NE(log.find("injected failure at 'train-forest'"), std::string::npos) << log;
+  EXPECT_TRUE(snapshot(output) == before) << "output changed by a failed job";
+
+  log.clear();
+  ASSERT_EQ(train_on_ranks(3, output, &log), 0) << log;
+  EXPECT_FALSE(fs::exists(output / "model/previous.txt"));
+  expect_plain_bundle(output);
+}
+
+TEST_F(MpiTrainTest, NoFeatureTableIsOneMessageAndExitCodeThree) {
+  const fs::path output = temp_->path() / "empty";
+  fs::create_directories(output);
+  std::string log;
+  EXPECT_EQ(train_on_ranks(2, output, &log), 3) << log;
+  const size_t first = log.find("no feature table found");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("no feature table found", first + 1), std::string::npos) << "reported more than once:\n" << log;
+}
+
+}  // namespace
+}  // namespace loadcast
