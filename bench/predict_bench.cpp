@@ -73,6 +73,22 @@ void BM_ScoreRequest48(benchmark::State& state) {
 }
 BENCHMARK(BM_ScoreRequest48)->Unit(benchmark::kMicrosecond);
 
+// The body of BM_ScoreRequest48 read into records, without scoring.
+void BM_ParseRecords48(benchmark::State& state) {
+  nlohmann::json records = nlohmann::json::array();
+  const auto& all = feature_rows();
+  for (size_t i = 0; i < 48; ++i) records.push_back(serve::record_of(all[i % all.size()]));
+  const std::string body = records.dump();
+  for (auto _ : state) {
+    auto parsed = serve::parse_records_fast(body, 0, 100000, false);
+    if (!parsed) state.SkipWithError("declined");
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(body.size()));
+  state.SetItemsProcessed(state.iterations() * 48);
+}
+BENCHMARK(BM_ParseRecords48)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

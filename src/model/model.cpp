@@ -1,7 +1,9 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/error.h"
 #include "store/atomic_dir.h"
@@ -45,6 +47,8 @@ Model::Model(ModelInfo info, Encoder encoder, forest::Forest forest, BundleMetri
     : info_(std::move(info)),
       encoder_(std::move(encoder)),
       forest_(std::move(forest)),
+      row_encoder_(encoder_),
+      flat_(forest_),
       metrics_(std::move(metrics)) {
   if (forest_.num_features() != encoder_.num_features()) {
     fail_internal("model: the forest expects " + std::to_string(forest_.num_features()) +
@@ -147,10 +151,32 @@ Model Model::load(const fs::path& dir) {
 }
 
 std::vector<Prediction> Model::predict(std::span<const FeatureRow> rows, int threads) const {
-  const auto matrix = encoder_.transform_all(rows, threads);
-  const forest::MatrixView view{matrix, rows.size(), static_cast<size_t>(encoder_.num_features())};
-  const auto proba = forest_.predict_proba(view, threads);
+  const size_t width = static_cast<size_t>(encoder_.num_features());
   const int K = forest_.num_classes();
+  std::vector<double> proba;
+  if (row_encoder_.usable() && flat_.usable()) {
+    // Blocks of rows encoded and scored while their features are in cache;
+    // row ranges on threads. Each row's result is the same on any thread.
+    constexpr size_t kBlock = 256;
+    proba.resize(rows.size() * K);
+    const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, rows.size() / 512));
+    const size_t chunk = (rows.size() + workers - 1) / workers;
+    auto run = [&](size_t begin) {
+      const size_t end = std::min(rows.size(), begin + chunk);
+      std::vector<float> features(std::min(kBlock, end > begin ? end - begin : 0) * width);
+      for (size_t b = begin; b < end; b += kBlock) {
+        const size_t n = std::min(kBlock, end - b);
+        row_encoder_.transform(rows.subspan(b, n), features.data());
+        flat_.predict_proba(features.data(), n, proba.data() + b * K);
+      }
+    };
+    std::vector<std::jthread> pool;
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(run, w * chunk);
+    run(0);
+  } else {
+    const auto matrix = encoder_.transform_all(rows, threads);
+    proba = forest_.predict_proba(forest::MatrixView{matrix, rows.size(), width}, threads);
+  }
   const auto best = forest::Forest::argmax(proba, K);
   std::vector<Prediction> out(rows.size());
   for (size_t r = 0; r < rows.size(); ++r) {

@@ -16,6 +16,8 @@
 #include "eval/metrics.h"
 #include "features/feature_row.h"
 #include "forest/forest.h"
+#include "model/flat_forest.h"
+#include "model/row_encoder.h"
 
 namespace loadcast {
 
@@ -56,7 +58,8 @@ class Model {
   // previous bundle in place.
   void save(const std::filesystem::path& dir) const;
 
-  // Encodes and scores rows; the result does not depend on `threads`.
+  // Encodes and scores rows; the result does not depend on `threads` and
+  // equals forest().predict_proba on the encoder's matrix bit for bit.
   std::vector<Prediction> predict(std::span<const FeatureRow> rows, int threads = 1) const;
 
   const ModelInfo& info() const { return info_; }
@@ -71,6 +74,8 @@ class Model {
   ModelInfo info_;
   Encoder encoder_;
   forest::Forest forest_;
+  RowEncoder row_encoder_;  // encoder_ for scoring
+  FlatForest flat_;         // forest_ laid out for scoring
   BundleMetrics metrics_;
 };
 

@@ -1,27 +1,26 @@
-// The HTTP transport of the scoring service: cpp-httplib's threaded server
-// in front of ScoringService, with the body limit, read timeout, one access
-// log line per request on stderr, request metrics and a draining stop.
+// The HTTP/1.1 transport of the scoring service: Boost.Beast on Asio, one
+// event loop per worker thread, in front of ScoringService. It owns the body
+// limit (413), read and keep-alive timeouts, `Expect: 100-continue`, one
+// access log line per request on stderr, the request metrics and a draining
+// stop. Keep-alive connections are spread over the workers; a worker serves
+// any number of them, so clients may hold more connections than there are
+// threads.
 #pragma once
 
-#include <cstddef>
 #include <memory>
 #include <string>
 
 #include "serve/access_log.h"
 #include "serve/service.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace loadcast::serve {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
-  int threads = 2;  // worker threads; a keep-alive connection holds one while open
-  int read_timeout_seconds = 5;
-  int keep_alive_seconds = 2;  // idle keep-alive connections also delay a stop by at most this
+  int threads = 2;  // worker threads, each with its own event loop
+  int read_timeout_seconds = 5;  // for the rest of a request once it has begun
+  int keep_alive_seconds = 5;    // an idle keep-alive connection is closed after this
   bool access_log = true;
 };
 
@@ -38,16 +37,21 @@ class HttpServer {
   // Serves until stop(); returns once in-flight requests have been answered.
   // Call after bind(), typically on its own thread.
   void serve();
-  // Stops accepting; requests being handled finish. Safe from any thread.
+  // Stops accepting and closes idle connections; requests being read or
+  // handled finish (within the read timeout). Safe from any thread, also
+  // before serve() has started.
   void stop();
+  // True from the start of serve() until it is about to return.
   bool is_running() const;
   int port() const { return port_; }
+
+  struct Impl;  // the event loops and connections, in http_server.cpp
 
  private:
   ScoringService& service_;
   HttpOptions options_;
-  std::unique_ptr<AccessLog> access_log_;  // null without options.access_log; outlives server_
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<AccessLog> access_log_;  // null without options.access_log; outlives impl_
+  std::unique_ptr<Impl> impl_;
   int port_ = 0;
 };
 

@@ -1,30 +1,39 @@
 #include "serve/metrics.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <tuple>
+#include <vector>
 
 namespace loadcast::serve {
+namespace {
 
-std::string_view path_label(std::string_view path) {
-  static constexpr std::string_view kKnown[] = {"/score",   "/invocations", "/v1/predict", "/v1/forecast",
-                                                "/healthz", "/readyz",      "/metrics",    "/v1/model"};
-  for (std::string_view known : kKnown)
-    if (path == known) return known;
-  return "other";
+size_t label_index(std::string_view path) {
+  for (size_t i = 0; i + 1 < kPathLabels.size(); ++i)
+    if (path == kPathLabels[i]) return i;
+  return kPathLabels.size() - 1;
+}
+
+}  // namespace
+
+std::string_view path_label(std::string_view path) { return kPathLabels[label_index(path)]; }
+
+size_t ServiceMetrics::slot(std::string_view path, int status) {
+  if (status < kFirstStatus || status > kLastStatus) status = kLastStatus;
+  return label_index(path) * kStatuses + static_cast<size_t>(status - kFirstStatus);
 }
 
 void ServiceMetrics::record_request(std::string_view path, int status, double seconds) {
   size_t bucket = 0;
   while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) ++bucket;
-  std::lock_guard lock(mutex_);
-  ++requests_[{std::string(path_label(path)), status}];
-  ++latency_counts_[bucket];
-  latency_sum_ += seconds;
+  requests_[slot(path, status)].fetch_add(1, std::memory_order_relaxed);
+  latency_counts_[bucket].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_ns_.fetch_add(static_cast<int64_t>(std::llround(seconds * 1e9)), std::memory_order_relaxed);
 }
 
 int64_t ServiceMetrics::requests(std::string_view path, int status) const {
-  std::lock_guard lock(mutex_);
-  const auto it = requests_.find({std::string(path_label(path)), status});
-  return it == requests_.end() ? 0 : it->second;
+  return requests_[slot(path, status)].load(std::memory_order_relaxed);
 }
 
 std::string ServiceMetrics::prometheus_text(const std::string& model_version) const {
@@ -34,24 +43,33 @@ std::string ServiceMetrics::prometheus_text(const std::string& model_version) co
     std::snprintf(line, sizeof line, format, args...);
     out += line;
   };
-  std::lock_guard lock(mutex_);
   out += "# HELP loadcast_http_requests_total HTTP requests by path and status.\n"
          "# TYPE loadcast_http_requests_total counter\n";
-  for (const auto& [key, count] : requests_)
-    add("loadcast_http_requests_total{path=\"%s\",status=\"%d\"} %lld\n", key.first.c_str(), key.second,
-        static_cast<long long>(count));
+  // Sorted by path label, then status.
+  std::vector<std::tuple<std::string_view, int, int64_t>> counted;
+  for (size_t p = 0; p < kPathLabels.size(); ++p) {
+    for (size_t s = 0; s < kStatuses; ++s) {
+      const int64_t count = requests_[p * kStatuses + s].load(std::memory_order_relaxed);
+      if (count > 0) counted.emplace_back(kPathLabels[p], kFirstStatus + static_cast<int>(s), count);
+    }
+  }
+  std::sort(counted.begin(), counted.end());
+  for (const auto& [path, status, count] : counted)
+    add("loadcast_http_requests_total{path=\"%.*s\",status=\"%d\"} %lld\n", static_cast<int>(path.size()),
+        path.data(), status, static_cast<long long>(count));
 
   out += "# HELP loadcast_http_request_duration_seconds Time from routing to response.\n"
          "# TYPE loadcast_http_request_duration_seconds histogram\n";
   int64_t cumulative = 0;
   for (size_t i = 0; i < kLatencyBounds.size(); ++i) {
-    cumulative += latency_counts_[i];
+    cumulative += latency_counts_[i].load(std::memory_order_relaxed);
     add("loadcast_http_request_duration_seconds_bucket{le=\"%g\"} %lld\n", kLatencyBounds[i],
         static_cast<long long>(cumulative));
   }
-  cumulative += latency_counts_.back();
+  cumulative += latency_counts_.back().load(std::memory_order_relaxed);
   add("loadcast_http_request_duration_seconds_bucket{le=\"+Inf\"} %lld\n", static_cast<long long>(cumulative));
-  add("loadcast_http_request_duration_seconds_sum %.9g\n", latency_sum_);
+  add("loadcast_http_request_duration_seconds_sum %.9g\n",
+      static_cast<double>(latency_sum_ns_.load(std::memory_order_relaxed)) / 1e9);
   add("loadcast_http_request_duration_seconds_count %lld\n", static_cast<long long>(cumulative));
 
   out += "# HELP loadcast_rows_scored_total Feature rows scored by the model.\n"

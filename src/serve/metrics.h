@@ -1,19 +1,21 @@
 // The scoring service's counters in Prometheus text format (SPEC §8):
 // requests by path and status, a latency histogram, rows scored, reloads and
-// the model version. Thread-safe; paths outside the API count as "other" so
-// that clients cannot grow the label set.
+// the model version. Lock-free (relaxed atomics: every request updates them);
+// paths outside the API count as "other" so that clients cannot grow the
+// label set.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace loadcast::serve {
+
+// The path labels: the service's endpoints, then "other".
+inline constexpr std::array<std::string_view, 9> kPathLabels = {
+    "/score", "/invocations", "/v1/predict", "/v1/forecast", "/healthz", "/readyz", "/metrics", "/v1/model", "other"};
 
 class ServiceMetrics {
  public:
@@ -30,12 +32,17 @@ class ServiceMetrics {
   // Upper bounds of the latency buckets, in seconds.
   static constexpr std::array<double, 12> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                              0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  // Statuses counted one by one; any other counts as 599.
+  static constexpr int kFirstStatus = 100;
+  static constexpr int kLastStatus = 599;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, int64_t> requests_;  // guarded by mutex_
-  std::array<int64_t, kLatencyBounds.size() + 1> latency_counts_{};  // guarded by mutex_; last = +Inf
-  double latency_sum_ = 0;                                           // guarded by mutex_
+  static constexpr size_t kStatuses = kLastStatus - kFirstStatus + 1;
+  static size_t slot(std::string_view path, int status);
+
+  std::array<std::atomic<int64_t>, kPathLabels.size() * kStatuses> requests_{};
+  std::array<std::atomic<int64_t>, kLatencyBounds.size() + 1> latency_counts_{};  // last = +Inf
+  std::atomic<int64_t> latency_sum_ns_{0};
   std::atomic<int64_t> rows_scored_{0};
   std::atomic<int64_t> reloads_ok_{0};
   std::atomic<int64_t> reloads_failed_{0};

@@ -45,12 +45,15 @@ struct ParsedRecord {
 ParsedRecord parse_record(const nlohmann::json& record, size_t index, TimeNs train_begin);
 
 // The records of a request body that is a JSON array of at most `limit`
-// well-formed records, read with simdjson. Returns nullopt for any other body
-// (malformed JSON, a bad record, too many records): the caller then parses it
-// with nlohmann and parse_record, whose RequestError names the fault, so both
-// paths accept the same bodies and give the same rows.
+// well-formed records, read with simdjson On Demand (one pass, no document
+// tree). Returns nullopt for any other body (malformed JSON, a bad record,
+// too many records, a number of more than 18 significant digits): the caller
+// then parses it with nlohmann and parse_record, whose RequestError names the
+// fault, so both paths accept the same bodies and give the same rows.
+// `keys` false leaves ParsedRecord::key empty (a `key` must still be a
+// string), for answers that do not echo it.
 std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body, TimeNs train_begin,
-                                                            size_t limit);
+                                                            size_t limit, bool keys = true);
 
 // The record of a feature row, with every §3 key. `with_trend` false leaves
 // linearTrend out, for clients that do not know the model's origin.

@@ -1,5 +1,6 @@
 #include "serve/service.h"
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -32,8 +33,28 @@ constexpr Route kRoutes[] = {
     {"/readyz", "GET", false},      {"/metrics", "GET", false},
 };
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+// `"YYYY-MM-DD HH:MM:SS"` (with the quotes) of an epoch second, as format_timestamp.
+void append_timestamp_string(std::string& out, int64_t epoch_seconds) {
+  const int64_t days = floor_div(epoch_seconds, kSecondsPerDay);
+  const int64_t in_day = epoch_seconds - days * kSecondsPerDay;
+  const CivilDate date = civil_from_days(days);
+  if (date.year < 0 || date.year > 9999) {
+    out += '"';
+    out += format_timestamp(epoch_seconds);
+    out += '"';
+    return;
+  }
+  char text[] = "\"0000-00-00 00:00:00\"";
+  const auto put = [&](int at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(1, date.year, 4);
+  put(6, date.month, 2);
+  put(9, date.day, 2);
+  put(12, static_cast<int>(in_day / 3600), 2);
+  put(15, static_cast<int>(in_day / 60 % 60), 2);
+  put(18, static_cast<int>(in_day % 60), 2);
+  out.append(text, sizeof text - 1);
 }
 
 HttpResponse error_response(int status, std::string_view message) {
@@ -50,12 +71,21 @@ HttpResponse json_response(const json& body, int status = 200) {
   return r;
 }
 
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// application/json or any +json type, in any case, parameters ignored.
 bool is_json_media_type(std::string_view content_type) {
-  const size_t semicolon = content_type.find(';');
-  std::string type(content_type.substr(0, semicolon));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type == "application/json" || (type.size() > 5 && type.ends_with("+json"));
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return equals_ignoring_case(type, "application/json") ||
+         (type.size() > 5 && equals_ignoring_case(type.substr(type.size() - 5), "+json"));
 }
 
 void check_depth(std::string_view body) {
@@ -99,6 +129,22 @@ uint64_t hash_file(const std::filesystem::path& file, uint64_t seed) {
 }
 
 }  // namespace
+
+// Printable ASCII without quotes or backslashes is copied as it is.
+void append_json_string(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    plain &= c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+  }
+  if (!plain) {
+    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
 
 std::string error_body(std::string_view message) {
   std::string out = "{\"error\":";
@@ -223,7 +269,7 @@ void check_record_count(size_t n, size_t limit) {
 Scored score_records(const LoadedModel& m, std::vector<ParsedRecord> records) {
   Scored s;
   s.rows.reserve(records.size());
-  for (const auto& r : records) s.rows.push_back(r.row);
+  for (auto& r : records) s.rows.push_back(std::move(r.row));  // records keep their keys only
   s.predictions = m.model.predict(s.rows, 1);
   s.records = std::move(records);
   return s;
@@ -243,8 +289,9 @@ std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m,
 // The records of a body that is a JSON array of records. simdjson reads the
 // well-formed bodies; any other body is read again with nlohmann, whose path
 // names the record and field at fault.
-std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedModel& m, size_t limit) {
-  if (auto records = parse_records_fast(body, m.model.info().train_begin, limit)) return std::move(*records);
+std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedModel& m, size_t limit,
+                                            bool keys = true) {
+  if (auto records = parse_records_fast(body, m.model.info().train_begin, limit, keys)) return std::move(*records);
   return parse_records(parse_body(body), m, limit, "body");
 }
 
@@ -268,7 +315,8 @@ HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
     append_json_string(out, s.records[i].key);
     out += ",\"ServerIP\":";
     append_json_string(out, s.rows[i].server_ip);
-    out += ",\"SessionStartHourTime\":\"" + format_timestamp(s.rows[i].hour) + "\"";
+    out += ",\"SessionStartHourTime\":";
+    append_timestamp_string(out, s.rows[i].hour);
     out += ",\"prediction\":";
     out += static_cast<char>('0' + p.label);
     out += ",\"label\":\"";
@@ -292,20 +340,23 @@ HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
 
 HttpResponse ScoringService::score(const HttpRequest& request) {
   const auto m = model();
-  const Scored s = score_records(*m, parse_record_body(request.body, *m, options_.max_records));
+  const Scored s = score_records(*m, parse_record_body(request.body, *m, options_.max_records, false));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   // pandas' DataFrame.to_json(orient='index'): row number -> columns.
   HttpResponse r;
   std::string& out = r.body;
-  out.reserve(96 * s.rows.size() + 2);
+  out.reserve(112 * s.rows.size() + 2);
   out += '{';
   for (size_t i = 0; i < s.rows.size(); ++i) {
     if (i) out += ',';
     out += '"';
-    out += std::to_string(i);
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
     out += "\":{\"ServerIP\":";
     append_json_string(out, s.rows[i].server_ip);
-    out += ",\"SessionStartHourTime\":\"" + format_timestamp(s.rows[i].hour) + "\",\"prediction\":";
+    out += ",\"SessionStartHourTime\":";
+    append_timestamp_string(out, s.rows[i].hour);
+    out += ",\"prediction\":";
     append_prediction_float(out, s.predictions[i].label);
     out += '}';
   }

@@ -94,4 +94,8 @@ class ScoringService {
 // `{"error": "<message>"}` with the message escaped.
 std::string error_body(std::string_view message);
 
+// Appends `s` as a JSON string, exactly as nlohmann's dump writes it (UTF-8
+// kept, invalid bytes replaced by U+FFFD).
+void append_json_string(std::string& out, std::string_view s);
+
 }  // namespace loadcast::serve

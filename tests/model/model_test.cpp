@@ -10,7 +10,9 @@
 
 #include "common/error.h"
 #include "common/time.h"
+#include "dist/job.h"
 #include "model/trainer.h"
+#include "support/thread_communicator.h"
 
 namespace loadcast {
 namespace {
@@ -198,6 +200,55 @@ TEST_F(ModelBundle, MissingSplitSideIsADataError) {
     EXPECT_NE(std::string(f.what()).find("no training rows"), std::string::npos) << f.what();
   }
   EXPECT_THROW(train_model(config, {}, {}), Failure);
+}
+
+// Ranks simulated by threads: each trains on its share (dealt unevenly, one
+// rank with no test rows) and gets the single-process model, metrics included.
+TEST_F(ModelBundle, SameModelOnRanksAsInOneProcess) {
+  const auto rows = synthetic_rows();
+  const auto one = train_model(test_config(), rows, {});
+  const auto json = [](const Model& m) {
+    return m.info_json().dump() + m.encoder().to_json().dump() + m.forest().to_json().dump() +
+           m.metrics_json().dump();
+  };
+  const std::string expected = json(*one.model);
+  std::vector<std::string> got(3);
+  testing::run_ranks(3, [&](dist::Communicator& comm) {
+    std::vector<FeatureRow> mine;
+    const TimeNs split = test_config().test_split_start;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const bool test_row = static_cast<TimeNs>(rows[i].hour) * kNanosPerSecond >= split;
+      const int owner = test_row ? static_cast<int>(i % 2) : static_cast<int>(i % 3);
+      if (owner == comm.rank()) mine.push_back(rows[i]);
+    }
+    TrainRequest request;
+    request.comm = &comm;
+    const auto outcome = train_model(test_config(), mine, request);
+    EXPECT_EQ(outcome.train.rows() + outcome.test.rows(), mine.size());
+    EXPECT_GT(outcome.exchange.allreduce_bytes, 0);
+    got[comm.rank()] = json(*outcome.model);
+  });
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(got[r], expected) << "rank " << r;
+}
+
+TEST_F(ModelBundle, MissingSplitSideOnRanksFailsOnEveryRankAlike) {
+  const auto rows = synthetic_rows();
+  Config config = test_config();
+  config.test_split_start = *parse_timestamp("2016-07-01 00:00:00");
+  std::vector<std::string> messages(2);
+  testing::run_ranks(2, [&](dist::Communicator& comm) {
+    TrainRequest request;
+    request.comm = &comm;
+    // Rank 1 holds no rows at all; the decision is global.
+    const auto mine = comm.rank() == 0 ? std::span<const FeatureRow>(rows) : std::span<const FeatureRow>();
+    try {
+      train_model(config, mine, request);
+    } catch (const dist::CollectiveFailure& f) {
+      messages[comm.rank()] = f.what();
+    }
+  });
+  EXPECT_NE(messages[0].find("no test rows"), std::string::npos) << messages[0];
+  EXPECT_EQ(messages[1], messages[0]);
 }
 
 }  // namespace

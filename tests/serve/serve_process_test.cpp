@@ -222,8 +222,24 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
                           {"statsLocation", bundle.output().string()}}
                          .dump());
   int code = -1;
-  const std::string out = run_score(config.string() + " --start '" + kStart + "'", code);
+  const fs::path workspace = temp.path() / "workspace";
+  const std::string out =
+      run_score(config.string() + " --start '" + kStart + "' --workspace " + workspace.string(), code);
   ASSERT_EQ(code, 0) << out;
+
+  // The run is recorded, with its predictions counted and the key masked.
+  const std::string runs_command = std::string(LOADCAST_BINARY) + " runs --workspace " + workspace.string() +
+                                   " --format json show 1 2>&1";
+  FILE* runs = popen(runs_command.c_str(), "r");
+  std::string shown;
+  char chunk[4096];
+  for (size_t n; (n = fread(chunk, 1, sizeof chunk, runs)) > 0;) shown.append(chunk, n);
+  pclose(runs);
+  const json run = json::parse(shown);
+  EXPECT_EQ(run.dump().find("secondary-key"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"score\""), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"predictions\""), std::string::npos) << shown;
+  EXPECT_NE(shown.find("finished"), std::string::npos) << shown;
 
   auto c = local.client();
   httplib::Headers auth = {{"Authorization", "Bearer primary-key"}};
@@ -238,12 +254,12 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
              << p["prediction"].get<int>() << ")\n";
   EXPECT_EQ(out, expected.str());
 
-  run_score(config.string() + " --server-ip 9.9.9.9", code);
+  run_score(config.string() + " --server-ip 9.9.9.9 --workspace " + workspace.string(), code);
   EXPECT_EQ(code, 3);
 
   const fs::path unreachable = temp.path() / "down.json";
   write_text(unreachable, json{{"url", "http://127.0.0.1:1/score"}, {"statsLocation", bundle.output().string()}}.dump());
-  run_score(unreachable.string() + " --retries 2 --backoff-ms 10", code);
+  run_score(unreachable.string() + " --retries 2 --backoff-ms 10 --workspace " + workspace.string(), code);
   EXPECT_EQ(code, 1);
 
   const fs::path wrong_key = temp.path() / "wrong.json";
@@ -251,7 +267,7 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
                              {"authorization", "Bearer nope"},
                              {"statsLocation", bundle.output().string()}}
                             .dump());
-  run_score(wrong_key.string(), code);
+  run_score(wrong_key.string() + " --workspace " + workspace.string(), code);
   EXPECT_EQ(code, 1);
 }
 
