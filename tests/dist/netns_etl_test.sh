@@ -61,7 +61,7 @@ chmod +x "$work/agent.sh"
 printf '10.77.0.1 slots=2\n10.77.0.2 slots=1\n' > "$work/hosts"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export LSAN_OPTIONS="fast_unwind_on_malloc=0:suppressions=$here/../lsan-mpi.supp:print_suppressions=0"
+export ASAN_OPTIONS=detect_leaks=0  # see tests/support/mpirun.h
 mpirun_two_hosts() {
   ip netns exec "$ns_a" timeout -k 10 240 mpirun --hostfile "$work/hosts" -np 3 \
     --mca plm_rsh_agent "$work/agent.sh" --mca btl tcp,self \

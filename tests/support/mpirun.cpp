@@ -23,8 +23,7 @@ std::string mpi_unavailable_reason() {
 
 std::string mpirun_prefix(int np) {
   return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-         "LSAN_OPTIONS=fast_unwind_on_malloc=0:suppressions=" LOADCAST_TESTS_DIR
-         "/lsan-mpi.supp:print_suppressions=0 "
+         "ASAN_OPTIONS=detect_leaks=0 "
          "timeout -k 10 300 mpirun --oversubscribe -np " +
          std::to_string(np) + " ";
 }
