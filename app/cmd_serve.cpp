@@ -44,7 +44,8 @@ int run_serve(int argc, char** argv) {
   cli.add_option("--port", http.port, "port to listen on; 0 picks a free one (printed on stdout)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cli.add_option("--threads", http.threads, "worker threads (each holds one connection at a time)")
+  cli.add_option("--threads", http.threads,
+                 "worker threads, each an event loop serving any number of keep-alive connections")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   auto* keys_opt = cli.add_option("--keys-file", keys_file,
@@ -58,7 +59,11 @@ int run_serve(int argc, char** argv) {
   cli.add_option("--max-records", service.max_records, "most records per request; 413 above")
       ->check(CLI::Range(size_t{1}, size_t{100000000}))
       ->capture_default_str();
-  cli.add_option("--read-timeout", http.read_timeout_seconds, "seconds to wait for a request's bytes")
+  cli.add_option("--read-timeout", http.read_timeout_seconds,
+                 "seconds to wait for the rest of a request once it has begun, and for the client to take the answer")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cli.add_option("--keep-alive", http.keep_alive_seconds, "seconds an idle keep-alive connection stays open")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   bool quiet = false;

@@ -1,4 +1,5 @@
-// Scoring speed in-process: model bundle load time, batch predict rows/s,
+// Scoring speed in-process: model bundle load time, batch predict rows/s
+// (and the plain encoder + forest path it replaced), reading a /score body,
 // and one /score request of 48 records through the service without HTTP.
 // LOADCAST_BENCH_OUTPUT names an ETL+train output folder (features/, model/);
 // without it the golden case is run through ETL and training first.
@@ -54,6 +55,22 @@ void BM_PredictBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_PredictBatch)->Args({48, 1})->Args({4096, 1})->Args({4096, 2})->Unit(benchmark::kMicrosecond);
+
+// What Model::predict did before its scoring layouts (and still computes,
+// bit for bit): Encoder::transform_all, then Forest::predict_proba.
+void BM_PredictBatchReference(benchmark::State& state) {
+  static const Model model = Model::load(output_folder() / "model");
+  const auto& all = feature_rows();
+  std::vector<FeatureRow> rows;
+  for (size_t i = 0; rows.size() < static_cast<size_t>(state.range(0)); ++i) rows.push_back(all[i % all.size()]);
+  const size_t width = static_cast<size_t>(model.encoder().num_features());
+  for (auto _ : state) {
+    const auto matrix = model.encoder().transform_all(rows, 1);
+    benchmark::DoNotOptimize(model.forest().predict_proba(forest::MatrixView{matrix, rows.size(), width}, 1));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_PredictBatchReference)->Arg(48)->Arg(4096)->Unit(benchmark::kMicrosecond);
 
 void BM_ScoreRequest48(benchmark::State& state) {
   serve::ServiceOptions options;

@@ -10,9 +10,8 @@
 #                           [--access-log]
 #   OUTPUT_DIR: an ETL+train output folder (model/, features/); default: the
 #   golden case, run through etl and train into a temporary folder.
-#   --connections defaults to the server threads: cpp-httplib gives each
-#   keep-alive connection a worker thread for as long as it stays open, so
-#   more connections than threads only queue behind them.
+#   --connections defaults to the server threads (one keep-alive connection
+#   per worker); each worker is an event loop, so more connections work too.
 #   --access-log keeps the access log on (to /dev/null); default off.
 #   LOADCAST=path/to/loadcast picks the binary (default build/loadcast).
 set -euo pipefail
@@ -27,7 +26,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --server-threads) server_threads=$2; shift 2 ;;
     --access-log) access_log=1; shift ;;
-    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) output=$1; shift ;;
   esac
 done

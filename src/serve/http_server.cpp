@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -165,6 +166,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   State state() const { return state_; }
   Clock::time_point deadline() const { return deadline_; }
+  // Idle and nothing of a next request received, not even by the kernel.
+  bool quiet() {
+    beast::error_code ec;
+    return state_ == State::kIdle && buffer_.size() == 0 && socket_.available(ec) == 0 && !ec;
+  }
   // Ends the connection; pending operations complete with an error.
   void close() {
     state_ = State::kClosed;
@@ -183,9 +189,13 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = buffer_.size() == 0 ? State::kIdle : State::kReading;
     deadline_ = Clock::now() + std::chrono::seconds(state_ == State::kIdle ? options().keep_alive_seconds
                                                                             : options().read_timeout_seconds);
+    method_.clear();
+    path_.clear();
     parser_.emplace();
     parser_->header_limit(16u << 10);
-    parser_->body_limit(boost::none);  // on_header decides, and sets the limit for the body
+    // No limit yet (Beast 1.74 compares a declared length against `none` as
+    // over it): on_header decides, and sets the limit for the body.
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
     http::async_read_header(socket_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
   }
@@ -255,7 +265,14 @@ class Session : public std::enable_shared_from_this<Session> {
     request.content_type = view(req[http::field::content_type]);
     request.authorization = view(req[http::field::authorization]);
     request.body = req.body();
-    HttpResponse response = server_.service().handle(request);
+    HttpResponse response;
+    try {
+      response = server_.service().handle(request);  // answers bad input itself, but memory may run out
+    } catch (const std::exception&) {
+      response = HttpResponse{};
+      response.status = 500;
+      response.body = error_body("internal error");
+    }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     const bool keep_alive = req.keep_alive() && !worker_.stopping;
     server_.record(method_, path_, remote_, response.status, seconds, response.records);
@@ -383,8 +400,9 @@ void HttpServer::Impl::sweep(Worker& worker) {
 
 void HttpServer::Impl::close_idle(Worker& worker) {
   worker.stopping = true;
+  // A request that has begun to arrive is read and answered (Connection: close).
   for (Session* session : worker.sessions)
-    if (session->state() == Session::State::kIdle) session->close();
+    if (session->quiet()) session->close();
   if (worker.sessions.empty()) worker.sweep.cancel();  // else it keeps the deadlines of the rest
   worker.guard.reset();
 }
