@@ -6,28 +6,16 @@
 #include <cstdio>
 
 #include "support/csv.h"
+#include "support/program.h"
 
 namespace loadcast {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ProgramOutcome;
+using testing::run_program;
 
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-Outcome run(const std::string& args) {
-  const std::string command = std::string(LOADCAST_BINARY) + " " + args + " 2>&1";
-  Outcome out{-1, ""};
-  std::FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+ProgramOutcome run(const std::string& args) { return run_program(args); }
 
 class CliTest : public ::testing::Test {
  protected:

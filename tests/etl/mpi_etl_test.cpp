@@ -152,12 +152,7 @@ TEST_F(MpiEtlTest, OneToFourRanksGiveTheFeaturesOfOneProcess) {
 TEST_F(MpiEtlTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {
   std::string log;
   ASSERT_EQ(etl_on_ranks(3, temp_->path() / "history", &log), 0) << log;
-  const fs::path ws = temp_->path() / "history-ws";
-  const fs::path listed = temp_->path() / "runs.json";
-  ASSERT_EQ(run_shell(binary() + " runs list --format json --workspace " + ws.string() + " > " +
-                      listed.string()),
-            0);
-  const auto runs = nlohmann::json::parse(read_text(listed));
+  const auto runs = testing::recorded_runs(temp_->path() / "history-ws");
   ASSERT_EQ(runs.size(), 1u) << runs.dump();
   EXPECT_EQ(runs[0]["command"], "etl");
   EXPECT_EQ(runs[0]["ranks"], 3);

@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "dist/job.h"
 #include "model/trainer.h"
+#include "support/feature_rows.h"
 #include "support/thread_communicator.h"
 
 namespace loadcast {
@@ -27,21 +28,8 @@ std::vector<FeatureRow> synthetic_rows() {
   const char* servers[] = {"10.0.0.1", "10.0.0.2", "2001:db8::1"};
   for (int s = 0; s < 3; ++s) {
     for (int h = 0; h < 12 * 24; ++h) {
-      FeatureRow row;
-      row.server_ip = servers[s];
-      row.hour = begin + h * kSecondsPerHour;
-      const int64_t day = floor_div(row.hour, kSecondsPerDay);
-      const CivilDate date = civil_from_days(day);
-      Calendar& c = row.calendar;
-      c.year = date.year;
-      c.month = date.month;
-      c.dayofmonth = date.day;
-      c.weekofyear = 22 + h / (24 * 7);
-      c.hourofday = h % 24;
-      c.dayofweek = weekday_from_days(day);
-      c.business_hour = c.hourofday >= 8 && c.hourofday <= 18;
-      c.morning = c.hourofday >= 6 && c.hourofday <= 9;
-      row.linear_trend = h / (24 * 365.25);
+      FeatureRow row = testing::calendar_row(servers[s], begin, h);
+      const Calendar& c = row.calendar;
       const double base = (s + 1) * 100.0 + ((h * 37 + s * 11) % 97) * 4;
       for (int l = 0; l < kNumLags; ++l) row.lags[l] = base + l * 3;
       for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = base / (m + 1);

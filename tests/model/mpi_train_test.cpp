@@ -132,11 +132,7 @@ TEST_F(MpiTrainTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {
   const fs::path output = copy_of_etl_output("history");
   std::string log;
   ASSERT_EQ(train_on_ranks(3, output, &log), 0) << log;
-  const fs::path listed = temp_->path() / "runs.json";
-  ASSERT_EQ(run_shell(binary() + " runs list --format json --workspace " + output.string() + "-ws > " +
-                      listed.string()),
-            0);
-  const auto runs = nlohmann::json::parse(read_text(listed));
+  const auto runs = testing::recorded_runs(output.string() + "-ws");
   ASSERT_EQ(runs.size(), 1u) << runs.dump();
   EXPECT_EQ(runs[0]["command"], "train");
   EXPECT_EQ(runs[0]["ranks"], 3);

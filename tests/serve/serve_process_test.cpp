@@ -19,6 +19,7 @@
 
 #include "serve/records.h"
 #include "serve/serve_fixture.h"
+#include "support/program.h"
 
 namespace loadcast::testing {
 namespace {
@@ -228,13 +229,7 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
   ASSERT_EQ(code, 0) << out;
 
   // The run is recorded, with its predictions counted and the key masked.
-  const std::string runs_command = std::string(LOADCAST_BINARY) + " runs --workspace " + workspace.string() +
-                                   " --format json show 1 2>&1";
-  FILE* runs = popen(runs_command.c_str(), "r");
-  std::string shown;
-  char chunk[4096];
-  for (size_t n; (n = fread(chunk, 1, sizeof chunk, runs)) > 0;) shown.append(chunk, n);
-  pclose(runs);
+  const std::string shown = run_program("runs --workspace " + workspace.string() + " --format json show 1").output;
   const json run = json::parse(shown);
   EXPECT_EQ(run.dump().find("secondary-key"), std::string::npos) << shown;
   EXPECT_NE(shown.find("\"score\""), std::string::npos) << shown;

@@ -28,17 +28,6 @@ std::string mpirun_prefix(int np) {
          std::to_string(np) + " ";
 }
 
-int run_shell(const std::string& command, std::string* output) {
-  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return -1;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    if (output) output->append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 int rerun_current_test_on_ranks(int np, std::string* output) {
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();

@@ -10,6 +10,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "support/program.h"  // run_shell
+
 namespace loadcast::testing {
 
 // Whether this process is a rank started by mpirun.
@@ -20,10 +22,6 @@ std::string mpi_unavailable_reason();
 
 // The shell words that start `np` ranks of the program that follows them.
 std::string mpirun_prefix(int np);
-
-// Runs a shell command with stdout and stderr in `output`; returns its exit
-// status (-1 when it did not exit normally).
-int run_shell(const std::string& command, std::string* output = nullptr);
 
 // Runs the current test again in `np` ranks of this test binary; returns
 // mpirun's exit status, with every rank's output in `output`.

@@ -1,7 +1,7 @@
 // The run history through the program: concurrent runs, a killed run, secrets
 // kept out of the workspace, failed commands, `runs`, `models` and `submit`.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/csv.h"
+#include "support/program.h"
 #include "track/registry.h"
 #include "track/run_store.h"
 
@@ -25,22 +26,10 @@ namespace fs = std::filesystem;
 constexpr const char* kConfigSecret = "CfgSecret-7f3a9q";
 constexpr const char* kEnvSecret = "EnvSecret-k2v8m1";
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing::ProgramOutcome;
 
-// Runs the program through the shell; `env` is prefixed as VAR=value pairs.
-Outcome run(const std::string& args, const std::string& env = "") {
-  const std::string command = env + " " + std::string(LOADCAST_BINARY) + " " + args + " 2>&1";
-  Outcome out;
-  std::FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+ProgramOutcome run(const std::string& args, const std::string& env = "") {
+  return testing::run_program(args, env);
 }
 
 // Starts the program with `args`; stdin from `stdin_fd` when >= 0.
@@ -71,7 +60,8 @@ int wait_exit(pid_t pid) {
 class TrackProcessTest : public ::testing::Test {
  protected:
   // The golden case's configuration with an absolute dataFile and a recognizable secret.
-  fs::path config(const std::string& data_file = std::string(LOADCAST_GOLDEN_DIR) + "/input/request.csv") {
+  fs::path config(const std::string& data_file = std::string(LOADCAST_GOLDEN_DIR) +
+                                                 "/input/request.csv") {
     std::ifstream in(std::string(LOADCAST_GOLDEN_DIR) + "/config.json");
     auto json = nlohmann::json::parse(in);
     json["dataFile"] = data_file;
@@ -109,7 +99,8 @@ TEST_F(TrackProcessTest, TwoConcurrentRunsAreBothRecordedFinished) {
     EXPECT_EQ(metrics["rejected.bad_server_ip"], 2);
     EXPECT_GT(metrics["bytes"], 0);
     bool summary = false;
-    for (const auto& art : r.artifacts) summary |= art.name == "etl_summary" && art.sha256.size() == 64;
+    for (const auto& art : r.artifacts)
+      summary |= art.name == "etl_summary" && art.sha256.size() == 64;
     EXPECT_TRUE(summary);
   }
 }
@@ -143,13 +134,16 @@ TEST_F(TrackProcessTest, AKilledRunShowsAsFailed) {
 
 TEST_F(TrackProcessTest, SecretsNeverReachTheWorkspaceOrTheLogs) {
   const std::string env = std::string("LOADCAST_STORAGE_KEY=") + kEnvSecret;
-  const auto etl = run("etl " + config().string() + " --output " + out("o") + " --workspace " + ws(), env);
+  const auto etl =
+      run("etl " + config().string() + " --output " + out("o") + " --workspace " + ws(), env);
   ASSERT_EQ(etl.exit_code, 0) << etl.output;
-  const auto failing = run("etl " + config("nothing/*.csv").string() + " --output " + out("f") + " --workspace " + ws(), env);
+  const auto failing = run(
+      "etl " + config("nothing/*.csv").string() + " --output " + out("f") + " --workspace " + ws(),
+      env);
   EXPECT_EQ(failing.exit_code, 3);
   std::string logs = etl.output + failing.output;
-  for (const char* args : {"runs list", "runs show 1", "runs show 2 --format json", "runs list --format csv",
-                           "runs compare 1 2"}) {
+  for (const char* args : {"runs list", "runs show 1", "runs show 2 --format json",
+                           "runs list --format csv", "runs compare 1 2"}) {
     const auto shown = run(std::string(args) + " --workspace " + ws());
     EXPECT_EQ(shown.exit_code, 0) << args << ": " << shown.output;
     logs += shown.output;
@@ -159,13 +153,15 @@ TEST_F(TrackProcessTest, SecretsNeverReachTheWorkspaceOrTheLogs) {
     EXPECT_EQ(logs.find(secret), std::string::npos) << secret;
     for (const auto& entry : fs::recursive_directory_iterator(ws())) {
       if (!entry.is_regular_file()) continue;
-      EXPECT_EQ(testing::read_text(entry.path()).find(secret), std::string::npos) << secret << " in " << entry.path();
+      EXPECT_EQ(testing::read_text(entry.path()).find(secret), std::string::npos)
+          << secret << " in " << entry.path();
     }
   }
 }
 
 TEST_F(TrackProcessTest, AFailingCommandIsRecordedWithItsError) {
-  const auto failed = run("etl " + config("nothing/*.csv").string() + " --output " + out("f") + " --workspace " + ws());
+  const auto failed = run("etl " + config("nothing/*.csv").string() + " --output " + out("f") +
+                          " --workspace " + ws());
   EXPECT_EQ(failed.exit_code, 3);
   EXPECT_NE(failed.output.find("no input file matches"), std::string::npos);
   EXPECT_EQ(failed.output.find("warning"), std::string::npos) << failed.output;
@@ -214,8 +210,8 @@ TEST_F(TrackProcessTest, SubmitToALocalTargetRecordsTheTarget) {
   testing::write_text(fs::path(ws()) / "targets.json",
                       R"({"quick": {"kind": "local", "threads": 1},
                           "cluster": {"kind": "mpi", "np": 2, "mpirun": "no-such-mpirun-here", "args": ["--oversubscribe"]}})");
-  const auto submitted =
-      run("submit --target quick --workspace " + ws() + " -- etl " + config().string() + " --output " + out("o"));
+  const auto submitted = run("submit --target quick --workspace " + ws() + " -- etl " +
+                             config().string() + " --output " + out("o"));
   ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
   EXPECT_NE(submitted.output.find("lines 52: accepted 44"), std::string::npos) << submitted.output;
   const auto runs = store()->list_runs();
@@ -225,7 +221,8 @@ TEST_F(TrackProcessTest, SubmitToALocalTargetRecordsTheTarget) {
   EXPECT_EQ(runs[0].ranks, 1);
   EXPECT_EQ(runs[0].status, "finished");
 
-  const auto mpi = run("submit --target cluster --workspace " + ws() + " -- etl " + config().string());
+  const auto mpi =
+      run("submit --target cluster --workspace " + ws() + " -- etl " + config().string());
   EXPECT_EQ(mpi.exit_code, 2);
   EXPECT_NE(mpi.output.find("'no-such-mpirun-here' not found"), std::string::npos) << mpi.output;
   const auto unknown = run("submit --target nowhere --workspace " + ws() + " -- etl x.json");

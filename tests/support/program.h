@@ -1,0 +1,26 @@
+// Running the loadcast program (or any shell command) from tests and reading
+// what it recorded.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace loadcast::testing {
+
+// Runs a shell command with stdout and stderr in `output`; returns its exit
+// status (-1 when it did not exit normally).
+int run_shell(const std::string& command, std::string* output = nullptr);
+
+struct ProgramOutcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `loadcast ARGS` through the shell; `env` is prefixed as VAR=value pairs.
+ProgramOutcome run_program(const std::string& args, const std::string& env = "");
+
+// `loadcast runs list --format json` of a workspace.
+nlohmann::json recorded_runs(const std::filesystem::path& workspace);
+
+}  // namespace loadcast::testing
