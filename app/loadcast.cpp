@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common/error.h"
+#include "ingest/line_parser.h"
 
 namespace {
 
@@ -52,6 +53,11 @@ int main(int argc, char** argv) {
   if (name == "--version") {
     std::printf("loadcast %s\n", LOADCAST_VERSION);
     return 0;
+  }
+  if (const std::string missing = loadcast::missing_cpu_features(); !missing.empty()) {
+    std::fprintf(stderr, "loadcast: this CPU lacks %s, which this build of loadcast needs (x86-64-v2)\n",
+                 missing.c_str());
+    return static_cast<int>(loadcast::ExitCode::kInternal);
   }
   for (const auto& sub : kSubcommands) {
     if (name != sub.name) continue;

@@ -55,32 +55,33 @@ inline bool parse_simple_decimal(const char* p, const char* end, double& out) {
 // bytes at a time (SWAR). `p[0..8)` must be readable; the bytes past `n` are
 // ignored. Same result as parse_simple_decimal; false for anything else.
 inline bool parse_short_decimal(const char* p, size_t n, double& out) {
-  if (n == 0 || n > 8) return false;
+  if (n - 1 >= 8) return false;  // n is 1..8
   uint64_t v;
   std::memcpy(&v, p, 8);  // byte i = character i (little-endian)
-  const uint64_t field = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
-  v &= field;
-  // The first '.', if any: a byte equal to '.' has zero xor.
-  const uint64_t x = v ^ 0x2E2E2E2E2E2E2E2EULL;
-  const uint64_t dots = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL & field;
-  int digits = static_cast<int>(n);
+  // Left-align the text so that its last character is byte 7, and fill the
+  // bytes before its first character with '0': leading zeros, which do not
+  // change the value. Byte 0 is then the most significant of eight digits.
+  const unsigned pad = 8 * (8 - static_cast<unsigned>(n));  // 0..56
+  uint64_t w = (v << pad) | (0x3030303030303030ULL & ~(~uint64_t{0} << pad));
+  // The first '.', if any: a byte equal to '.' has zero xor (the lowest zero
+  // byte is found exactly; a second dot fails the digit test below).
+  const uint64_t x = w ^ 0x2E2E2E2E2E2E2E2EULL;
+  const uint64_t dots = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
   int fraction = 0;
   if (dots) {
-    const int k = __builtin_ctzll(dots) / 8;  // the dot's position
-    const uint64_t low = k == 0 ? 0 : v & ((uint64_t{1} << (8 * k)) - 1);
-    v = low | ((v >> (8 * k) >> 8) << (8 * k));
-    --digits;
-    fraction = digits - k;
-    if (digits == 0) return false;
+    if (n == 1) return false;  // "." alone has no digit
+    const unsigned k = static_cast<unsigned>(__builtin_ctzll(dots)) & ~7u;  // the dot's bit offset
+    fraction = 7 - static_cast<int>(k / 8);
+    // Drop the dot: the digits before it move up one byte, a '0' enters below.
+    const uint64_t before = w & ((uint64_t{1} << k) - 1);
+    const uint64_t after = w & (~uint64_t{0} << k << 8);
+    w = after | (before << 8) | 0x30;
   }
-  const uint64_t used = digits == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * digits)) - 1;
-  const uint64_t ones = 0x3030303030303030ULL & used;
-  // Every used byte is 0x30..0x39: high nibble 3, and no carry out of +6.
-  if ((v & (0xF0F0F0F0F0F0F0F0ULL & used)) != ones) return false;
-  if (((v + (0x0606060606060606ULL & used)) & (0xF0F0F0F0F0F0F0F0ULL & used)) != ones) return false;
-  // Right-align the digits as the low end of an eight-digit number, then
-  // combine pairs, quads and halves.
-  uint64_t d = (v - ones) << (8 * (8 - digits));
+  // Every byte is 0x30..0x39: high nibble 3, and still 3 after adding 6.
+  constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL, kZeros = 0x3030303030303030ULL;
+  if ((((w & kHigh) ^ kZeros) | (((w + 0x0606060606060606ULL) & kHigh) ^ kZeros)) != 0) return false;
+  // Combine digit pairs, then pairs of pairs, then halves.
+  uint64_t d = w - kZeros;
   d = (d * 10 + (d >> 8)) & 0x00FF00FF00FF00FFULL;
   d = (d * 100 + (d >> 16)) & 0x0000FFFF0000FFFFULL;
   d = (d * 10000 + (d >> 32)) & 0xFFFFFFFFULL;

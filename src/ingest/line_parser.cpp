@@ -9,6 +9,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
 
 namespace loadcast {
 
@@ -72,6 +75,20 @@ void unquote(const char* begin, const char* end, std::string& out) {
 }
 
 }  // namespace
+
+std::string missing_cpu_features() {
+  std::string missing;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__POPCNT__)
+  if (!__builtin_cpu_supports("popcnt")) missing += "POPCNT ";
+#endif
+#if defined(__SSSE3__)
+  if (!__builtin_cpu_supports("ssse3")) missing += "SSSE3 ";
+#endif
+#endif
+  if (!missing.empty()) missing.pop_back();
+  return missing;
+}
 
 int count_fields(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -150,13 +167,14 @@ void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccountin
   readable_end_ = end;
   acc.bytes += static_cast<int64_t>(chunk.size());
 
-  // starts_[k] is where field k begins: the line start, then one past each
-  // comma. The index wraps, which is harmless: only lines with the layout's
-  // field count (at most 17) are ever read back.
+  // separators_ holds one past every comma and newline of the lines in
+  // progress, in order, after the chunk start: a line's fields lie between
+  // consecutive entries, so a line is split without rescanning it.
   const char* line_begin = begin;
-  unsigned commas = 0;
+  size_t line_first = 0;  // separators_[line_first]: where the current line begins
+  size_t written = 1;
+  separators_[0] = begin;
   bool quoted = false;
-  starts_[0] = line_begin;
   for (const char* block = begin; block < end; block += 64) {
     BlockMasks m;
     const size_t left = static_cast<size_t>(end - block);
@@ -171,48 +189,77 @@ void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccountin
       m.newline &= valid;
       m.quote &= valid;
     }
+    const uint64_t separators = m.comma | m.newline;
+    const size_t block_first = written;
+    add_separators(block, separators, written);
     for (uint64_t newlines = m.newline; newlines; newlines &= newlines - 1) {
       const int bit = __builtin_ctzll(newlines);
       const uint64_t before = (uint64_t{1} << bit) - 1;
-      add_commas(block, m.comma & before, commas);
-      m.comma &= ~before;
+      const size_t line_last = block_first + static_cast<size_t>(__builtin_popcountll(separators & before));
       quoted |= (m.quote & before) != 0;
       m.quote &= ~before;
-      finish_line(line_begin, block + bit, commas, quoted, table, acc);
+      finish_line(line_begin, block + bit, line_first, line_last, quoted, table, acc);
+      line_first = line_last;
       line_begin = block + bit + 1;
-      starts_[0] = line_begin;
-      commas = 0;
       quoted = false;
     }
-    add_commas(block, m.comma, commas);
     quoted |= m.quote != 0;
+    if (written > kSeparatorLimit) {
+      // Keep the line in progress only; beyond kStarts entries only its
+      // length matters (it cannot have the layout's field count).
+      const size_t keep = std::min(written - line_first, size_t{kStarts} + 1);
+      std::memmove(separators_, separators_ + line_first, keep * sizeof separators_[0]);
+      written = keep;
+      line_first = 0;
+    }
   }
-  if (line_begin < end) finish_line(line_begin, end, commas, quoted, table, acc);
+  if (line_begin < end) {
+    separators_[written] = end + 1;
+    finish_line(line_begin, end, line_first, written, quoted, table, acc);
+  }
 }
 
-[[gnu::always_inline]] inline void LineParser::add_commas(const char* block, uint64_t bits, unsigned& commas) {
-  // Four starts are written per round whether or not there are four commas
-  // left (the extra slots are overwritten later or never read): fewer
-  // unpredictable branches than one round per comma.
-  const unsigned count = static_cast<unsigned>(__builtin_popcountll(bits));
-  const char* after = block + 1;
-  for (unsigned k = commas + 1; bits; k += 4) {
-    starts_[k % kStarts] = after + __builtin_ctzll(bits);
-    bits &= bits - 1;
-    starts_[(k + 1) % kStarts] = after + __builtin_ctzll(bits | (uint64_t{1} << 63));
-    bits &= bits - 1;
-    starts_[(k + 2) % kStarts] = after + __builtin_ctzll(bits | (uint64_t{1} << 63));
-    bits &= bits - 1;
-    starts_[(k + 3) % kStarts] = after + __builtin_ctzll(bits | (uint64_t{1} << 63));
-    bits &= bits - 1;
-  }
-  commas += count;
+namespace {
+
+// The index of the lowest set bit of a non-zero `bits`; for zero any value
+// (the instruction itself, not the compiler, decides: no undefined behaviour).
+[[gnu::always_inline]] inline uint64_t lowest_bit_or_any(uint64_t bits) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  uint64_t index;
+  asm("tzcnt %1, %0" : "=r"(index) : "r"(bits) : "cc");
+  return index;
+#else
+  return bits ? static_cast<uint64_t>(__builtin_ctzll(bits)) : 0;
+#endif
 }
 
-void LineParser::finish_line(const char* line_begin, const char* line_end, unsigned commas, bool quoted,
+}  // namespace
+
+[[gnu::always_inline]] inline void LineParser::add_separators(const char* block, uint64_t bits, size_t& written) {
+  // Four entries are written per round whether or not there are four bits
+  // left (the extra ones are overwritten next): fewer unpredictable branches
+  // than one round per separator.
+  // Integer arithmetic, so that an extra entry never forms an invalid pointer.
+  const uintptr_t after = reinterpret_cast<uintptr_t>(block + 1);
+  const char** out = separators_ + written;
+  written += static_cast<size_t>(__builtin_popcountll(bits));
+  for (; bits; out += 4) {
+    out[0] = reinterpret_cast<const char*>(after + lowest_bit_or_any(bits));
+    bits &= bits - 1;
+    out[1] = reinterpret_cast<const char*>(after + lowest_bit_or_any(bits));
+    bits &= bits - 1;
+    out[2] = reinterpret_cast<const char*>(after + lowest_bit_or_any(bits));
+    bits &= bits - 1;
+    out[3] = reinterpret_cast<const char*>(after + lowest_bit_or_any(bits));
+    bits &= bits - 1;
+  }
+}
+
+void LineParser::finish_line(const char* line_begin, const char* line_end, size_t first, size_t last, bool quoted,
                              BucketTable& table, LineAccounting& acc) {
   ++acc.lines;
-  if (line_end > line_begin && line_end[-1] == '\r') --line_end;
+  const bool carriage_return = line_end > line_begin && line_end[-1] == '\r';
+  line_end -= carriage_return;
   if (line_end == line_begin) {
     ++acc.blank;
     return;
@@ -221,15 +268,23 @@ void LineParser::finish_line(const char* line_begin, const char* line_end, unsig
     classify_quoted(line_begin, line_end, table, acc);
     return;
   }
-  const int field_count = static_cast<int>(commas) + 1;
-  if (field_count == columns_.field_count) starts_[field_count] = line_end + 1;
+  const int field_count = static_cast<int>(last - first);
+  starts_ = separators_ + first;
+  if (carriage_return && field_count == columns_.field_count) {
+    // The last field ends before the CR; the entry is also the next line's start.
+    const char* const next_line = separators_[last];
+    separators_[last] = line_end + 1;
+    classify(field_count, readable_end_, table, acc);
+    separators_[last] = next_line;
+    return;
+  }
   classify(field_count, readable_end_, table, acc);
 }
 
 void LineParser::classify_quoted(const char* begin, const char* end, BucketTable& table, LineAccounting& acc) {
   // The unquoted fields are laid out one after another, each followed by a
-  // separator byte, so that starts_ describes them as it does a plain line;
-  // zero padding keeps the wide loads of the server key cache in bounds.
+  // separator byte, so that field starts describe them as they do a plain
+  // line; zero padding keeps the wide loads of the server key cache in bounds.
   unquoted_line_.clear();
   size_t offsets[kStarts];
   const int field_count = split_rfc4180(begin, end, [&](int index, const char* b, const char* e, bool quoted) {
@@ -246,8 +301,72 @@ void LineParser::classify_quoted(const char* begin, const char* end, BucketTable
   const int kept = std::min(field_count, kStarts - 1);
   offsets[kept] = unquoted_line_.size();
   unquoted_line_.append(16, '\0');
-  for (int i = 0; i <= kept; ++i) starts_[i] = unquoted_line_.data() + offsets[i];
+  for (int i = 0; i <= kept; ++i) quoted_starts_[i] = unquoted_line_.data() + offsets[i];
+  starts_ = quoted_starts_;
   classify(field_count, unquoted_line_.data() + unquoted_line_.size(), table, acc);
+}
+
+#if defined(__SSSE3__)
+namespace {
+
+// kAlign.shuffle[n] moves the n bytes of a field to the end of the low eight
+// bytes, most significant digit first, and zeroes every other byte.
+struct AlignTable {
+  alignas(16) uint8_t shuffle[9][16];
+};
+constexpr AlignTable make_align_table() {
+  AlignTable table{};
+  for (int n = 0; n <= 8; ++n)
+    for (int j = 0; j < 16; ++j)
+      table.shuffle[n][j] = j < 8 && j >= 8 - n ? static_cast<uint8_t>(j - (8 - n)) : 0x80;
+  return table;
+}
+constexpr AlignTable kAlign = make_align_table();
+alignas(16) constexpr char kNoText[16] = {};
+
+}  // namespace
+#endif
+
+unsigned LineParser::parse_integer_measures(const char* readable_end, double* values) const {
+  static_assert(kNumMeasures == 8, "the measures are parsed four at a time");
+#if defined(__SSSE3__)
+  // Each field becomes eight digit bytes (value minus '0'), two fields per
+  // register; a field that is longer than eight bytes, empty, too close to
+  // the end of the buffer or has a byte that is not a digit fails its lane.
+  unsigned failed = 0;
+  auto digits = [&](int m) {
+    const char* p = starts_[columns_.measure[m]];
+    const size_t n = static_cast<size_t>(starts_[columns_.measure[m] + 1] - 1 - p);
+    const bool usable = n - 1 < 8 && p + 16 <= readable_end;
+    failed |= unsigned{!usable} << m;
+    const __m128i text = _mm_loadu_si128(reinterpret_cast<const __m128i*>(usable ? p : kNoText));
+    const __m128i align = _mm_load_si128(reinterpret_cast<const __m128i*>(kAlign.shuffle[usable ? n : 0]));
+    return _mm_shuffle_epi8(_mm_sub_epi8(text, _mm_set1_epi8('0')), align);
+  };
+  // Digit pairs, then quads: each field is two 32-bit lanes of four digits.
+  __m128i quads[4];
+  for (int k = 0; k < 4; ++k) {
+    const __m128i pair = _mm_unpacklo_epi64(digits(2 * k), digits(2 * k + 1));
+    const __m128i nine = _mm_set1_epi8(9);
+    const unsigned ok = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(pair, nine), nine)));
+    failed |= unsigned{(ok & 0xFF) != 0xFF} << (2 * k) | unsigned{(ok >> 8) != 0xFF} << (2 * k + 1);
+    quads[k] = _mm_madd_epi16(_mm_maddubs_epi16(pair, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1)),
+                              _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  }
+  // Halves: four eight-digit values per register, exact as doubles.
+  const __m128i halves = _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1);
+  const __m128i low = _mm_madd_epi16(_mm_packs_epi32(quads[0], quads[1]), halves);
+  const __m128i high = _mm_madd_epi16(_mm_packs_epi32(quads[2], quads[3]), halves);
+  _mm_storeu_pd(values + 0, _mm_cvtepi32_pd(low));
+  _mm_storeu_pd(values + 2, _mm_cvtepi32_pd(_mm_unpackhi_epi64(low, low)));
+  _mm_storeu_pd(values + 4, _mm_cvtepi32_pd(high));
+  _mm_storeu_pd(values + 6, _mm_cvtepi32_pd(_mm_unpackhi_epi64(high, high)));
+  return failed;
+#else
+  (void)readable_end;
+  (void)values;
+  return (1u << kNumMeasures) - 1;
+#endif
 }
 
 void LineParser::classify(int field_count, const char* readable_end, BucketTable& table, LineAccounting& acc) {
@@ -255,7 +374,7 @@ void LineParser::classify(int field_count, const char* readable_end, BucketTable
     ++acc.rejected[static_cast<int>(Reject::kFieldCount)];
     return;
   }
-  const auto time = parse_timestamp(field(columns_.session_start), &dates_);
+  const auto time = parse_timestamp_cached(field(columns_.session_start), dates_);
   if (!time) {
     ++acc.rejected[static_cast<int>(Reject::kBadTimestamp)];
     return;
@@ -277,17 +396,18 @@ void LineParser::classify(int field_count, const char* readable_end, BucketTable
   ++acc.accepted;
   const int64_t bucket = floor_div(seconds_of(*time), kBucketSeconds);
   BucketSums& sums = table.at(pack_bucket_key(*server, bucket));
-  for (int m = 0; m < kNumMeasures; ++m) {
-    double value;
+  double values[kNumMeasures];
+  for (unsigned others = parse_integer_measures(readable_end, values); others; others &= others - 1) {
+    const int m = __builtin_ctz(others);
     const std::string_view text = field(columns_.measure[m]);
     const bool wide_load_fits = text.data() + 8 <= readable_end;
-    if ((wide_load_fits && number_detail::parse_short_decimal(text.data(), text.size(), value)) ||
-        parse_decimal(text, value)) {
-      sums.sum[m] += value;
-    } else {
+    if (!(wide_load_fits && number_detail::parse_short_decimal(text.data(), text.size(), values[m])) &&
+        !parse_decimal(text, values[m])) {
+      values[m] = -0.0;  // x + -0.0 is x for every x, -0.0 included
       ++acc.missing_values[m];
     }
   }
+  for (int m = 0; m < kNumMeasures; ++m) sums.sum[m] += values[m];
   ++sums.sessions;
 }
 

@@ -35,6 +35,10 @@ struct LineRules {
   std::vector<std::string> filter_ips;
 };
 
+// The instruction set extensions the parser was compiled for and this CPU
+// lacks (e.g. "SSSE3"), empty when it can run.
+std::string missing_cpu_features();
+
 // Counts the fields of one line the way the parser does (quote-aware), for
 // layout detection.
 int count_fields(std::string_view line);
@@ -52,16 +56,28 @@ class LineParser {
   void parse(std::string_view chunk, BucketTable& table, LineAccounting& accounting);
 
  private:
-  static constexpr int kStarts = 32;  // a power of two above the widest layout
+  // Exact field starts are kept for lines of up to kStarts fields (more than
+  // the widest layout). The separators of the lines in progress are kept
+  // until there are more than kSeparatorLimit; a block adds at most 64, and
+  // four are written at a time.
+  static constexpr int kStarts = 32;
+  static constexpr size_t kSeparatorLimit = 1024;
+  static constexpr size_t kSeparatorSlots = kSeparatorLimit + 64 + 4;
 
-  // Records the commas of `bits` (positions in the 64-byte `block`) as field starts.
-  void add_commas(const char* block, uint64_t bits, unsigned& commas);
-  void finish_line(const char* line_begin, const char* line_end, unsigned commas, bool quoted, BucketTable& table,
-                   LineAccounting& acc);
+  // Records one past each separator of `bits` (positions in the 64-byte `block`).
+  void add_separators(const char* block, uint64_t bits, size_t& written);
+  // The line [line_begin, line_end) whose field starts are separators_[first..last].
+  void finish_line(const char* line_begin, const char* line_end, size_t first, size_t last, bool quoted,
+                   BucketTable& table, LineAccounting& acc);
   void classify_quoted(const char* begin, const char* end, BucketTable& table, LineAccounting& acc);
   // `readable_end`: the field texts may be over-read up to here.
   void classify(int field_count, const char* readable_end, BucketTable& table, LineAccounting& acc);
+  // Parses the measures that are plain integers of up to eight digits into
+  // `values` (SSSE3, eight fields at once); returns a bit for each measure it
+  // left to the general parsers.
+  unsigned parse_integer_measures(const char* readable_end, double* values) const;
   bool server_allowed(std::string_view ip) const;
+
   // Field i of the current line; valid for i < its field count (at most kStarts - 1).
   std::string_view field(int i) const {
     return {starts_[i], static_cast<size_t>(starts_[i + 1] - 1 - starts_[i])};
@@ -71,7 +87,9 @@ class LineParser {
   ColumnLayout columns_;
   ServerKeyCache server_keys_;
   const char* readable_end_ = nullptr;  // end of the chunk being parsed
-  const char* starts_[kStarts];         // field starts of the current line, plus one past its end
+  const char* separators_[kSeparatorSlots];  // see parse()
+  const char* quoted_starts_[kStarts + 1];   // field starts of a quoted line, unquoted
+  const char* const* starts_ = nullptr;      // the current line's field starts, then one past its end
   std::string unquoted_line_;           // a quoted line's fields, unquoted (RFC 4180 path)
   std::string unquoted_field_;
   DateCache dates_;

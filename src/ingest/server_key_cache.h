@@ -1,8 +1,10 @@
 // Validates ServerIP texts and maps them to server keys for the ingest hot
-// path. A fleet has few servers, so the texts of up to 16 bytes are
-// remembered in a small direct-mapped table: nearly every line hits it and
-// skips the address grammar. Validity is a function of the text alone, so
-// caching cannot change a line's fate.
+// path. A fleet has few servers, so their texts are remembered in two small
+// direct-mapped tables: one for texts of up to 16 bytes (IPv4 and short IPv6),
+// compared as two 64-bit words, and one for longer IPv6 texts, compared
+// bytewise. Nearly every line hits and skips the address grammar (and, for
+// IPv6, the shared dictionary's lock). Validity is a function of the text
+// alone, so caching cannot change a line's fate.
 #pragma once
 
 #include <array>
@@ -23,24 +25,32 @@ class ServerKeyCache {
   // The key of a valid IPv4/IPv6 text, nullopt for an invalid one.
   // `readable_end`: bytes up to here may be read past the text's end.
   std::optional<ServerKey> key_for(std::string_view text, const char* readable_end) {
-    if (text.size() > 16 || text.empty()) return resolve(text);
+    if (text.size() > 16 || text.empty()) return long_key_for(text);
     uint64_t lo = 0, hi = 0;
     load16(text, readable_end, lo, hi);
-    Slot& slot = slots_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >> (64 - kBits)];
+    ShortSlot& slot = short_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >>
+                             (64 - kShortBits)];
     if (slot.length == text.size() && slot.lo == lo && slot.hi == hi) return slot.key;
     const auto key = resolve(text);
-    slot = Slot{lo, hi, key.value_or(0), static_cast<uint8_t>(text.size()), key.has_value()};
-    if (!key) slot.length = 0xff;  // invalid texts are not remembered
+    if (key) slot = ShortSlot{lo, hi, *key, static_cast<uint8_t>(text.size())};  // invalid texts are not remembered
     return key;
   }
 
  private:
-  static constexpr int kBits = 10;
-  struct Slot {
+  // 4096 slots: with a few hundred servers, few of them share a slot.
+  static constexpr int kShortBits = 12;
+  static constexpr int kLongBits = 8;
+  static constexpr size_t kLongText = 46;  // the longest IPv6 text (with an embedded IPv4)
+
+  struct ShortSlot {
     uint64_t lo = 0, hi = 0;
     ServerKey key = 0;
     uint8_t length = 0xff;  // 0xff: empty
-    bool valid = false;
+  };
+  struct LongSlot {
+    ServerKey key = 0;
+    uint8_t length = 0;  // 0: empty
+    char text[kLongText] = {};
   };
 
   // The text's bytes, zero-padded to 16 (little-endian lanes).
@@ -63,10 +73,12 @@ class ServerKeyCache {
     }
   }
 
+  std::optional<ServerKey> long_key_for(std::string_view text);
   std::optional<ServerKey> resolve(std::string_view text);
 
   ServerDictionary& servers_;
-  std::array<Slot, size_t{1} << kBits> slots_{};
+  std::array<ShortSlot, size_t{1} << kShortBits> short_{};
+  std::array<LongSlot, size_t{1} << kLongBits> long_{};
 };
 
 }  // namespace loadcast

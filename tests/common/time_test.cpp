@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
+#include <string>
+
 namespace loadcast {
 namespace {
 
@@ -48,6 +52,33 @@ TEST(TimeTest, CivilRoundTripsAndWeekdays) {
   EXPECT_EQ(weekday_from_days(days_from_civil(2016, 7, 4)), 0);  // a Monday
   EXPECT_EQ(format_timestamp(days_from_civil(1969, 12, 31) * 86400 + 3661), "1969-12-31 01:01:01");
   EXPECT_EQ(format_day(days_from_civil(2016, 6, 1)), "2016-06-01");
+}
+
+}  // namespace
+}  // namespace loadcast
+
+namespace loadcast {
+namespace {
+
+// The inline path of the ingest must give parse_timestamp's answer for every
+// text: valid times, junk in the time of day, other days, years that clamp.
+TEST(TimeTest, CachedParseAgreesWithTheGeneralParser) {
+  const std::string days[] = {"2016-06-06", "2016-06-07", "1969-12-31", "9999-12-31", "1600-01-01", "2016-02-30"};
+  const std::string junk = "0123456789:T .-+Zx\x00";
+  std::mt19937 rng(5);
+  DateCache cache;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = days[rng() % 6] + (rng() % 8 ? " " : "T");
+    char clock[9];
+    std::snprintf(clock, sizeof clock, "%02u:%02u:%02u", static_cast<unsigned>(rng() % 26),
+                  static_cast<unsigned>(rng() % 62), static_cast<unsigned>(rng() % 62));
+    text += clock;
+    if (rng() % 3 == 0) text[10 + rng() % 9] = junk[rng() % junk.size()];
+    if (rng() % 10 == 0) text += rng() % 2 ? "Z" : ".5";
+    if (rng() % 20 == 0) text.pop_back();
+    const auto expected = parse_timestamp(text);
+    ASSERT_EQ(parse_timestamp_cached(text, cache), expected) << text;
+  }
 }
 
 }  // namespace

@@ -13,34 +13,12 @@
 #include <vector>
 
 #include "common/time.h"
+#include "support/csv.h"
 
 namespace loadcast::generate::testing {
 
-// RFC 4180 fields of one line (no newline): quotes group, "" is a quote.
-inline std::vector<std::string> split_csv(std::string_view line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        fields.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
+// RFC 4180 fields of one line (no newline).
+inline std::vector<std::string> split_csv(std::string_view line) { return loadcast::testing::split_csv_line(line); }
 
 inline std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;

@@ -2,7 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/number.h"
 #include "ingest/server_ip.h"
+#include "support/csv.h"
 
 namespace loadcast {
 namespace {
@@ -95,6 +104,118 @@ TEST_F(LineParserTest, Sessions16Layout) {
   EXPECT_EQ(acc.accepted, 1);
   EXPECT_EQ(table_.entries()[0].sums.sum[0], 40);
   EXPECT_EQ(servers_.text_of(key_server(table_.entries()[0].key)), "2001:db8::7");
+}
+
+// A line-at-a-time reference of SPEC §1, written without the structural
+// pass: split on newlines, strip one CR, split fields (RFC 4180), then the
+// checks in order. Expected (server, bucket) sums, summed in line order.
+struct Reference {
+  LineAccounting acc;
+  std::map<uint64_t, BucketSums> sums;
+};
+
+Reference reference_parse(const std::string& text, const LineRules& rules, ServerDictionary& servers) {
+  Reference ref;
+  const ColumnLayout& columns = column_layout(rules.layout);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++ref.acc.lines;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      ++ref.acc.blank;
+      continue;
+    }
+    const auto fields = testing::split_csv_line(line);
+    if (static_cast<int>(fields.size()) != columns.field_count) {
+      ++ref.acc.rejected[static_cast<int>(Reject::kFieldCount)];
+      continue;
+    }
+    const auto time = parse_timestamp(fields[columns.session_start]);
+    if (!time) {
+      ++ref.acc.rejected[static_cast<int>(Reject::kBadTimestamp)];
+      continue;
+    }
+    const std::string& ip = fields[columns.server_ip];
+    std::optional<ServerKey> server;
+    if (const auto v4 = parse_ipv4(ip)) server = *v4;
+    else if (is_valid_ipv6(ip)) server = servers.key_for(ip);
+    if (!server) {
+      ++ref.acc.rejected[static_cast<int>(Reject::kBadServerIp)];
+      continue;
+    }
+    if (*time < rules.window_begin || *time > rules.window_end) {
+      ++ref.acc.outside_window;
+      continue;
+    }
+    ++ref.acc.accepted;
+    BucketSums& sums = ref.sums[pack_bucket_key(*server, floor_div(seconds_of(*time), kBucketSeconds))];
+    for (int m = 0; m < kNumMeasures; ++m) {
+      if (const auto v = parse_decimal(fields[columns.measure[m]])) sums.sum[m] += *v;
+      else ++ref.acc.missing_values[m];
+    }
+    ++sums.sessions;
+  }
+  return ref;
+}
+
+// Random lines from valid and broken pieces (numbers of every shape, quotes,
+// CRs, long and wide lines, IPv6 servers) in one chunk must give what the
+// reference gives, counter for counter and bit for bit.
+TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
+  const char* numbers[] = {"0", "7", "42", "106.25", "0007", "12345678", "123456789", "1.5e2", "", "-3",
+                           "+4", ".5", "5.", ".", "1.2.3", "nan", "x1", "99999999.5", "3.25", "1,5"};
+  const char* servers[] = {"210.181.165.92", "10.0.0.1", "2001:db8:2f6:3a9::155", "2001:db8::7", "999.1.1.1",
+                           "\"10.0.0.2\"", "", "::1"};
+  const char* times[] = {"2016-07-01 09:12:00", "2016-07-01 09:17:59", "2016-07-02T23:59:59", "2016-07-09 00:00:00",
+                         "2016-07-01 24:00:00", "2016-07-01 09:12:00Z", "2016-07-01 9:12:00", "2016-02-30 01:00:00"};
+  for (const Layout layout : {Layout::kSessions17, Layout::kSessions16}) {
+    const ColumnLayout& columns = column_layout(layout);
+    std::mt19937 rng(11);
+    std::string text;
+    for (int line = 0; line < 20000; ++line) {
+      const int kind = static_cast<int>(rng() % 40);
+      if (kind == 0) {
+        text += std::string(rng() % 3000, ',');  // very wide
+      } else if (kind == 1) {
+        text += std::string(1 + rng() % 100, 'x');
+      } else {
+        std::vector<std::string> fields(static_cast<size_t>(columns.field_count), "f");
+        fields[columns.session_start] = times[rng() % 8];
+        fields[columns.server_ip] = servers[rng() % 8];
+        for (int m = 0; m < kNumMeasures; ++m) fields[columns.measure[m]] = numbers[rng() % 20];
+        if (kind == 2) fields.pop_back();
+        if (kind == 3) fields[0] = "\"a,\"\"b\"";
+        for (size_t f = 0; f < fields.size(); ++f) text += (f ? "," : "") + fields[f];
+      }
+      text += rng() % 5 == 0 ? "\r\n" : rng() % 50 == 0 ? "\r" : "\n";
+    }
+    text.pop_back();  // the last line without its newline
+
+    LineRules rules;
+    rules.layout = layout;
+    rules.window_begin = *parse_timestamp("2016-07-01 00:00:00");
+    rules.window_end = *parse_timestamp("2016-07-05 23:59:59");
+    const Reference ref = reference_parse(text, rules, servers_);
+    const LineAccounting acc = parse(text, layout);
+    EXPECT_EQ(acc.lines, ref.acc.lines);
+    EXPECT_EQ(acc.accepted, ref.acc.accepted);
+    EXPECT_EQ(acc.outside_window, ref.acc.outside_window);
+    EXPECT_EQ(acc.blank, ref.acc.blank);
+    EXPECT_EQ(acc.rejected, ref.acc.rejected);
+    EXPECT_EQ(acc.missing_values, ref.acc.missing_values);
+    ASSERT_EQ(table_.size(), ref.sums.size());
+    for (const auto& e : table_.entries()) {
+      const auto it = ref.sums.find(e.key);
+      ASSERT_NE(it, ref.sums.end());
+      EXPECT_EQ(e.sums.sessions, it->second.sessions);
+      for (int m = 0; m < kNumMeasures; ++m)
+        EXPECT_EQ(std::bit_cast<uint64_t>(e.sums.sum[m]), std::bit_cast<uint64_t>(it->second.sum[m])) << m;
+    }
+  }
 }
 
 TEST(LayoutTest, DetectsTheMajorityLayout) {

@@ -24,6 +24,35 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+std::vector<std::string> split_csv_line(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool in_quotes = false;
+  bool field_start = true;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_quotes) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        in_quotes = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == ',') {
+      fields.emplace_back();
+      field_start = true;
+      continue;
+    } else if (c == '"' && field_start) {
+      in_quotes = true;
+    } else {
+      fields.back() += c;
+    }
+    field_start = false;
+  }
+  return fields;
+}
+
 int CsvTable::column(const std::string& name) const {
   for (size_t i = 0; i < header.size(); ++i)
     if (header[i] == name) return static_cast<int>(i);

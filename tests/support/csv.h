@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace loadcast::testing {
@@ -18,6 +19,11 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The fields of one line as SPEC §1 reads them (RFC 4180): a quote at a
+// field's start opens a quoted part in which "" is a quote and commas are
+// data; an unclosed quote runs to the end of the line.
+std::vector<std::string> split_csv_line(std::string_view line);
 
 struct CsvTable {
   std::vector<std::string> header;
