@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ingest throughput on one core: loadcast's parse + validate + five-minute
 # aggregation against DuckDB's read_csv + GROUP BY on the same generated
-# files, in the same run. Prints medians and the ratio.
+# files, in the same run. Prints medians and the ratio. With one thread both
+# sides are pinned to one CPU (taskset), so helper threads cannot borrow a
+# second core.
 #   bench/ingest_vs_duckdb.sh [SIZE=1G] [RUNS=5] [THREADS=1]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,11 +31,13 @@ JSON
 bytes=$(find "$data" -name request.csv -printf '%s\n' | awk '{s+=$1} END {print s}')
 cat "$data"/20*/*/*/*/request.csv > /dev/null  # warm the page cache for both
 
-echo "ingest benchmark: $(awk -v b="$bytes" 'BEGIN {printf "%.2f GB", b/1e9}') of generated sessions, $threads thread(s), $runs runs each"
+pin=()
+if [ "$threads" = 1 ] && command -v taskset >/dev/null; then pin=(taskset -c 0); fi
+echo "ingest benchmark: $(awk -v b="$bytes" 'BEGIN {printf "%.2f GB", b/1e9}') of generated sessions, $threads thread(s)${pin:+, pinned to CPU 0}, $runs runs each"
 for i in $(seq "$runs"); do
-  "$loadcast" etl "$data/bench-config.json" --threads "$threads" >/dev/null
+  "${pin[@]}" "$loadcast" etl "$data/bench-config.json" --threads "$threads" >/dev/null
   /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds']['ingest'])" "$work/out/etl_summary.json" >> "$work/loadcast.txt"
-  (cd "$root/bench" && node duckdb_ingest.mjs "$data/20*/*/*/*/request.csv" "$threads") |
+  (cd "$root/bench" && "${pin[@]}" node duckdb_ingest.mjs "$data/20*/*/*/*/request.csv" "$threads") |
     /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['seconds'])" >> "$work/duckdb.txt"
 done
 /usr/bin/python3 - "$bytes" "$work/loadcast.txt" "$work/duckdb.txt" <<'PY'

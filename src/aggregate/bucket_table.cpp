@@ -11,16 +11,17 @@ BucketTable::BucketTable(size_t initial_capacity) {
   mask_ = capacity - 1;
 }
 
-BucketSums& BucketTable::insert(uint64_t key, size_t slot) {
+uint32_t BucketTable::insert(uint64_t key, size_t slot) {
   // Keep the load factor at or below one half.
   if ((entries_.size() + 1) * 2 > slots_.size()) {
     grow();
     slot = hash(key) & mask_;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
   }
-  slots_[slot] = static_cast<uint32_t>(entries_.size());
+  const auto index = static_cast<uint32_t>(entries_.size());
+  slots_[slot] = index;
   entries_.push_back(Entry{key, BucketSums{}});
-  return entries_.back().sums;
+  return index;
 }
 
 void BucketTable::grow() {

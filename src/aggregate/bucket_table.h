@@ -52,12 +52,15 @@ class BucketTable {
   explicit BucketTable(size_t initial_capacity = 1024);
 
   // The sums of `key`, inserted as zeros when absent.
-  BucketSums& at(uint64_t key) {
+  BucketSums& at(uint64_t key) { return entries_[index_of(key)].sums; }
+
+  // The position of `key` in entries(), inserted as zeros when absent.
+  uint32_t index_of(uint64_t key) {
     size_t slot = hash(key) & mask_;
     while (true) {
       const uint32_t index = slots_[slot];
       if (index == kEmpty) return insert(key, slot);
-      if (entries_[index].key == key) return entries_[index].sums;
+      if (entries_[index].key == key) return index;
       slot = (slot + 1) & mask_;
     }
   }
@@ -80,7 +83,7 @@ class BucketTable {
     key ^= key >> 33;
     return key;
   }
-  BucketSums& insert(uint64_t key, size_t slot);
+  uint32_t insert(uint64_t key, size_t slot);
   void grow();
 
   std::vector<uint32_t> slots_;  // index into entries_, or kEmpty

@@ -47,8 +47,10 @@ std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache = 
 
 // parse_timestamp(text, &cache) for the ingest hot path: a plain
 // `YYYY-MM-DD HH:MM:SS` of the cached day is read inline, its time of day
-// eight bytes at a time (SWAR); anything else takes parse_timestamp.
-inline std::optional<TimeNs> parse_timestamp_cached(std::string_view text, DateCache& cache) {
+// eight bytes at a time (SWAR); anything else takes parse_timestamp. Returns
+// false for an invalid text (no std::optional: returning one through memory
+// stalls the hot loop).
+inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, TimeNs& out) {
   const char* p = text.data();
   constexpr int64_t kNoClampDays = 100'000;  // 1696..2243: no clamping to TimeNs's range
   if (text.size() == 19 && cache.valid && std::memcmp(cache.date, p, 10) == 0 && (p[10] == ' ' || p[10] == 'T') &&
@@ -67,11 +69,15 @@ inline std::optional<TimeNs> parse_timestamp_cached(std::string_view text, DateC
       const int64_t hour = static_cast<int64_t>(pairs & 0xFF);
       const int64_t minute = static_cast<int64_t>((pairs >> 24) & 0xFF);
       const int64_t second = static_cast<int64_t>((pairs >> 48) & 0xFF);
-      if (hour <= 23 && minute <= 59 && second <= 59)
-        return (cache.days * kSecondsPerDay + hour * 3600 + minute * 60 + second) * kNanosPerSecond;
+      if (hour <= 23 && minute <= 59 && second <= 59) {
+        out = (cache.days * kSecondsPerDay + hour * 3600 + minute * 60 + second) * kNanosPerSecond;
+        return true;
+      }
     }
   }
-  return parse_timestamp(text, &cache);
+  const auto general = parse_timestamp(text, &cache);
+  if (general) out = *general;
+  return general.has_value();
 }
 
 // Floor division that is correct for negative numerators.

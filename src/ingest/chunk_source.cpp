@@ -42,8 +42,9 @@ constexpr size_t kProbeBytes = 64 * 1024;
 
 }  // namespace
 
-ChunkSource::ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks)
-    : files_(std::move(files)), chunk_bytes_(chunk_bytes) {
+ChunkSource::ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks,
+                         size_t piece_bytes)
+    : files_(std::move(files)), chunk_bytes_(chunk_bytes), piece_bytes_(std::max<size_t>(piece_bytes, 1)) {
   stdin_ = files_.size() == 1 && files_[0].path == "-";
   if (stdin_) {
     if (rank == 0) stream_ = std::make_unique<ChunkReader>(files_, chunk_bytes_);
@@ -80,13 +81,14 @@ std::string_view ChunkSource::peek(size_t bytes) {
   return peeked_;
 }
 
-bool ChunkSource::next(Chunk& chunk) {
+bool ChunkSource::claim(Chunk& chunk, ChunkRange& range) {
   if (stdin_) {
     std::lock_guard lock(mutex_);
     if (!stream_) return false;
     // ChunkReader fills whatever buffer it is given: a reused, larger buffer
     // would move the cut. An empty one makes the chunks a function of the stream.
     chunk.data.clear();
+    range = ChunkRange{-1, 0, 0};
     return stream_->next(chunk);
   }
   uint64_t index = 0;
@@ -95,16 +97,31 @@ bool ChunkSource::next(Chunk& chunk) {
     if (cursor_ >= mine_.size()) return false;
     index = mine_[cursor_++];
   }
-  read_range(plan_[index], chunk);
+  range = plan_[index];
   chunk.sequence = index;
+  chunk.file_index = range.file;
+  chunk.size = 0;
   return true;
 }
 
-void ChunkSource::read_range(const ChunkRange& range, Chunk& chunk) {
+bool ChunkSource::next(Chunk& chunk) {
+  ChunkRange range;
+  if (!claim(chunk, range)) return false;
+  if (range.file < 0) return true;
+  std::string text;
+  read_lines(range, chunk, [&](std::string_view lines) { text += lines; });
+  chunk.data.assign(text.begin(), text.end());
+  chunk.size = text.size();
+  return true;
+}
+
+void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const LinesHandler& lines) {
+  if (range.file < 0) {
+    if (buffer.size > 0) lines(buffer.text());
+    return;
+  }
   const InputFile& file = files_[static_cast<size_t>(range.file)];
   const int fd = descriptor(range.file);
-  chunk.file_index = range.file;
-  chunk.size = 0;
 
   // A line belongs to the chunk where it starts: unless the range starts the
   // file, skip past the first newline at or after begin - 1.
@@ -125,32 +142,53 @@ void ChunkSource::read_range(const ChunkRange& range, Chunk& chunk) {
     if (start >= range.end) return;  // one line spans the whole range
   }
 
-  // The last line starting in the range runs to the first newline at or after end - 1.
-  const size_t body = static_cast<size_t>(range.end - start);
-  if (chunk.data.size() < body + kProbeBytes) chunk.data.resize(body + kProbeBytes);
-  size_t have = read_at(fd, chunk.data.data(), body, start, file.path);
-  if (have == body && range.end < file.bytes && chunk.data[body - 1] != '\n') {
-    int64_t pos = range.end;
-    while (pos < file.bytes) {
-      if (chunk.data.size() < have + kProbeBytes)
-        chunk.data.resize(std::max(have + kProbeBytes, chunk.data.size() * 2));
-      const size_t want = static_cast<size_t>(std::min<int64_t>(kProbeBytes, file.bytes - pos));
-      const size_t n = read_at(fd, chunk.data.data() + have, want, pos, file.path);
-      if (n == 0) break;
-      if (const void* nl = std::memchr(chunk.data.data() + have, '\n', n)) {
-        have = static_cast<size_t>(static_cast<const char*>(nl) - chunk.data.data()) + 1;
-        break;
+  // Pieces of whole lines up to the end of the range; then the last line that
+  // starts in the range runs to the first newline at or after end - 1. The
+  // bytes of a line cut by a piece move to the front of the buffer.
+  std::vector<char>& data = buffer.data;
+  size_t have = 0;               // bytes in data not handed on yet: at most an unfinished line
+  int64_t data_offset = start;   // file offset of data[0]
+  bool at_file_start = range.begin == 0;
+  while (true) {
+    const int64_t pos = data_offset + static_cast<int64_t>(have);
+    const bool in_range = pos < range.end;
+    const size_t want = static_cast<size_t>(in_range ? std::min<int64_t>(static_cast<int64_t>(piece_bytes_), range.end - pos)
+                                                     : std::min<int64_t>(kProbeBytes, file.bytes - pos));
+    if (data.size() < have + want) data.resize(std::max(have + want, data.size() * 2));
+    const size_t n = want == 0 ? 0 : read_at(fd, data.data() + have, want, pos, file.path);
+    const size_t fresh = have;  // data[fresh, have) was just read
+    have += n;
+    const bool at_end_of_file = n < want || pos + static_cast<int64_t>(n) >= file.bytes;
+    if (at_file_start && (have >= 3 || at_end_of_file)) {
+      // The byte-order mark is not part of the first line.
+      if (have >= 3 && std::memcmp(data.data(), "\xEF\xBB\xBF", 3) == 0) {
+        std::memmove(data.data(), data.data() + 3, have - 3);
+        have -= 3;
+        data_offset += 3;
       }
-      have += n;
-      pos += static_cast<int64_t>(n);
+      at_file_start = false;
     }
+    if (at_file_start) continue;  // fewer than three bytes yet: maybe a mark
+    if (data_offset + static_cast<int64_t>(have) >= range.end || at_end_of_file) {
+      // Past the range: the first newline at or after end - 1 ends the chunk.
+      const size_t from = static_cast<size_t>(std::max<int64_t>(range.end - 1 - data_offset, 0));
+      const void* nl = from < have ? std::memchr(data.data() + from, '\n', have - from) : nullptr;
+      if (nl || at_end_of_file) {
+        const size_t through = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data.data()) + 1 : have;
+        if (through > 0) lines(std::string_view(data.data(), through));
+        return;
+      }
+      continue;  // the last line goes on past the range
+    }
+    // Inside the range: hand on every whole line, keep the cut one.
+    const void* last = have > fresh ? memrchr(data.data() + fresh, '\n', have - fresh) : nullptr;
+    if (!last) continue;
+    const size_t through = static_cast<size_t>(static_cast<const char*>(last) - data.data()) + 1;
+    lines(std::string_view(data.data(), through));
+    std::memmove(data.data(), data.data() + through, have - through);
+    have -= through;
+    data_offset += static_cast<int64_t>(through);
   }
-  // The byte-order mark is not part of the first line.
-  if (range.begin == 0 && have >= 3 && std::memcmp(chunk.data.data(), "\xEF\xBB\xBF", 3) == 0) {
-    std::memmove(chunk.data.data(), chunk.data.data() + 3, have - 3);
-    have -= 3;
-  }
-  chunk.size = have;
 }
 
 }  // namespace loadcast

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,10 +28,19 @@ struct ChunkRange {
 // each cut every `chunk_bytes`; an empty file has none).
 std::vector<ChunkRange> plan_chunks(const std::vector<InputFile>& files, size_t chunk_bytes);
 
+// Receives a run of whole lines of a chunk (the last line of a file may lack
+// its newline).
+using LinesHandler = std::function<void(std::string_view lines)>;
+
 class ChunkSource {
  public:
+  // A chunk of a file is read in pieces of about this size, each parsed
+  // while it is still in the CPU's cache.
+  static constexpr size_t kPieceBytes = 512 * 1024;
+
   // This rank's share of the chunks of `files` (rank 0 alone reads stdin).
-  ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks);
+  ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks,
+              size_t piece_bytes = kPieceBytes);
   ~ChunkSource();
   ChunkSource(const ChunkSource&) = delete;
   ChunkSource& operator=(const ChunkSource&) = delete;
@@ -41,17 +51,26 @@ class ChunkSource {
   // (for layout detection). Not thread-safe; call before next().
   std::string_view peek(size_t bytes);
 
-  // Fills `chunk` with this rank's next chunk in global order (its sequence
-  // is the global chunk index); false when this rank has no chunk left.
-  // Thread-safe; throws a data error naming a file that cannot be read.
+  // Claims this rank's next chunk in global order: sets `chunk.sequence` (the
+  // global chunk index) and `range`; a chunk of stdin is read into `chunk`
+  // at once (range.file is then -1). False when this rank has no chunk left.
+  // Thread-safe.
+  bool claim(Chunk& chunk, ChunkRange& range);
+
+  // Hands the lines of a claimed chunk to `lines`, in order, a piece at a
+  // time, using `buffer` (the claim's chunk) for the bytes. Thread-safe for
+  // distinct buffers; throws a data error naming a file that cannot be read.
+  void read_lines(const ChunkRange& range, Chunk& buffer, const LinesHandler& lines);
+
+  // claim() and every line of the chunk into `chunk` at once.
   bool next(Chunk& chunk);
 
  private:
   int descriptor(int file);
-  void read_range(const ChunkRange& range, Chunk& chunk);
 
   std::vector<InputFile> files_;
   size_t chunk_bytes_;
+  size_t piece_bytes_;
   bool stdin_ = false;
   std::unique_ptr<ChunkReader> stream_;  // stdin, rank 0 only
   std::vector<ChunkRange> plan_;

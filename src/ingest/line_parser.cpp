@@ -117,7 +117,9 @@ std::optional<Layout> detect_layout(std::string_view text, int max_lines) {
 }
 
 LineParser::LineParser(const LineRules& rules, ServerDictionary& servers)
-    : rules_(rules), columns_(column_layout(rules.layout)), server_keys_(servers) {}
+    : rules_(rules), columns_(column_layout(rules.layout)), server_keys_(servers) {
+  recent_.fill(kNoEntry);
+}
 
 bool LineParser::server_allowed(std::string_view ip) const {
   return std::find(rules_.filter_ips.begin(), rules_.filter_ips.end(), ip) != rules_.filter_ips.end();
@@ -374,18 +376,18 @@ void LineParser::classify(int field_count, const char* readable_end, BucketTable
     ++acc.rejected[static_cast<int>(Reject::kFieldCount)];
     return;
   }
-  const auto time = parse_timestamp_cached(field(columns_.session_start), dates_);
-  if (!time) {
+  TimeNs time;
+  if (!parse_timestamp_cached(field(columns_.session_start), dates_, time)) {
     ++acc.rejected[static_cast<int>(Reject::kBadTimestamp)];
     return;
   }
   const std::string_view ip = field(columns_.server_ip);
-  const auto server = server_keys_.key_for(ip, readable_end);
-  if (!server) {
+  ServerKey server;
+  if (!server_keys_.key_for(ip, readable_end, server)) {
     ++acc.rejected[static_cast<int>(Reject::kBadServerIp)];
     return;
   }
-  if (*time < rules_.window_begin || *time > rules_.window_end) {
+  if (time < rules_.window_begin || time > rules_.window_end) {
     ++acc.outside_window;
     return;
   }
@@ -394,8 +396,8 @@ void LineParser::classify(int field_count, const char* readable_end, BucketTable
     return;
   }
   ++acc.accepted;
-  const int64_t bucket = floor_div(seconds_of(*time), kBucketSeconds);
-  BucketSums& sums = table.at(pack_bucket_key(*server, bucket));
+  const int64_t bucket = floor_div(seconds_of(time), kBucketSeconds);
+  BucketSums& sums = table.entries()[recent_index(table, pack_bucket_key(server, bucket), server)].sums;
   double values[kNumMeasures];
   for (unsigned others = parse_integer_measures(readable_end, values); others; others &= others - 1) {
     const int m = __builtin_ctz(others);

@@ -146,16 +146,19 @@ class RoundParser {
           pool_.pop_back();
         }
       }
-      // Claims and reads happen in one order per source, so a round holds
-      // exactly this rank's next round_chunks_ chunks.
-      if (!source_.next(chunk)) {
+      // Claims happen in one order per source, so a round holds exactly this
+      // rank's next round_chunks_ chunks.
+      ChunkRange range;
+      if (!source_.claim(chunk, range)) {
         std::lock_guard lock(mutex_);
         pool_.push_back(std::move(table));
         return;
       }
-      const int64_t accepted_before = accounting.accepted;
-      parser.parse(chunk.text(), table, accounting);
-      progress_.advance(static_cast<int64_t>(chunk.size), accounting.accepted - accepted_before);
+      source_.read_lines(range, chunk, [&](std::string_view lines) {
+        const int64_t accepted_before = accounting.accepted;
+        parser.parse(lines, table, accounting);
+        progress_.advance(static_cast<int64_t>(lines.size()), accounting.accepted - accepted_before);
+      });
       std::lock_guard lock(mutex_);
       parsed_.push_back(ChunkPartial{chunk.sequence, std::move(table)});
     }

@@ -5,23 +5,28 @@
 
 namespace loadcast {
 
-std::optional<ServerKey> ServerKeyCache::long_key_for(std::string_view text) {
-  if (text.empty() || text.size() > kLongText) return resolve(text);
+bool ServerKeyCache::long_key_for(std::string_view text, ServerKey& key) {
+  if (text.empty() || text.size() > kLongText) return resolve(text, key);
   LongSlot& slot = long_[std::hash<std::string_view>{}(text) & ((size_t{1} << kLongBits) - 1)];
-  if (slot.length == text.size() && std::memcmp(slot.text, text.data(), text.size()) == 0) return slot.key;
-  const auto key = resolve(text);
-  if (key) {
-    slot.key = *key;
-    slot.length = static_cast<uint8_t>(text.size());
-    std::memcpy(slot.text, text.data(), text.size());
+  if (slot.length == text.size() && std::memcmp(slot.text, text.data(), text.size()) == 0) {
+    key = slot.key;
+    return true;
   }
-  return key;
+  if (!resolve(text, key)) return false;
+  slot.key = key;
+  slot.length = static_cast<uint8_t>(text.size());
+  std::memcpy(slot.text, text.data(), text.size());
+  return true;
 }
 
-std::optional<ServerKey> ServerKeyCache::resolve(std::string_view text) {
-  if (const auto ipv4 = parse_ipv4(text)) return ServerKey{*ipv4};
-  if (is_valid_ipv6(text)) return servers_.key_for(text);
-  return std::nullopt;
+bool ServerKeyCache::resolve(std::string_view text, ServerKey& key) {
+  if (const auto ipv4 = parse_ipv4(text)) {
+    key = ServerKey{*ipv4};
+    return true;
+  }
+  if (!is_valid_ipv6(text)) return false;
+  key = servers_.key_for(text);
+  return true;
 }
 
 }  // namespace loadcast

@@ -10,7 +10,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <string_view>
 
 #include "aggregate/bucket_table.h"
@@ -22,18 +21,21 @@ class ServerKeyCache {
  public:
   explicit ServerKeyCache(ServerDictionary& servers) : servers_(servers) {}
 
-  // The key of a valid IPv4/IPv6 text, nullopt for an invalid one.
+  // The key of a valid IPv4/IPv6 text into `key`; false for an invalid one.
   // `readable_end`: bytes up to here may be read past the text's end.
-  std::optional<ServerKey> key_for(std::string_view text, const char* readable_end) {
-    if (text.size() > 16 || text.empty()) return long_key_for(text);
+  bool key_for(std::string_view text, const char* readable_end, ServerKey& key) {
+    if (text.size() > 16 || text.empty()) return long_key_for(text, key);
     uint64_t lo = 0, hi = 0;
     load16(text, readable_end, lo, hi);
     ShortSlot& slot = short_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >>
                              (64 - kShortBits)];
-    if (slot.length == text.size() && slot.lo == lo && slot.hi == hi) return slot.key;
-    const auto key = resolve(text);
-    if (key) slot = ShortSlot{lo, hi, *key, static_cast<uint8_t>(text.size())};  // invalid texts are not remembered
-    return key;
+    if (slot.length == text.size() && slot.lo == lo && slot.hi == hi) {
+      key = slot.key;
+      return true;
+    }
+    if (!resolve(text, key)) return false;  // invalid texts are not remembered
+    slot = ShortSlot{lo, hi, key, static_cast<uint8_t>(text.size())};
+    return true;
   }
 
  private:
@@ -73,8 +75,8 @@ class ServerKeyCache {
     }
   }
 
-  std::optional<ServerKey> long_key_for(std::string_view text);
-  std::optional<ServerKey> resolve(std::string_view text);
+  bool long_key_for(std::string_view text, ServerKey& key);
+  bool resolve(std::string_view text, ServerKey& key);
 
   ServerDictionary& servers_;
   std::array<ShortSlot, size_t{1} << kShortBits> short_{};

@@ -40,6 +40,26 @@ std::vector<std::pair<uint64_t, std::string>> read_all(ChunkSource& source) {
   return chunks;
 }
 
+// Reads the chunks piece by piece, as the ingest does; every piece but a
+// chunk's last must end with a newline (whole lines only).
+std::vector<std::pair<uint64_t, std::string>> read_all_in_pieces(ChunkSource& source) {
+  std::vector<std::pair<uint64_t, std::string>> chunks;
+  Chunk chunk;
+  ChunkRange range;
+  while (source.claim(chunk, range)) {
+    std::vector<std::string> pieces;
+    source.read_lines(range, chunk, [&](std::string_view lines) { pieces.emplace_back(lines); });
+    std::string text;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      EXPECT_FALSE(pieces[i].empty());
+      if (i + 1 < pieces.size()) EXPECT_EQ(pieces[i].back(), '\n');
+      text += pieces[i];
+    }
+    chunks.emplace_back(chunk.sequence, std::move(text));
+  }
+  return chunks;
+}
+
 class ChunkSourceTest : public ::testing::Test {
  protected:
   std::vector<InputFile> write_inputs(const std::vector<std::string>& contents) {
@@ -77,16 +97,22 @@ TEST_F(ChunkSourceTest, EveryLineOnceForAnyChunkSizeAndRankCount) {
   const auto expected = sequential_lines(files);
   for (size_t chunk_bytes : {1, 2, 3, 7, 64, 1000, 4096, 1 << 20}) {
     for (int ranks : {1, 2, 3, 4}) {
-      std::vector<std::pair<uint64_t, std::string>> chunks;
-      for (int rank = 0; rank < ranks; ++rank) {
-        ChunkSource source(files, chunk_bytes, rank, ranks);
-        for (auto& c : read_all(source)) {
-          EXPECT_EQ(c.first % static_cast<uint64_t>(ranks), static_cast<uint64_t>(rank));
-          chunks.push_back(std::move(c));
+      for (size_t piece_bytes : {size_t{1}, size_t{2}, size_t{5}, size_t{300}, ChunkSource::kPieceBytes}) {
+        std::vector<std::pair<uint64_t, std::string>> chunks, whole;
+        for (int rank = 0; rank < ranks; ++rank) {
+          ChunkSource source(files, chunk_bytes, rank, ranks, piece_bytes);
+          for (auto& c : read_all_in_pieces(source)) {
+            EXPECT_EQ(c.first % static_cast<uint64_t>(ranks), static_cast<uint64_t>(rank));
+            chunks.push_back(std::move(c));
+          }
+          ChunkSource again(files, chunk_bytes, rank, ranks, piece_bytes);
+          for (auto& c : read_all(again)) whole.push_back(std::move(c));
         }
+        EXPECT_EQ(chunks.size(), plan_chunks(files, chunk_bytes).size());
+        EXPECT_EQ(chunks, whole);
+        EXPECT_EQ(lines_of(chunks), expected)
+            << "chunk " << chunk_bytes << " ranks " << ranks << " piece " << piece_bytes;
       }
-      EXPECT_EQ(chunks.size(), plan_chunks(files, chunk_bytes).size());
-      EXPECT_EQ(lines_of(chunks), expected) << "chunk " << chunk_bytes << " ranks " << ranks;
     }
   }
 }
