@@ -4,6 +4,7 @@
 // Communicator::abort, so no rank is left waiting in a collective.
 #pragma once
 
+#include <cstdio>
 #include <exception>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -27,16 +28,23 @@ class CollectiveFailure : public Failure {
 [[noreturn]] void abort_job(Communicator& comm, const std::string& message, ExitCode code);
 
 // Runs `body` (returning an exit code). On one rank, failures propagate as
-// usual. On several, a CollectiveFailure propagates on rank 0 and becomes
-// its exit code elsewhere; any other exception aborts the job with a
-// message naming the rank, the command and the error.
+// usual. On several, rank 0 prints a CollectiveFailure as the program does
+// ("loadcast COMMAND: error: ...") and every rank returns its exit code
+// after a barrier: a rank that exited first could make mpirun end rank 0
+// before it printed. Any other exception aborts the job with a message
+// naming the rank, the command and the error.
 template <class Body>
 int run_job(Communicator& comm, std::string_view command, Body&& body) {
   if (comm.size() == 1) return body();
   try {
     return body();
   } catch (const CollectiveFailure& failure) {
-    if (comm.rank() == 0) throw;
+    if (comm.rank() == 0) {
+      std::fprintf(stderr, "loadcast %.*s: error: %s\n", static_cast<int>(command.size()), command.data(),
+                   failure.what());
+      std::fflush(stderr);
+    }
+    comm.barrier();
     return static_cast<int>(failure.code());
   } catch (const Failure& failure) {
     abort_job(comm, std::string(command) + ": error: " + failure.what(), failure.code());
