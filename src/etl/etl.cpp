@@ -5,9 +5,9 @@
 #include <chrono>
 #include <memory>
 #include <thread>
-#include <unordered_map>
 
 #include "common/error.h"
+#include "common/hash.h"
 #include "common/time.h"
 #include "dist/job.h"
 #include "dist/shuffle.h"
@@ -99,30 +99,60 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   return plan;
 }
 
-// Orders the aggregate by server text, then bucket.
+// Orders the aggregate by server text, then bucket: entries are grouped by
+// server with one counting pass, then each server's buckets sorted (they
+// arrive nearly in time order, chunk after chunk).
 std::vector<ServerSlice> slice_by_server(const std::vector<BucketTable::Entry>& entries,
                                          const ServerDictionary& dictionary,
                                          std::vector<std::pair<uint64_t, uint32_t>>& order) {
-  std::unordered_map<ServerKey, uint32_t> rank;
-  for (const auto& e : entries) rank.try_emplace(key_server(e.key), 0);
-  std::vector<std::pair<std::string, ServerKey>> servers;
-  servers.reserve(rank.size());
-  for (const auto& [key, _] : rank) servers.emplace_back(dictionary.text_of(key), key);
-  std::sort(servers.begin(), servers.end());
-  for (uint32_t i = 0; i < servers.size(); ++i) rank[servers[i].second] = i;
+  // Each entry's server rank through a small open-addressing map (a fleet has
+  // few servers: it stays in the first-level cache).
+  std::vector<ServerKey> keys;
+  std::vector<uint32_t> slots(64, UINT32_MAX);
+  auto slot_of = [&](ServerKey server) -> uint32_t& {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = mix64(server) & mask;; i = (i + 1) & mask)
+      if (slots[i] == UINT32_MAX || keys[slots[i]] == server) return slots[i];
+  };
+  std::vector<uint32_t> server_of(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const ServerKey server = key_server(entries[i].key);
+    uint32_t* slot = &slot_of(server);
+    if (*slot == UINT32_MAX) {
+      if ((keys.size() + 1) * 2 > slots.size()) {
+        slots.assign(slots.size() * 2, UINT32_MAX);
+        for (uint32_t k = 0; k < keys.size(); ++k) slot_of(keys[k]) = k;
+        slot = &slot_of(server);
+      }
+      *slot = static_cast<uint32_t>(keys.size());
+      keys.push_back(server);
+    }
+    server_of[i] = *slot;
+  }
+  std::vector<std::pair<std::string, uint32_t>> by_text;
+  by_text.reserve(keys.size());
+  for (uint32_t k = 0; k < keys.size(); ++k) by_text.emplace_back(dictionary.text_of(keys[k]), k);
+  std::sort(by_text.begin(), by_text.end());
+  std::vector<uint32_t> rank(keys.size());
+  for (uint32_t r = 0; r < by_text.size(); ++r) rank[by_text[r].second] = r;
+
+  // Counting sort by rank, then buckets within each server.
+  std::vector<size_t> start(keys.size() + 1, 0);
+  for (uint32_t k : server_of) ++start[rank[k] + 1];
+  for (size_t r = 0; r < keys.size(); ++r) start[r + 1] += start[r];
   order.resize(entries.size());
+  std::vector<size_t> next(start.begin(), start.end() - 1);
   for (uint32_t i = 0; i < entries.size(); ++i) {
     const uint64_t bucket_bits = entries[i].key & ((uint64_t{1} << kBucketBits) - 1);
-    order[i] = {(uint64_t{rank[key_server(entries[i].key)]} << kBucketBits) | bucket_bits, i};
+    order[next[rank[server_of[i]]]++] = {bucket_bits, i};
   }
-  std::sort(order.begin(), order.end());
   std::vector<ServerSlice> slices;
-  for (size_t i = 0; i < order.size();) {
-    const uint64_t server_rank = order[i].first >> kBucketBits;
-    size_t j = i;
-    while (j < order.size() && (order[j].first >> kBucketBits) == server_rank) ++j;
-    slices.push_back({servers[server_rank].first, i, j});
-    i = j;
+  slices.reserve(keys.size());
+  for (size_t r = 0; r < keys.size(); ++r) {
+    const auto first = order.begin() + static_cast<std::ptrdiff_t>(start[r]);
+    const auto last = order.begin() + static_cast<std::ptrdiff_t>(start[r + 1]);
+    if (!std::is_sorted(first, last)) std::sort(first, last);
+    slices.push_back({std::move(by_text[r].first), start[r], start[r + 1]});
   }
   return slices;
 }

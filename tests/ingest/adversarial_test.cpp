@@ -115,6 +115,42 @@ TEST_F(AdversarialTest, TwoHundredThousandServers) {
   EXPECT_EQ(report.rows, 200000);
 }
 
+// Output rows are ordered by server text, then time, whatever order the
+// lines come in: the same stores from lines in time order and reversed.
+TEST_F(AdversarialTest, LinesInAnyOrderGiveTheSameSortedStores) {
+  std::vector<std::string> lines;
+  for (int minute = 0; minute < 180; minute += 2)
+    for (uint32_t server = 0; server < 40; ++server) {
+      std::string ip;
+      append_ipv4(ip, 0xC0A80000u + server * 7919u % 65536u);
+      lines.push_back("web," + format_timestamp(*parse_timestamp("2016-07-02 10:00:00") / kNanosPerSecond +
+                                                minute * 60) +
+                      ",x,1,2,1,1,2,1,2,3,4,5,4," + std::to_string(minute % 7) + "," + ip + ",10.0.0.1\n");
+    }
+  auto stores = [&](const std::vector<std::string>& in_order, const std::string& name) {
+    std::string text;
+    for (const auto& line : in_order) text += line;
+    Config config = config_for({text});
+    config.output = temp_.path() / name;
+    EtlOptions options;
+    options.threads = 2;
+    options.chunk_bytes = 4096;
+    run_etl(config, options);
+    return testing::read_partitioned(config.output / "hourly");
+  };
+  const auto forward = stores(lines, "forward");
+  std::reverse(lines.begin(), lines.end());
+  const auto reversed = stores(lines, "reversed");
+  ASSERT_EQ(forward.rows.size(), 40u * 3u);
+  EXPECT_EQ(forward.rows, reversed.rows);
+  const int server = forward.column("ServerIP"), hour = forward.column("SessionStartHourTime");
+  for (size_t i = 1; i < forward.rows.size(); ++i) {
+    const auto& a = forward.rows[i - 1];
+    const auto& b = forward.rows[i];
+    EXPECT_TRUE(a[server] < b[server] || (a[server] == b[server] && a[hour] < b[hour])) << "row " << i;
+  }
+}
+
 // Random mixes of valid and broken lines: the accounting does not depend on
 // chunk size or thread count, and the identity always holds.
 TEST_F(AdversarialTest, AccountingIsIndependentOfChunkingAndThreads) {
