@@ -59,7 +59,9 @@ TEST(NumberTest, ShortDecimalAgreesWithTheScalarPath) {
     const bool scalar_ok = number_detail::parse_simple_decimal(text.data(), text.data() + n, scalar);
     const bool meant = text.find_first_of("-+") == std::string::npos;
     ASSERT_EQ(fast_ok, scalar_ok && meant) << text;
-    if (fast_ok) ASSERT_EQ(std::bit_cast<uint64_t>(fast), std::bit_cast<uint64_t>(scalar)) << text;
+    if (fast_ok) {
+      ASSERT_EQ(std::bit_cast<uint64_t>(fast), std::bit_cast<uint64_t>(scalar)) << text;
+    }
   }
   double v;
   EXPECT_TRUE(number_detail::parse_short_decimal("12345678", 8, v));

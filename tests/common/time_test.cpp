@@ -79,7 +79,9 @@ TEST(TimeTest, CachedParseAgreesWithTheGeneralParser) {
     const auto expected = parse_timestamp(text);
     TimeNs cached = -1;
     ASSERT_EQ(parse_timestamp_cached(text, cache, cached), expected.has_value()) << text;
-    if (expected) ASSERT_EQ(cached, *expected) << text;
+    if (expected) {
+      ASSERT_EQ(cached, *expected) << text;
+    }
   }
 }
 

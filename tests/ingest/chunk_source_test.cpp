@@ -52,7 +52,9 @@ std::vector<std::pair<uint64_t, std::string>> read_all_in_pieces(ChunkSource& so
     std::string text;
     for (size_t i = 0; i < pieces.size(); ++i) {
       EXPECT_FALSE(pieces[i].empty());
-      if (i + 1 < pieces.size()) EXPECT_EQ(pieces[i].back(), '\n');
+      if (i + 1 < pieces.size()) {
+        EXPECT_EQ(pieces[i].back(), '\n');
+      }
       text += pieces[i];
     }
     chunks.emplace_back(chunk.sequence, std::move(text));
