@@ -85,9 +85,6 @@ bool ChunkSource::claim(Chunk& chunk, ChunkRange& range) {
   if (stdin_) {
     std::lock_guard lock(mutex_);
     if (!stream_) return false;
-    // ChunkReader fills whatever buffer it is given: a reused, larger buffer
-    // would move the cut. An empty one makes the chunks a function of the stream.
-    chunk.data.clear();
     range = ChunkRange{-1, 0, 0};
     return stream_->next(chunk);
   }

@@ -89,18 +89,22 @@ bool ChunkReader::next(Chunk& chunk) {
       if (!open_next_file()) return false;
       continue;
     }
-    // Start with what was read past the previous chunk's last newline.
+    // Start with what was read past the previous chunk's last newline. The
+    // chunk reads up to `limit` bytes, whatever the size of a reused buffer,
+    // so the cuts depend on the stream alone.
     size_t size = carry_.size();
-    if (chunk.data.size() < chunk_bytes_ + size) chunk.data.resize(chunk_bytes_ + size);
+    size_t limit = chunk_bytes_ + size;
+    if (chunk.data.size() < limit) chunk.data.resize(limit);
     if (size) std::memcpy(chunk.data.data(), carry_.data(), size);
     carry_.clear();
     size_t newline_end = 0;  // one past the last newline in the chunk
     while (true) {
-      if (!eof_) size += read_some(chunk.data.data() + size, chunk.data.size() - size);
+      if (!eof_) size += read_some(chunk.data.data() + size, limit - size);
       const void* last = size ? memrchr(chunk.data.data(), '\n', size) : nullptr;
       if (last) newline_end = static_cast<const char*>(last) - chunk.data.data() + 1;
       if (eof_ || newline_end > 0) break;
-      chunk.data.resize(chunk.data.size() * 2);  // one line longer than the buffer
+      limit *= 2;  // one line longer than the chunk
+      if (chunk.data.size() < limit) chunk.data.resize(limit);
     }
     size_t keep = eof_ ? size : newline_end;
     carry_.assign(chunk.data.begin() + static_cast<ptrdiff_t>(keep), chunk.data.begin() + static_cast<ptrdiff_t>(size));

@@ -119,6 +119,29 @@ TEST_F(ChunkSourceTest, EveryLineOnceForAnyChunkSizeAndRankCount) {
   }
 }
 
+// The sequential reader (stdin) cuts the stream the same way whether its
+// buffer is new or reused after a long line made it grow.
+TEST_F(ChunkSourceTest, SequentialCutsDoNotDependOnTheBuffer) {
+  std::string text = std::string(5000, 'L') + "\n";
+  for (int i = 0; i < 400; ++i) text += std::string(1 + i % 37, static_cast<char>('a' + i % 26)) + "\n";
+  const auto files = write_inputs({text});
+  auto read = [&](bool reuse) {
+    ChunkReader reader(files, 256);
+    std::vector<std::pair<uint64_t, std::string>> chunks;
+    Chunk reused;
+    while (true) {
+      Chunk fresh;
+      Chunk& chunk = reuse ? reused : fresh;
+      if (!reader.next(chunk)) break;
+      chunks.emplace_back(chunk.sequence, std::string(chunk.text()));
+    }
+    return chunks;
+  };
+  const auto fresh = read(false);
+  EXPECT_GE(fresh.size(), 10u);
+  EXPECT_EQ(read(true), fresh);
+}
+
 TEST_F(ChunkSourceTest, ChunksDependOnlyOnInputsAndChunkSize) {
   const auto files = write_inputs({"aa\nbbbb\ncc\ndddddddddddd\ne\n", "ff\ngg"});
   const auto plan = plan_chunks(files, 5);
