@@ -38,13 +38,9 @@ class MpiTrainTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!testing::mpi_unavailable_reason().empty()) return;
     temp_ = new testing::TempDir();
-    const fs::path data = temp_->path() / "data";
-    ASSERT_EQ(run_shell(binary() + " generate --out " + data.string() +
-                        " --servers 12 --size 3M --dirty-rate 0.02 --seed 21"),
+    ASSERT_EQ(testing::write_generated_case(temp_->path(), "--servers 12 --size 3M --dirty-rate 0.02 --seed 21",
+                                            R"("forest": {"numTrees": 24, "maxDepth": 7})"),
               0);
-    testing::write_text(config(), R"({"storageAccount": "a", "storageKey": "", "storageContainer": "c",
-      "dataFile": ")" + (data / "2016/06/*/*/request.csv").string() + R"(", "duration": "ONE_MONTH",
-      "forest": {"numTrees": 24, "maxDepth": 7}})");
     std::string log;
     ASSERT_EQ(run_shell(binary() + " etl " + config().string() + " --output " + out().string() + " --workspace " +
                             (temp_->path() / "ws").string(),

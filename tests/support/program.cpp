@@ -24,6 +24,26 @@ ProgramOutcome run_program(const std::string& args, const std::string& env) {
   return out;
 }
 
+int write_generated_case(const std::filesystem::path& dir, const std::string& generate_options,
+                         const std::string& extra_fields, std::string* output) {
+  const std::filesystem::path data = dir / "data";
+  const int status =
+      run_shell(std::string(LOADCAST_BINARY) + " generate --out " + data.string() + " " + generate_options, output);
+  nlohmann::json config = nlohmann::json::parse("{" + extra_fields + "}");
+  config["storageAccount"] = "a";
+  config["storageKey"] = "";
+  config["storageContainer"] = "c";
+  config["dataFile"] = (data / "2016/06/*/*/request.csv").string();
+  config["duration"] = "ONE_MONTH";
+  std::FILE* out = std::fopen((dir / "config.json").c_str(), "w");
+  if (out) {
+    const std::string text = config.dump(2) + "\n";
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fclose(out);
+  }
+  return status;
+}
+
 nlohmann::json recorded_runs(const std::filesystem::path& workspace) {
   std::string listed;
   run_shell(std::string(LOADCAST_BINARY) + " runs list --format json --workspace " +

@@ -20,6 +20,13 @@ struct ProgramOutcome {
 // Runs `loadcast ARGS` through the shell; `env` is prefixed as VAR=value pairs.
 ProgramOutcome run_program(const std::string& args, const std::string& env = "");
 
+// Generates sessions into `dir`/data (`loadcast generate --out ... OPTIONS`)
+// and writes `dir`/config.json reading them with the ONE_MONTH preset plus
+// `extra_fields` (JSON members, e.g. `"filterIPs": ["1.2.3.4"]`). Returns
+// the generator's exit code; `output` receives what it printed.
+int write_generated_case(const std::filesystem::path& dir, const std::string& generate_options,
+                         const std::string& extra_fields, std::string* output = nullptr);
+
 // `loadcast runs list --format json` of a workspace.
 nlohmann::json recorded_runs(const std::filesystem::path& workspace);
 
