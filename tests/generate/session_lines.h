@@ -20,17 +20,7 @@ namespace loadcast::generate::testing {
 // RFC 4180 fields of one line (no newline).
 inline std::vector<std::string> split_csv(std::string_view line) { return loadcast::testing::split_csv_line(line); }
 
-inline std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t newline = text.find('\n', begin);
-    if (newline == std::string_view::npos) newline = text.size();
-    lines.push_back(text.substr(begin, newline - begin));
-    begin = newline + 1;
-  }
-  return lines;
-}
+using loadcast::testing::split_lines;
 
 // Exactly `YYYY-MM-DD HH:MM:SS` of a real calendar date and time.
 inline std::optional<int64_t> parse_plain_time(std::string_view t) {

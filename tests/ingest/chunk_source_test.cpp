@@ -19,15 +19,8 @@ namespace fs = std::filesystem;
 std::vector<std::string> lines_of(std::vector<std::pair<uint64_t, std::string>> chunks) {
   std::sort(chunks.begin(), chunks.end());
   std::vector<std::string> lines;
-  for (const auto& [_, text] : chunks) {
-    size_t at = 0;
-    while (at < text.size()) {
-      size_t end = text.find('\n', at);
-      if (end == std::string::npos) end = text.size();
-      lines.push_back(text.substr(at, end - at));
-      at = end + 1;
-    }
-  }
+  for (const auto& [_, text] : chunks)
+    for (std::string_view line : testing::split_lines(text)) lines.emplace_back(line);
   return lines;
 }
 

@@ -117,12 +117,8 @@ struct Reference {
 Reference reference_parse(const std::string& text, const LineRules& rules, ServerDictionary& servers) {
   Reference ref;
   const ColumnLayout& columns = column_layout(rules.layout);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view view : testing::split_lines(text)) {
+    std::string line(view);
     ++ref.acc.lines;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) {

@@ -53,6 +53,18 @@ std::vector<std::string> split_csv_line(std::string_view line) {
   return fields;
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t newline = text.find('\n', begin);
+    if (newline == std::string_view::npos) newline = text.size();
+    lines.push_back(text.substr(begin, newline - begin));
+    begin = newline + 1;
+  }
+  return lines;
+}
+
 int CsvTable::column(const std::string& name) const {
   for (size_t i = 0; i < header.size(); ++i)
     if (header[i] == name) return static_cast<int>(i);

@@ -25,6 +25,9 @@ class TempDir {
 // data; an unclosed quote runs to the end of the line.
 std::vector<std::string> split_csv_line(std::string_view line);
 
+// The lines of `text` split at '\n' (a final line without one included).
+std::vector<std::string_view> split_lines(std::string_view text);
+
 struct CsvTable {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
