@@ -101,17 +101,6 @@ bool ChunkSource::claim(Chunk& chunk, ChunkRange& range) {
   return true;
 }
 
-bool ChunkSource::next(Chunk& chunk) {
-  ChunkRange range;
-  if (!claim(chunk, range)) return false;
-  if (range.file < 0) return true;
-  std::string text;
-  read_lines(range, chunk, [&](std::string_view lines) { text += lines; });
-  chunk.data.assign(text.begin(), text.end());
-  chunk.size = text.size();
-  return true;
-}
-
 void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const LinesHandler& lines) {
   if (range.file < 0) {
     if (buffer.size > 0) lines(buffer.text());

@@ -62,9 +62,6 @@ class ChunkSource {
   // distinct buffers; throws a data error naming a file that cannot be read.
   void read_lines(const ChunkRange& range, Chunk& buffer, const LinesHandler& lines);
 
-  // claim() and every line of the chunk into `chunk` at once.
-  bool next(Chunk& chunk);
-
  private:
   int descriptor(int file);
 
