@@ -27,7 +27,8 @@ inline std::optional<int> parse_command_line(CLI::App& cli, int argc, char** arg
 }
 
 // --workspace, declared here only so every subcommand has the same one.
-inline CLI::Option* add_workspace_option(CLI::App& cli, std::string& workspace, const char* note = nullptr) {
+inline CLI::Option* add_workspace_option(CLI::App& cli, std::string& workspace,
+                                         const char* note = nullptr) {
   workspace = ".loadcast";
   std::string help = "run history, model registry and targets.json folder";
   if (note) help += std::string(" (") + note + ")";

@@ -22,7 +22,8 @@ int run_etl(int argc, char** argv) {
       "features, and writes features/, hourly/, daily/ and etl_summary.json under the output "
       "folder. Every line is accounted for by reason in etl_summary.json. Under 'mpirun -np N "
       "loadcast etl CONFIG' the ranks split the input chunks (stdin: rank 0 reads it), shuffle the "
-      "five-minute aggregates to the rank owning each server and write one part file each; the output "
+      "five-minute aggregates to the rank owning each server and write one part file each; the "
+      "output "
       "is the same as one process's, and only appears once every rank has finished.",
       "loadcast etl");
   std::string config_path;
@@ -32,19 +33,24 @@ int run_etl(int argc, char** argv) {
   double chunk_mb = 8;
   std::string workspace;
   cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
-  cli.add_option("FILTER_IP", mode,
-                 "FILTER_IP keeps only the servers of the configuration's filterIPs (a debug mode); "
-                 "FALSE (default) keeps all")
+  cli.add_option(
+         "FILTER_IP", mode,
+         "FILTER_IP keeps only the servers of the configuration's filterIPs (a debug mode); "
+         "FALSE (default) keeps all")
       ->check(CLI::IsMember({"FILTER_IP", "FALSE"}));
-  cli.add_option("--threads", threads, "parsing and feature threads per process (default: all cores, shared among the "
+  cli.add_option("--threads", threads,
+                 "parsing and feature threads per process (default: all cores, shared among the "
                  "MPI ranks of a node)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  cli.add_option("--output", output, "output folder (default: the configuration's 'output', else outputs/<storageContainer>)");
-  cli.add_option("--chunk-mb", chunk_mb,
-                 "size of the line-aligned input chunks in MiB, fractions allowed (0.0625 = 64 KiB); "
-                 "outputs are the same for every chunk size up to the last bits of float sums, which "
-                 "depend on it: keep it fixed across runs to compare")
+  cli.add_option(
+      "--output", output,
+      "output folder (default: the configuration's 'output', else outputs/<storageContainer>)");
+  cli.add_option(
+         "--chunk-mb", chunk_mb,
+         "size of the line-aligned input chunks in MiB, fractions allowed (0.0625 = 64 KiB); "
+         "outputs are the same for every chunk size up to the last bits of float sums, which "
+         "depend on it: keep it fixed across runs to compare")
       ->check(CLI::Range(0.001, 1024.0))
       ->capture_default_str();
   add_workspace_option(cli, workspace);
@@ -71,21 +77,22 @@ int run_etl(int argc, char** argv) {
     if (!root) return 0;
 
     const LineAccounting& a = report.accounting;
-    std::printf("lines %lld: accepted %lld, outside_window %lld, filtered_ip %lld, blank %lld, "
-                "field_count %lld, bad_timestamp %lld, bad_server_ip %lld\n",
-                static_cast<long long>(a.lines), static_cast<long long>(a.accepted),
-                static_cast<long long>(a.outside_window), static_cast<long long>(a.filtered_ip),
-                static_cast<long long>(a.blank), static_cast<long long>(a.rejected[0]),
-                static_cast<long long>(a.rejected[1]), static_cast<long long>(a.rejected[2]));
-    std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s\n", static_cast<long long>(report.servers),
-                static_cast<long long>(report.rows), static_cast<long long>(report.daily_rows),
-                config.output.string().c_str());
+    std::printf(
+        "lines %lld: accepted %lld, outside_window %lld, filtered_ip %lld, blank %lld, "
+        "field_count %lld, bad_timestamp %lld, bad_server_ip %lld\n",
+        static_cast<long long>(a.lines), static_cast<long long>(a.accepted),
+        static_cast<long long>(a.outside_window), static_cast<long long>(a.filtered_ip),
+        static_cast<long long>(a.blank), static_cast<long long>(a.rejected[0]),
+        static_cast<long long>(a.rejected[1]), static_cast<long long>(a.rejected[2]));
+    std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s\n",
+                static_cast<long long>(report.servers), static_cast<long long>(report.rows),
+                static_cast<long long>(report.daily_rows), config.output.string().c_str());
     std::printf("ingest %.2f s (%.0f MB/s), total %.2f s, %d threads", report.ingest_seconds,
-                report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0, report.total_seconds,
-                threads);
+                report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0,
+                report.total_seconds, threads);
     if (report.ranks > 1)
-      std::printf(" x %d ranks, %.1f MB shuffled in %lld rounds", report.ranks, report.shuffle_bytes / 1e6,
-                  static_cast<long long>(report.shuffle_rounds));
+      std::printf(" x %d ranks, %.1f MB shuffled in %lld rounds", report.ranks,
+                  report.shuffle_bytes / 1e6, static_cast<long long>(report.shuffle_rounds));
     std::printf("\n");
     return 0;
   };

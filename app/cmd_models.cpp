@@ -12,9 +12,10 @@ namespace loadcast::app {
 namespace {
 
 nlohmann::json version_json(const track::ModelVersion& v) {
-  return {{"name", v.name},       {"version", v.version}, {"stage", v.stage},
-          {"run", v.run_id},      {"path", v.path.string()}, {"bytes", v.bytes},
-          {"sha256", v.sha256},   {"created", track::format_unix_time(v.created_at)}};
+  return {{"name", v.name},          {"version", v.version},
+          {"stage", v.stage},        {"run", v.run_id},
+          {"path", v.path.string()}, {"bytes", v.bytes},
+          {"sha256", v.sha256},      {"created", track::format_unix_time(v.created_at)}};
 }
 
 void print_versions(const std::vector<track::ModelVersion>& versions, const std::string& format) {
@@ -24,11 +25,12 @@ void print_versions(const std::vector<track::ModelVersion>& versions, const std:
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  TextTable table{{"NAME", "VERSION", "STAGE", "RUN", "CREATED (UTC)", "BYTES", "SHA256", "PATH"}, {}};
+  TextTable table{{"NAME", "VERSION", "STAGE", "RUN", "CREATED (UTC)", "BYTES", "SHA256", "PATH"},
+                  {}};
   for (const auto& v : versions) {
     table.rows.push_back({v.name, std::to_string(v.version), v.stage, std::to_string(v.run_id),
-                          track::format_unix_time(v.created_at), std::to_string(v.bytes), v.sha256.substr(0, 16),
-                          v.path.string()});
+                          track::format_unix_time(v.created_at), std::to_string(v.bytes),
+                          v.sha256.substr(0, 16), v.path.string()});
   }
   if (format == "csv") {
     table.print_csv(stdout);
@@ -43,7 +45,8 @@ int run_models(int argc, char** argv) {
   CLI::App cli(
       "The model registry: numbered versions of named model bundles, copied into "
       "<workspace>/registry/NAME/VERSION/ with a sha256 over their files, and staged (staging, "
-      "production, archived; one production version per name). 'loadcast serve --model NAME@production' "
+      "production, archived; one production version per name). 'loadcast serve --model "
+      "NAME@production' "
       "or NAME@VERSION loads a registered bundle after checking its hash.",
       "loadcast models");
   std::string workspace;
@@ -57,25 +60,33 @@ int run_models(int argc, char** argv) {
 
   int64_t run_id = 0;
   std::string register_name;
-  auto* reg = cli.add_subcommand("register", "store a finished train run's model bundle as the next version of NAME");
-  reg->add_option("--run", run_id, "id of a finished train run (see 'loadcast runs list --command train')")->required();
-  reg->add_option("--name", register_name, "model name: letters, digits, '.', '_', '-'")->required();
+  auto* reg = cli.add_subcommand(
+      "register", "store a finished train run's model bundle as the next version of NAME");
+  reg->add_option("--run", run_id,
+                  "id of a finished train run (see 'loadcast runs list --command train')")
+      ->required();
+  reg->add_option("--name", register_name, "model name: letters, digits, '.', '_', '-'")
+      ->required();
 
   std::string list_name;
   auto* list = cli.add_subcommand("list", "every registered version (of NAME when given)");
   list->add_option("NAME", list_name, "only this model");
 
   std::string show_ref;
-  auto* show = cli.add_subcommand("show", "NAME: all its versions; NAME@VERSION or NAME@STAGE: one, with its content check");
+  auto* show = cli.add_subcommand(
+      "show", "NAME: all its versions; NAME@VERSION or NAME@STAGE: one, with its content check");
   show->add_option("REF", show_ref, "NAME, NAME@VERSION or NAME@STAGE")->required();
 
   std::string promote_name;
   int promote_version = 0;
   std::string stage;
   auto* promote = cli.add_subcommand(
-      "promote", "set a version's stage; promoting to production archives the previous production version");
+      "promote",
+      "set a version's stage; promoting to production archives the previous production version");
   promote->add_option("NAME", promote_name, "model name")->required();
-  promote->add_option("VERSION", promote_version, "version number")->required()->check(CLI::PositiveNumber);
+  promote->add_option("VERSION", promote_version, "version number")
+      ->required()
+      ->check(CLI::PositiveNumber);
   promote->add_option("--stage", stage, "staging, production or archived")
       ->required()
       ->check(CLI::IsMember({"staging", "production", "archived"}));
@@ -84,8 +95,9 @@ int run_models(int argc, char** argv) {
   if (*reg) {
     auto store = track::RunStore::open(workspace, false);
     const auto v = track::register_model(*store, run_id, register_name);
-    std::printf("registered %s version %d from run %lld: %s (sha256 %s)\n", v.name.c_str(), v.version,
-                static_cast<long long>(run_id), v.path.string().c_str(), v.sha256.c_str());
+    std::printf("registered %s version %d from run %lld: %s (sha256 %s)\n", v.name.c_str(),
+                v.version, static_cast<long long>(run_id), v.path.string().c_str(),
+                v.sha256.c_str());
     return 0;
   }
   if (*promote) {
@@ -108,7 +120,8 @@ int run_models(int argc, char** argv) {
   }
   if (show_ref.find('@') == std::string::npos) {
     const auto versions = track::list_models(*store, show_ref);
-    if (versions.empty()) fail_usage("no model named '" + show_ref + "' in the registry of " + workspace);
+    if (versions.empty())
+      fail_usage("no model named '" + show_ref + "' in the registry of " + workspace);
     print_versions(versions, format);
     return 0;
   }

@@ -15,8 +15,9 @@ namespace {
 
 using track::RunRecord;
 
-const std::vector<std::string> kRunColumns = {"ID",           "COMMAND",  "STATUS", "TARGET", "RANKS",
-                                              "THREADS",      "STARTED (UTC)", "DURATION", "HOST", "ERROR"};
+const std::vector<std::string> kRunColumns = {"ID",    "COMMAND", "STATUS",        "TARGET",
+                                              "RANKS", "THREADS", "STARTED (UTC)", "DURATION",
+                                              "HOST",  "ERROR"};
 
 std::string duration_text(const RunRecord& r) {
   if (!r.duration_seconds) return "-";
@@ -26,35 +27,42 @@ std::string duration_text(const RunRecord& r) {
 }
 
 nlohmann::json run_json(const RunRecord& r, bool full) {
-  nlohmann::json j = {{"id", r.id},
-                      {"command", r.command},
-                      {"status", r.status},
-                      {"target", r.target.empty() ? nlohmann::json() : nlohmann::json(r.target)},
-                      {"ranks", r.ranks},
-                      {"threads", r.threads},
-                      {"host", r.host},
-                      {"pid", r.pid},
-                      {"started", track::format_unix_time(r.started_at)},
-                      {"ended", r.ended_at ? nlohmann::json(track::format_unix_time(*r.ended_at)) : nlohmann::json()},
-                      {"duration_s", r.duration_seconds ? nlohmann::json(*r.duration_seconds) : nlohmann::json()},
-                      {"git_revision", r.git_revision.empty() ? nlohmann::json() : nlohmann::json(r.git_revision)},
-                      {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
-                      {"arguments", r.arguments}};
+  nlohmann::json j = {
+      {"id", r.id},
+      {"command", r.command},
+      {"status", r.status},
+      {"target", r.target.empty() ? nlohmann::json() : nlohmann::json(r.target)},
+      {"ranks", r.ranks},
+      {"threads", r.threads},
+      {"host", r.host},
+      {"pid", r.pid},
+      {"started", track::format_unix_time(r.started_at)},
+      {"ended",
+       r.ended_at ? nlohmann::json(track::format_unix_time(*r.ended_at)) : nlohmann::json()},
+      {"duration_s", r.duration_seconds ? nlohmann::json(*r.duration_seconds) : nlohmann::json()},
+      {"git_revision", r.git_revision.empty() ? nlohmann::json() : nlohmann::json(r.git_revision)},
+      {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
+      {"arguments", r.arguments}};
   if (!full) return j;
   j["config"] = r.config;
   j["params"] = r.params;
   j["metrics"] = nlohmann::json::array();
-  for (const auto& m : r.metrics) j["metrics"].push_back({{"name", m.name}, {"value", m.value}, {"step", m.step}});
+  for (const auto& m : r.metrics)
+    j["metrics"].push_back({{"name", m.name}, {"value", m.value}, {"step", m.step}});
   j["artifacts"] = nlohmann::json::array();
   for (const auto& a : r.artifacts)
-    j["artifacts"].push_back(
-        {{"name", a.name}, {"path", a.path}, {"kind", a.kind}, {"bytes", a.bytes}, {"sha256", a.sha256}});
+    j["artifacts"].push_back({{"name", a.name},
+                              {"path", a.path},
+                              {"kind", a.kind},
+                              {"bytes", a.bytes},
+                              {"sha256", a.sha256}});
   return j;
 }
 
 RunRecord load_run(track::RunStore& store, int64_t id) {
   auto run = store.find_run(id);
-  if (!run) fail_usage("run " + std::to_string(id) + " does not exist in " + store.workspace().string());
+  if (!run)
+    fail_usage("run " + std::to_string(id) + " does not exist in " + store.workspace().string());
   return *run;
 }
 
@@ -76,8 +84,9 @@ int list_runs(track::RunStore& store, const std::string& format, const track::Ru
   }
   TextTable table{kRunColumns, {}};
   for (const auto& r : runs) {
-    table.rows.push_back({std::to_string(r.id), r.command, r.status, r.target.empty() ? "-" : r.target,
-                          std::to_string(r.ranks), std::to_string(r.threads), track::format_unix_time(r.started_at),
+    table.rows.push_back({std::to_string(r.id), r.command, r.status,
+                          r.target.empty() ? "-" : r.target, std::to_string(r.ranks),
+                          std::to_string(r.threads), track::format_unix_time(r.started_at),
                           duration_text(r), r.host, r.error});
   }
   print(table, format);
@@ -91,7 +100,8 @@ int show_run(track::RunStore& store, const std::string& format, int64_t id) {
     return 0;
   }
   TextTable table{{"SECTION", "NAME", "VALUE", "DETAIL"}, {}};
-  auto row = [&](const char* section, const std::string& name, const std::string& value, const std::string& detail = "") {
+  auto row = [&](const char* section, const std::string& name, const std::string& value,
+                 const std::string& detail = "") {
     table.rows.push_back({section, name, value, detail});
   };
   std::string arguments;
@@ -111,11 +121,15 @@ int show_run(track::RunStore& store, const std::string& format, int64_t id) {
   // The configuration is one long cell: a row of its own in CSV, a line after the table otherwise.
   if (format == "csv") row("run", "config", r.config.is_null() ? "-" : r.config.dump());
   for (const auto& [name, value] : r.params) row("param", name, value);
-  for (const auto& m : r.metrics) row("metric", m.name, format_number(m.value), m.step ? "step " + std::to_string(m.step) : "");
+  for (const auto& m : r.metrics)
+    row("metric", m.name, format_number(m.value), m.step ? "step " + std::to_string(m.step) : "");
   for (const auto& a : r.artifacts)
-    row("artifact", a.name, a.path, a.kind + ", " + std::to_string(a.bytes) + " bytes, sha256 " + a.sha256);
+    row("artifact", a.name, a.path,
+        a.kind + ", " + std::to_string(a.bytes) + " bytes, sha256 " + a.sha256);
   print(table, format);
-  if (format != "csv") std::printf("config (secrets masked): %s\n", r.config.is_null() ? "-" : r.config.dump().c_str());
+  if (format != "csv")
+    std::printf("config (secrets masked): %s\n",
+                r.config.is_null() ? "-" : r.config.dump().c_str());
   return 0;
 }
 
@@ -126,34 +140,45 @@ int compare_runs(track::RunStore& store, const std::string& format, int64_t id_a
   for (const auto& p : a.params) param_names.insert(p.first);
   for (const auto& p : b.params) param_names.insert(p.first);
   // Metrics keyed by name and step; the step shows only when not 0.
-  std::map<std::pair<std::string, int64_t>, std::pair<std::optional<double>, std::optional<double>>> metrics;
+  std::map<std::pair<std::string, int64_t>, std::pair<std::optional<double>, std::optional<double>>>
+      metrics;
   for (const auto& m : a.metrics) metrics[{m.name, m.step}].first = m.value;
   for (const auto& m : b.metrics) metrics[{m.name, m.step}].second = m.value;
 
   if (format == "json") {
-    nlohmann::json out = {{"a", id_a}, {"b", id_b}, {"params", nlohmann::json::array()}, {"metrics", nlohmann::json::array()}};
+    nlohmann::json out = {{"a", id_a},
+                          {"b", id_b},
+                          {"params", nlohmann::json::array()},
+                          {"metrics", nlohmann::json::array()}};
     for (const auto& name : param_names) {
       const auto pa = a.params.find(name);
       const auto pb = b.params.find(name);
-      out["params"].push_back({{"name", name},
-                               {"a", pa == a.params.end() ? nlohmann::json() : nlohmann::json(pa->second)},
-                               {"b", pb == b.params.end() ? nlohmann::json() : nlohmann::json(pb->second)},
-                               {"same", pa != a.params.end() && pb != b.params.end() && pa->second == pb->second}});
+      out["params"].push_back(
+          {{"name", name},
+           {"a", pa == a.params.end() ? nlohmann::json() : nlohmann::json(pa->second)},
+           {"b", pb == b.params.end() ? nlohmann::json() : nlohmann::json(pb->second)},
+           {"same", pa != a.params.end() && pb != b.params.end() && pa->second == pb->second}});
     }
     for (const auto& [key, values] : metrics) {
       nlohmann::json m = {{"name", key.first}, {"step", key.second}};
       m["a"] = values.first ? nlohmann::json(*values.first) : nlohmann::json();
       m["b"] = values.second ? nlohmann::json(*values.second) : nlohmann::json();
-      m["delta"] = values.first && values.second ? nlohmann::json(*values.second - *values.first) : nlohmann::json();
+      m["delta"] = values.first && values.second ? nlohmann::json(*values.second - *values.first)
+                                                 : nlohmann::json();
       out["metrics"].push_back(m);
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  TextTable table{{"SECTION", "NAME", "RUN " + std::to_string(id_a), "RUN " + std::to_string(id_b), "DELTA"}, {}};
-  table.rows.push_back({"run", "command", a.command, b.command, a.command == b.command ? "" : "differs"});
-  table.rows.push_back({"run", "status", a.status, b.status, a.status == b.status ? "" : "differs"});
-  table.rows.push_back({"run", "target", a.target.empty() ? "-" : a.target, b.target.empty() ? "-" : b.target, ""});
+  TextTable table{
+      {"SECTION", "NAME", "RUN " + std::to_string(id_a), "RUN " + std::to_string(id_b), "DELTA"},
+      {}};
+  table.rows.push_back(
+      {"run", "command", a.command, b.command, a.command == b.command ? "" : "differs"});
+  table.rows.push_back(
+      {"run", "status", a.status, b.status, a.status == b.status ? "" : "differs"});
+  table.rows.push_back(
+      {"run", "target", a.target.empty() ? "-" : a.target, b.target.empty() ? "-" : b.target, ""});
   table.rows.push_back({"run", "duration", duration_text(a), duration_text(b),
                         a.duration_seconds && b.duration_seconds
                             ? format_number(*b.duration_seconds - *a.duration_seconds) + " s"
@@ -167,9 +192,10 @@ int compare_runs(track::RunStore& store, const std::string& format, int64_t id_a
   }
   for (const auto& [key, values] : metrics) {
     const std::string name = key.second ? key.first + "@" + std::to_string(key.second) : key.first;
-    table.rows.push_back({"metric", name, values.first ? format_number(*values.first) : "-",
-                          values.second ? format_number(*values.second) : "-",
-                          values.first && values.second ? format_number(*values.second - *values.first) : ""});
+    table.rows.push_back(
+        {"metric", name, values.first ? format_number(*values.first) : "-",
+         values.second ? format_number(*values.second) : "-",
+         values.first && values.second ? format_number(*values.second - *values.first) : ""});
   }
   print(table, format);
   return 0;
@@ -180,7 +206,8 @@ int compare_runs(track::RunStore& store, const std::string& format, int64_t id_a
 int run_runs(int argc, char** argv) {
   CLI::App cli(
       "Reads the run history of the workspace: every etl, train and score run with its arguments, "
-      "configuration (secrets masked), target, ranks, threads, git revision, times, status, parameters, "
+      "configuration (secrets masked), target, ranks, threads, git revision, times, status, "
+      "parameters, "
       "metrics and artifacts. A run whose process died shows as failed.",
       "loadcast runs");
   std::string workspace;
@@ -201,11 +228,13 @@ int run_runs(int argc, char** argv) {
   auto* show = cli.add_subcommand("show", "everything recorded about one run");
   show->add_option("ID", show_id, "run id (see 'runs list')")->required();
   std::vector<int64_t> compare_ids;
-  auto* compare = cli.add_subcommand("compare", "parameters and metrics of two runs side by side, with deltas (B - A)");
+  auto* compare = cli.add_subcommand(
+      "compare", "parameters and metrics of two runs side by side, with deltas (B - A)");
   compare->add_option("ID", compare_ids, "two run ids: A B")->required()->expected(2);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
 
-  if (*list && !std::filesystem::exists(std::filesystem::path(workspace) / track::RunStore::kFileName)) {
+  if (*list &&
+      !std::filesystem::exists(std::filesystem::path(workspace) / track::RunStore::kFileName)) {
     // Nothing recorded yet: an empty history, not an error.
     if (format == "json") {
       std::printf("[]\n");

@@ -1,10 +1,10 @@
 // `loadcast serve`: the scoring service of SPEC §8. Loads the bundle (and the
 // stores), serves until SIGTERM/SIGINT (draining in-flight requests) and
 // reloads the bundle on SIGHUP.
-#include <CLI/CLI.hpp>
 #include <pthread.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +26,8 @@ int run_serve(int argc, char** argv) {
       "/invocations (MLflow), /v1/predict, /v1/forecast (from the stores); GET /healthz, /readyz, "
       "/metrics (Prometheus), /v1/model. Scoring endpoints need 'Authorization: Bearer <key>' with "
       "the primary or secondary key unless --no-auth. SIGHUP reloads the bundle (a failed reload "
-      "keeps the current one); SIGTERM stops accepting, answers the requests in flight and exits 0.",
+      "keeps the current one); SIGTERM stops accepting, answers the requests in flight and exits "
+      "0.",
       "loadcast serve");
   std::string model_ref;
   std::string stores;
@@ -35,11 +36,13 @@ int run_serve(int argc, char** argv) {
   bool no_auth = false;
   serve::ServiceOptions service;
   std::string workspace = ".loadcast";
-  cli.add_option("--model", model_ref,
-                 "model bundle directory (e.g. outputs/<container>/model), or a registered NAME@VERSION / "
-                 "NAME@STAGE (e.g. fleet@production) from the workspace's registry")
+  cli.add_option(
+         "--model", model_ref,
+         "model bundle directory (e.g. outputs/<container>/model), or a registered NAME@VERSION / "
+         "NAME@STAGE (e.g. fleet@production) from the workspace's registry")
       ->required();
-  cli.add_option("--stores", stores, "ETL output folder holding hourly/ and daily/ (enables /v1/forecast)");
+  cli.add_option("--stores", stores,
+                 "ETL output folder holding hourly/ and daily/ (enables /v1/forecast)");
   cli.add_option("--host", http.host, "address to listen on")->capture_default_str();
   cli.add_option("--port", http.port, "port to listen on; 0 picks a free one (printed on stdout)")
       ->check(CLI::Range(0, 65535))
@@ -48,10 +51,12 @@ int run_serve(int argc, char** argv) {
                  "worker threads, each an event loop serving any number of keep-alive connections")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  auto* keys_opt = cli.add_option("--keys-file", keys_file,
-                                  "file with the primary and secondary key (\"primary,secondary\" or one per "
-                                  "line); default: LOADCAST_SERVICE_KEYS");
-  cli.add_flag("--no-auth", no_auth, "serve without keys (scoring endpoints open to anyone who can connect)")
+  auto* keys_opt =
+      cli.add_option("--keys-file", keys_file,
+                     "file with the primary and secondary key (\"primary,secondary\" or one per "
+                     "line); default: LOADCAST_SERVICE_KEYS");
+  cli.add_flag("--no-auth", no_auth,
+               "serve without keys (scoring endpoints open to anyone who can connect)")
       ->excludes(keys_opt);
   cli.add_option("--max-body-bytes", service.max_body_bytes, "largest request body; 413 above")
       ->check(CLI::Range(size_t{1}, size_t{1} << 32))
@@ -60,10 +65,12 @@ int run_serve(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{100000000}))
       ->capture_default_str();
   cli.add_option("--read-timeout", http.read_timeout_seconds,
-                 "seconds to wait for the rest of a request once it has begun, and for the client to take the answer")
+                 "seconds to wait for the rest of a request once it has begun, and for the client "
+                 "to take the answer")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  cli.add_option("--keep-alive", http.keep_alive_seconds, "seconds an idle keep-alive connection stays open")
+  cli.add_option("--keep-alive", http.keep_alive_seconds,
+                 "seconds an idle keep-alive connection stays open")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   bool quiet = false;
@@ -81,8 +88,10 @@ int run_serve(int argc, char** argv) {
     } else if (const char* env = std::getenv("LOADCAST_SERVICE_KEYS"); env && *env) {
       service.keys = serve::ServiceKeys::parse(env, "LOADCAST_SERVICE_KEYS");
     } else {
-      fail_usage("no service keys: pass --keys-file F, set LOADCAST_SERVICE_KEYS=primary,secondary, or run "
-                 "with --no-auth");
+      fail_usage(
+          "no service keys: pass --keys-file F, set LOADCAST_SERVICE_KEYS=primary,secondary, or "
+          "run "
+          "with --no-auth");
     }
   }
   service.require_auth = !no_auth;
@@ -122,8 +131,8 @@ int run_serve(int argc, char** argv) {
     if (sig == SIGHUP) {
       const std::string problem = scoring.reload();
       if (problem.empty()) {
-        std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n", model->path.string().c_str(),
-                     scoring.model()->version.c_str());
+        std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n",
+                     model->path.string().c_str(), scoring.model()->version.c_str());
       } else {
         std::fprintf(stderr, "loadcast serve: reload failed, keeping version %s: %s\n",
                      scoring.model()->version.c_str(), problem.c_str());

@@ -13,10 +13,13 @@ namespace loadcast::app {
 int run_submit(int argc, char** argv) {
   CLI::App cli(
       "Runs a loadcast command on a compute target named in <workspace>/targets.json, e.g. "
-      "{\"local\": {\"kind\": \"local\", \"threads\": 2}, \"cluster\": {\"kind\": \"mpi\", \"np\": 4, "
-      "\"hostfile\": \"hosts\", \"mpirun\": \"mpirun\", \"args\": [\"--oversubscribe\"]}}. A local target "
+      "{\"local\": {\"kind\": \"local\", \"threads\": 2}, \"cluster\": {\"kind\": \"mpi\", \"np\": "
+      "4, "
+      "\"hostfile\": \"hosts\", \"mpirun\": \"mpirun\", \"args\": [\"--oversubscribe\"]}}. A local "
+      "target "
       "re-runs this program with --threads N; an mpi target runs 'mpirun -np N [--hostfile H] ARGS "
-      "loadcast SUBCOMMAND ...'. The command gets --workspace (this one) unless it has its own, and "
+      "loadcast SUBCOMMAND ...'. The command gets --workspace (this one) unless it has its own, "
+      "and "
       "LOADCAST_TARGET=NAME, so its run records the target. The target 'local' (all cores) exists "
       "without a file. The exit code is the command's.",
       "loadcast submit");
@@ -36,9 +39,12 @@ int run_submit(int argc, char** argv) {
   }
   if (const auto code = parse_command_line(cli, split, argv)) return *code;
   const std::vector<std::string> command(argv + std::min(split + 1, argc), argv + argc);
-  if (command.empty()) fail_usage("no command to submit: write it after '--', e.g. 'submit --target local -- etl CONFIG'");
+  if (command.empty())
+    fail_usage(
+        "no command to submit: write it after '--', e.g. 'submit --target local -- etl CONFIG'");
   if (command[0] == "submit") fail_usage("a submitted command cannot be 'submit' itself");
-  if (command[0].starts_with("-")) fail_usage("the command after '--' must start with a subcommand, not '" + command[0] + "'");
+  if (command[0].starts_with("-"))
+    fail_usage("the command after '--' must start with a subcommand, not '" + command[0] + "'");
 
   const auto targets = track::load_targets(workspace);
   const auto target = targets.find(target_name);

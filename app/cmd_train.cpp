@@ -74,8 +74,9 @@ int run_train(int argc, char** argv) {
   std::string export_dir;
   std::string workspace;
   cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
-  cli.add_option("--threads", threads,
-                 "training threads per process (default: all cores, shared among the MPI ranks of a node)")
+  cli.add_option(
+         "--threads", threads,
+         "training threads per process (default: all cores, shared among the MPI ranks of a node)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cli.add_option("--output", output,
@@ -89,20 +90,23 @@ int run_train(int argc, char** argv) {
   const auto comm = dist::make_communicator();
   const bool root = comm->rank() == 0;
   // Only rank 0 records (RunRecorder), with the rank count.
-  track::RunRecorder run({workspace, "train", recorded_arguments(argc, argv), config_path, threads});
+  track::RunRecorder run(
+      {workspace, "train", recorded_arguments(argc, argv), config_path, threads});
   auto train = [&] {
     Config config = load_config_for("train", config_path);
     if (!output.empty()) config.output = output;
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
     if (!export_dir.empty() && comm->size() > 1)
-      throw dist::CollectiveFailure(ExitCode::kUsage, "--export-matrix needs a single process (not mpirun -np " +
-                                                          std::to_string(comm->size()) + ")");
+      throw dist::CollectiveFailure(ExitCode::kUsage,
+                                    "--export-matrix needs a single process (not mpirun -np " +
+                                        std::to_string(comm->size()) + ")");
 
     const bool show_progress = root && Progress::stderr_is_terminal();
     const auto started = std::chrono::steady_clock::now();
     auto phase = [&](std::string_view name) {
-      // Test hook (LOADCAST_FAIL_RANK): a rank that fails while the others wait in the forest's collectives.
+      // Test hook (LOADCAST_FAIL_RANK): a rank that fails while the others wait in the forest's
+      // collectives.
       if (name == "growing the forest") dist::fault_point(*comm, "train-forest");
       if (!show_progress) return;
       const double t =
@@ -120,7 +124,8 @@ int run_train(int argc, char** argv) {
       return nlohmann::json();
     });
     phase("reading the feature table");
-    const std::vector<FeatureRow> rows = read_feature_table(features_dir, comm->rank(), comm->size());
+    const std::vector<FeatureRow> rows =
+        read_feature_table(features_dir, comm->rank(), comm->size());
 
     TrainRequest request;
     request.threads = threads;
@@ -139,7 +144,8 @@ int run_train(int argc, char** argv) {
       export_matrices(outcome, export_dir);
     }
 
-    track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds, model_dir);
+    track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds,
+                        model_dir);
     std::printf("Train Accuracy = %.4g\n", model.metrics().train.accuracy);
     std::printf("Test Accuracy = %.4g\n", model.metrics().test.accuracy);
     print_metrics_table("train", model.metrics().train);
@@ -150,7 +156,8 @@ int run_train(int argc, char** argv) {
                 outcome.total_seconds, threads);
     if (comm->size() > 1) {
       const auto& x = outcome.exchange;
-      std::printf(" x %d ranks, allreduce %.2f MB per tree in %lld calls, %.2f s waiting on rank 0", comm->size(),
+      std::printf(" x %d ranks, allreduce %.2f MB per tree in %lld calls, %.2f s waiting on rank 0",
+                  comm->size(),
                   static_cast<double>(x.allreduce_bytes) / 1e6 / static_cast<double>(trees),
                   static_cast<long long>(x.allreduce_calls), x.allreduce_seconds);
     }

@@ -23,7 +23,8 @@ const Subcommand kSubcommands[] = {
     {"etl", loadcast::app::run_etl, "raw session CSV -> feature table, hourly/daily stores"},
     {"train", loadcast::app::run_train, "fit encoders and a random forest; write the model bundle"},
     {"serve", loadcast::app::run_serve, "REST scoring service for a model bundle (and the stores)"},
-    {"score", loadcast::app::run_score, "forecast one server's next hours through the scoring service"},
+    {"score", loadcast::app::run_score,
+     "forecast one server's next hours through the scoring service"},
     {"runs", loadcast::app::run_runs, "run history: list, show ID, compare ID ID"},
     {"models", loadcast::app::run_models, "model registry: register, list, show, promote"},
     {"submit", loadcast::app::run_submit, "run a command on a compute target of targets.json"},
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (const std::string missing = loadcast::missing_cpu_features(); !missing.empty()) {
-    std::fprintf(stderr, "loadcast: this CPU lacks %s, which this build of loadcast needs (x86-64-v2)\n",
+    std::fprintf(stderr,
+                 "loadcast: this CPU lacks %s, which this build of loadcast needs (x86-64-v2)\n",
                  missing.c_str());
     return static_cast<int>(loadcast::ExitCode::kInternal);
   }

@@ -36,10 +36,11 @@ const std::string& sample() {
       std::string ip;
       append_ipv4(ip, 0x0A000000u + static_cast<uint32_t>(rng() % 200));
       const std::string when = format_timestamp(t);
-      out += "web," + when + "," + format_timestamp(t + 300) + "," + std::to_string(rng() % 50) + "," +
-             std::to_string(rng() % 1000 / 10.0) + ",1,1,2";
+      out += "web," + when + "," + format_timestamp(t + 300) + "," + std::to_string(rng() % 50) +
+             "," + std::to_string(rng() % 1000 / 10.0) + ",1,1,2";
       for (int i = 0; i < 6; ++i) out += "," + std::to_string(rng() % 100);
-      out += "," + std::to_string(rng() % 5000 / 10.0) + "," + ip + ",10.0.0." + std::to_string(rng() % 250) + "\n";
+      out += "," + std::to_string(rng() % 5000 / 10.0) + "," + ip + ",10.0.0." +
+             std::to_string(rng() % 250) + "\n";
     }
     return out;
   }();
@@ -69,7 +70,12 @@ void BM_ParseAndAggregate(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
-BENCHMARK(BM_ParseAndAggregate)->Arg(1)->Arg(2)->Arg(8)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_ParseAndAggregate)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 
 }  // namespace
 

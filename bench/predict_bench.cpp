@@ -50,11 +50,17 @@ void BM_PredictBatch(benchmark::State& state) {
   static const Model model = Model::load(output_folder() / "model");
   const auto& all = feature_rows();
   std::vector<FeatureRow> rows;
-  for (size_t i = 0; rows.size() < static_cast<size_t>(state.range(0)); ++i) rows.push_back(all[i % all.size()]);
-  for (auto _ : state) benchmark::DoNotOptimize(model.predict(rows, static_cast<int>(state.range(1))));
+  for (size_t i = 0; rows.size() < static_cast<size_t>(state.range(0)); ++i)
+    rows.push_back(all[i % all.size()]);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(model.predict(rows, static_cast<int>(state.range(1))));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_PredictBatch)->Args({48, 1})->Args({4096, 1})->Args({4096, 2})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PredictBatch)
+    ->Args({48, 1})
+    ->Args({4096, 1})
+    ->Args({4096, 2})
+    ->Unit(benchmark::kMicrosecond);
 
 // What Model::predict did before its scoring layouts (and still computes,
 // bit for bit): Encoder::transform_all, then Forest::predict_proba.
@@ -62,11 +68,13 @@ void BM_PredictBatchReference(benchmark::State& state) {
   static const Model model = Model::load(output_folder() / "model");
   const auto& all = feature_rows();
   std::vector<FeatureRow> rows;
-  for (size_t i = 0; rows.size() < static_cast<size_t>(state.range(0)); ++i) rows.push_back(all[i % all.size()]);
+  for (size_t i = 0; rows.size() < static_cast<size_t>(state.range(0)); ++i)
+    rows.push_back(all[i % all.size()]);
   const size_t width = static_cast<size_t>(model.encoder().num_features());
   for (auto _ : state) {
     const auto matrix = model.encoder().transform_all(rows, 1);
-    benchmark::DoNotOptimize(model.forest().predict_proba(forest::MatrixView{matrix, rows.size(), width}, 1));
+    benchmark::DoNotOptimize(
+        model.forest().predict_proba(forest::MatrixView{matrix, rows.size(), width}, 1));
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }

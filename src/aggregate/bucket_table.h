@@ -40,7 +40,9 @@ inline ServerKey key_server(uint64_t key) { return key >> kBucketBits; }
 inline int64_t key_bucket(uint64_t key) {
   return static_cast<int64_t>(key & ((uint64_t{1} << kBucketBits) - 1)) - kBucketOffset;
 }
-inline bool bucket_in_range(int64_t bucket) { return bucket >= -kBucketOffset && bucket < kBucketOffset; }
+inline bool bucket_in_range(int64_t bucket) {
+  return bucket >= -kBucketOffset && bucket < kBucketOffset;
+}
 
 class BucketTable {
  public:
@@ -73,7 +75,9 @@ class BucketTable {
   size_t size() const { return entries_.size(); }
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& entries() { return entries_; }
-  size_t memory_bytes() const { return slots_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry); }
+  size_t memory_bytes() const {
+    return slots_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry);
+  }
 
  private:
   static constexpr uint32_t kEmpty = 0xffffffffu;

@@ -26,14 +26,16 @@ struct SplitUrl {
 
 SplitUrl split_url(const std::string& url, const std::string& origin_name) {
   const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos || (url.compare(0, scheme_end, "http") != 0 && url.compare(0, scheme_end, "https") != 0))
+  if (scheme_end == std::string::npos ||
+      (url.compare(0, scheme_end, "http") != 0 && url.compare(0, scheme_end, "https") != 0))
     fail_usage(origin_name + ": field 'url': expected http://host[:port]/score, got '" + url + "'");
   const size_t path_start = url.find('/', scheme_end + 3);
   if (path_start == std::string::npos) return {url, "/"};
   return {url.substr(0, path_start), url.substr(path_start)};
 }
 
-std::string string_field(const json& j, const char* field, const std::string& origin, bool required) {
+std::string string_field(const json& j, const char* field, const std::string& origin,
+                         bool required) {
   const auto it = j.find(field);
   if (it == j.end() || it->is_null()) {
     if (required) fail_usage(origin + ": missing field '" + field + "'");
@@ -75,11 +77,13 @@ json forecast_records(const ServerHistory& history, int64_t start_seconds, int h
   FeatureParams params;  // the trend origin is the service's; thresholds do not reach the wire
   json records = json::array();
   for (int h = 0; h < hours; ++h)
-    records.push_back(serve::record_of(feature_row(history, start_seconds + h * kSecondsPerHour, params), false));
+    records.push_back(
+        serve::record_of(feature_row(history, start_seconds + h * kSecondsPerHour, params), false));
   return records;
 }
 
-std::vector<HourPrediction> post_score(const WebServiceConfig& config, const json& records, const RetryPolicy& policy,
+std::vector<HourPrediction> post_score(const WebServiceConfig& config, const json& records,
+                                       const RetryPolicy& policy,
                                        const std::function<void(const std::string&)>& on_retry) {
   const SplitUrl url = split_url(config.url, "url");
   httplib::Client http(url.origin);
@@ -90,7 +94,8 @@ std::vector<HourPrediction> post_score(const WebServiceConfig& config, const jso
   httplib::Headers headers;
   if (!config.authorization.empty()) {
     const bool has_scheme = config.authorization.rfind("Bearer ", 0) == 0;
-    headers.emplace("Authorization", has_scheme ? config.authorization : "Bearer " + config.authorization);
+    headers.emplace("Authorization",
+                    has_scheme ? config.authorization : "Bearer " + config.authorization);
   }
   const std::string body = records.dump();
 
@@ -115,7 +120,8 @@ std::vector<HourPrediction> post_score(const WebServiceConfig& config, const jso
       std::string reason = res->body.substr(0, 300);
       try {
         const json e = json::parse(res->body);
-        if (e.is_object() && e.contains("error") && e["error"].is_string()) reason = e["error"].get<std::string>();
+        if (e.is_object() && e.contains("error") && e["error"].is_string())
+          reason = e["error"].get<std::string>();
       } catch (const json::exception&) {
       }
       fail_internal(config.url + " answered " + std::to_string(res->status) + ": " + reason);
@@ -131,7 +137,8 @@ std::vector<HourPrediction> post_score(const WebServiceConfig& config, const jso
       const auto row = answer.find(std::to_string(i));
       if (row == answer.end() || !row->is_object() || !row->contains("prediction") ||
           !(*row)["prediction"].is_number())
-        fail_internal(config.url + " answered without a prediction for record " + std::to_string(i));
+        fail_internal(config.url + " answered without a prediction for record " +
+                      std::to_string(i));
       const double p = (*row)["prediction"].get<double>();
       const auto hour = parse_timestamp(records[i]["SessionStartHourTime"].get<std::string>());
       out.push_back({hour ? seconds_of(*hour) : 0, static_cast<int>(std::lround(p))});

@@ -27,8 +27,8 @@ struct WebServiceConfig {
 WebServiceConfig load_webservice_config(const std::filesystem::path& file);
 
 struct RetryPolicy {
-  int attempts = 4;              // the first try and up to three retries
-  int first_backoff_ms = 500;    // doubled after each failed attempt
+  int attempts = 4;            // the first try and up to three retries
+  int first_backoff_ms = 500;  // doubled after each failed attempt
   int connect_timeout_s = 5;
   int read_timeout_s = 30;
 };
@@ -48,8 +48,8 @@ struct HourPrediction {
 // order. Connection errors, timeouts and 5xx are retried with exponential
 // backoff; `on_retry` hears about each. Throws Failure(kInternal) when the
 // service stays unreachable, answers 4xx, or answers in another shape.
-std::vector<HourPrediction> post_score(const WebServiceConfig& config, const nlohmann::json& records,
-                                       const RetryPolicy& policy,
-                                       const std::function<void(const std::string&)>& on_retry = {});
+std::vector<HourPrediction> post_score(
+    const WebServiceConfig& config, const nlohmann::json& records, const RetryPolicy& policy,
+    const std::function<void(const std::string&)>& on_retry = {});
 
 }  // namespace loadcast::client

@@ -27,8 +27,12 @@ class Failure : public std::runtime_error {
   ExitCode code_;
 };
 
-[[noreturn]] inline void fail_usage(const std::string& message) { throw Failure(ExitCode::kUsage, message); }
-[[noreturn]] inline void fail_data(const std::string& message) { throw Failure(ExitCode::kData, message); }
+[[noreturn]] inline void fail_usage(const std::string& message) {
+  throw Failure(ExitCode::kUsage, message);
+}
+[[noreturn]] inline void fail_data(const std::string& message) {
+  throw Failure(ExitCode::kData, message);
+}
 [[noreturn]] inline void fail_internal(const std::string& message) {
   throw Failure(ExitCode::kInternal, message);
 }

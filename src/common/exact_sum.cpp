@@ -6,7 +6,7 @@
 namespace loadcast {
 namespace {
 
-constexpr int kFractionBits = 1074;      // 2^-1074 is the unit of the accumulator
+constexpr int kFractionBits = 1074;       // 2^-1074 is the unit of the accumulator
 constexpr int64_t kCarryEvery = 1 << 30;  // adds of < 2^32 per limb before a carry pass
 
 }  // namespace
@@ -57,7 +57,8 @@ std::array<int64_t, ExactSum::kLimbs> ExactSum::limbs() const {
 
 ExactSum ExactSum::from_limbs(std::span<const int64_t> limbs) {
   ExactSum sum;
-  for (size_t i = 0; i < limbs.size() && i < static_cast<size_t>(kLimbs); ++i) sum.limb_[i] = limbs[i];
+  for (size_t i = 0; i < limbs.size() && i < static_cast<size_t>(kLimbs); ++i)
+    sum.limb_[i] = limbs[i];
   sum.normalize();
   return sum;
 }
@@ -86,7 +87,8 @@ double ExactSum::value() const {
     uint64_t m = 0;
     for (int pos = bits - 1; pos >= bits - 53; --pos) m = (m << 1) | bit(pos);
     const int round_pos = bits - 54;
-    bool sticky = (static_cast<uint64_t>(limb[round_pos / 32]) & ((uint64_t{1} << (round_pos % 32)) - 1)) != 0;
+    bool sticky = (static_cast<uint64_t>(limb[round_pos / 32]) &
+                   ((uint64_t{1} << (round_pos % 32)) - 1)) != 0;
     for (int i = 0; i < round_pos / 32 && !sticky; ++i) sticky = limb[i] != 0;
     if (bit(round_pos) && (sticky || (m & 1u))) ++m;  // to nearest, ties to even
     result = std::ldexp(static_cast<double>(m), bits - 53 - kFractionBits);

@@ -16,8 +16,8 @@ std::optional<double> parse_decimal_general(std::string_view text);
 namespace number_detail {
 
 inline constexpr double kPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 // The common case `[-]digits[.digits]` with a mantissa below 2^53: both the
 // mantissa and the power of ten are exact doubles, so one division rounds
@@ -79,7 +79,8 @@ inline bool parse_short_decimal(const char* p, size_t n, double& out) {
   }
   // Every byte is 0x30..0x39: high nibble 3, and still 3 after adding 6.
   constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL, kZeros = 0x3030303030303030ULL;
-  if ((((w & kHigh) ^ kZeros) | (((w + 0x0606060606060606ULL) & kHigh) ^ kZeros)) != 0) return false;
+  if ((((w & kHigh) ^ kZeros) | (((w + 0x0606060606060606ULL) & kHigh) ^ kZeros)) != 0)
+    return false;
   // Combine digit pairs, then pairs of pairs, then halves.
   uint64_t d = w - kZeros;
   d = (d * 10 + (d >> 8)) & 0x00FF00FF00FF00FFULL;
@@ -93,13 +94,13 @@ inline bool parse_short_decimal(const char* p, size_t n, double& out) {
 
 }  // namespace number_detail
 
-
 // A plain decimal: optional sign, digits, optional fraction, optional
 // exponent. NaN, infinities, text, empty input and overflow are missing
 // (false); underflow gives 0. Inline and without std::optional because the
 // ingest calls it eight times a line.
 inline bool parse_decimal(std::string_view text, double& value) {
-  if (number_detail::parse_simple_decimal(text.data(), text.data() + text.size(), value)) return true;
+  if (number_detail::parse_simple_decimal(text.data(), text.data() + text.size(), value))
+    return true;
   const auto general = parse_decimal_general(text);
   if (general) value = *general;
   return general.has_value();

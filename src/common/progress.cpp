@@ -43,7 +43,8 @@ void Progress::draw(bool final) {
   const double rate = seconds > 0 ? static_cast<double>(rows_) / seconds : 0;
   char eta[64] = "";
   if (total_bytes_ > 0 && bytes_ > 0 && !final) {
-    const double left = seconds * static_cast<double>(total_bytes_ - bytes_) / static_cast<double>(bytes_);
+    const double left =
+        seconds * static_cast<double>(total_bytes_ - bytes_) / static_cast<double>(bytes_);
     std::snprintf(eta, sizeof eta, ", %.0f%%, ETA %.0f s",
                   100.0 * static_cast<double>(bytes_) / static_cast<double>(total_bytes_), left);
   }

@@ -20,7 +20,8 @@ struct DigestContextDeleter {
 class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) fail_internal("SHA-256 unavailable");
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
+      fail_internal("SHA-256 unavailable");
   }
   void update(const void* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
   std::string hex() {

@@ -116,8 +116,8 @@ std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache) {
   }
   if (i != n) return std::nullopt;
 
-  const int64_t seconds = days * kSecondsPerDay + hour * 3600 +
-                          minute * 60 + second - offset_seconds;
+  const int64_t seconds =
+      days * kSecondsPerDay + hour * 3600 + minute * 60 + second - offset_seconds;
   constexpr int64_t kMaxSeconds = std::numeric_limits<TimeNs>::max() / kNanosPerSecond - 1;
   if (seconds > kMaxSeconds) return std::numeric_limits<TimeNs>::max();
   if (seconds < -kMaxSeconds) return std::numeric_limits<TimeNs>::min();

@@ -53,8 +53,8 @@ std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache = 
 inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, TimeNs& out) {
   const char* p = text.data();
   constexpr int64_t kNoClampDays = 100'000;  // 1696..2243: no clamping to TimeNs's range
-  if (text.size() == 19 && cache.valid && std::memcmp(cache.date, p, 10) == 0 && (p[10] == ' ' || p[10] == 'T') &&
-      cache.days > -kNoClampDays && cache.days < kNoClampDays) {
+  if (text.size() == 19 && cache.valid && std::memcmp(cache.date, p, 10) == 0 &&
+      (p[10] == ' ' || p[10] == 'T') && cache.days > -kNoClampDays && cache.days < kNoClampDays) {
     uint64_t v;
     std::memcpy(&v, p + 11, 8);  // "HH:MM:SS", byte i = character i
     constexpr uint64_t kDigitBytes = 0xFFFF00FFFF00FFFFULL;
@@ -62,7 +62,8 @@ inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, Time
     constexpr uint64_t kThrees = 0x3030303030303030ULL & kDigitBytes;
     const bool colons = (v & ~kDigitBytes) == 0x00003A00003A0000ULL;
     // A digit byte has high nibble 3, and still 3 after adding 6.
-    const bool digits = (v & kHigh) == kThrees && ((v + (0x0606060606060606ULL & kDigitBytes)) & kHigh) == kThrees;
+    const bool digits =
+        (v & kHigh) == kThrees && ((v + (0x0606060606060606ULL & kDigitBytes)) & kHigh) == kThrees;
     if (colons && digits) {
       const uint64_t d = v & 0x0F0F000F0F000F0FULL;
       const uint64_t pairs = d * 10 + (d >> 8);  // bytes 0, 3, 6: hour, minute, second

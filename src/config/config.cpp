@@ -13,9 +13,12 @@ namespace loadcast {
 
 std::string layout_name(Layout layout) {
   switch (layout) {
-    case Layout::kSessions17: return "sessions17";
-    case Layout::kSessions16: return "sessions16";
-    case Layout::kAuto: break;
+    case Layout::kSessions17:
+      return "sessions17";
+    case Layout::kSessions16:
+      return "sessions16";
+    case Layout::kAuto:
+      break;
   }
   return "auto";
 }
@@ -71,13 +74,15 @@ class FieldReader {
     if (!integral) wrong(key, "a whole number", v);
     const double d = v.get<double>();
     if (d < static_cast<double>(min) || d > static_cast<double>(max))
-      impossible(key, v.dump() + " (allowed: " + std::to_string(min) + " to " + std::to_string(max) + ")");
+      impossible(
+          key, v.dump() + " (allowed: " + std::to_string(min) + " to " + std::to_string(max) + ")");
     return static_cast<int64_t>(d);
   }
 
   TimeNs timestamp(const char* key, const std::string& fallback) {
     const std::string text = string(key, fallback);
-    if (text.empty()) fail_usage(origin_ + ": field '" + name(key) + "' is required for this duration");
+    if (text.empty())
+      fail_usage(origin_ + ": field '" + name(key) + "' is required for this duration");
     const auto t = parse_timestamp(text);
     if (!t) impossible(key, "'" + text + "' (expected YYYY-MM-DD HH:MM:SS)");
     return *t;
@@ -128,7 +133,8 @@ class FieldReader {
   std::set<std::string> seen_;
 };
 
-ForestParams read_forest(const json& object, const std::string& origin, std::vector<std::string>& warnings) {
+ForestParams read_forest(const json& object, const std::string& origin,
+                         std::vector<std::string>& warnings) {
   FieldReader f(object, origin, "forest.");
   ForestParams p;
   p.num_trees = static_cast<int>(f.integer("numTrees", p.num_trees, 1, 10000));
@@ -138,11 +144,13 @@ ForestParams read_forest(const json& object, const std::string& origin, std::vec
   p.feature_subset_strategy = f.string("featureSubsetStrategy", p.feature_subset_strategy);
   static const std::set<std::string> kStrategies = {"auto", "all", "sqrt", "log2", "onethird"};
   if (!kStrategies.count(p.feature_subset_strategy))
-    f.impossible("featureSubsetStrategy", "'" + p.feature_subset_strategy + "' (allowed: auto, all, sqrt, log2, onethird)");
+    f.impossible("featureSubsetStrategy",
+                 "'" + p.feature_subset_strategy + "' (allowed: auto, all, sqrt, log2, onethird)");
   if (p.feature_subset_strategy == "auto") p.feature_subset_strategy = "sqrt";
   p.subsampling_rate = f.number("subsamplingRate", p.subsampling_rate);
   if (!(p.subsampling_rate > 0 && p.subsampling_rate <= 1))
-    f.impossible("subsamplingRate", std::to_string(p.subsampling_rate) + " (allowed: above 0, at most 1)");
+    f.impossible("subsamplingRate",
+                 std::to_string(p.subsampling_rate) + " (allowed: above 0, at most 1)");
   for (auto& u : f.unknown_fields()) warnings.push_back(u);
   return p;
 }
@@ -167,7 +175,8 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   if (const char* key = std::getenv("LOADCAST_STORAGE_KEY"); key && *key) c.storage_key = key;
   c.storage_container = f.string("storageContainer");
   c.data_file = f.string("dataFile");
-  if (c.data_file.empty()) fail_usage(origin + ": field 'dataFile' is required (a path, glob, or '-' for stdin)");
+  if (c.data_file.empty())
+    fail_usage(origin + ": field 'dataFile' is required (a path, glob, or '-' for stdin)");
   c.duration = f.string("duration", "ONE_MONTH");
 
   const Preset* preset = nullptr;
@@ -185,8 +194,10 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   // The five-minute bucket keys cover these years (aggregate/bucket_table.h).
   const TimeNs earliest = *parse_timestamp("1900-01-01 00:00:00");
   const TimeNs latest = *parse_timestamp("2199-12-31 23:59:59");
-  if (c.train_begin < earliest || c.train_begin > latest) f.impossible("trainBegin", "(years 1900 to 2199 only)");
-  if (c.train_end < earliest || c.train_end > latest) f.impossible("trainEnd", "(years 1900 to 2199 only)");
+  if (c.train_begin < earliest || c.train_begin > latest)
+    f.impossible("trainBegin", "(years 1900 to 2199 only)");
+  if (c.train_end < earliest || c.train_end > latest)
+    f.impossible("trainEnd", "(years 1900 to 2199 only)");
   if (c.train_end < c.train_begin) f.impossible("trainEnd", "(it lies before trainBegin)");
   if (c.test_split_start <= c.train_begin || c.test_split_start > c.train_end)
     f.impossible("testSplitStart", "(it must lie after trainBegin and not after trainEnd)");
@@ -195,10 +206,14 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
     f.impossible("highThreshold", "(it must be finite and not below lowThreshold)");
 
   const std::string layout = f.string("layout", "auto");
-  if (layout == "auto") c.layout = Layout::kAuto;
-  else if (layout == "sessions17") c.layout = Layout::kSessions17;
-  else if (layout == "sessions16") c.layout = Layout::kSessions16;
-  else f.impossible("layout", "'" + layout + "' (allowed: auto, sessions17, sessions16)");
+  if (layout == "auto")
+    c.layout = Layout::kAuto;
+  else if (layout == "sessions17")
+    c.layout = Layout::kSessions17;
+  else if (layout == "sessions16")
+    c.layout = Layout::kSessions16;
+  else
+    f.impossible("layout", "'" + layout + "' (allowed: auto, sessions17, sessions16)");
 
   c.filter_ips = f.strings("filterIPs", c.filter_ips);
   if (f.has("forest")) c.forest = read_forest(f.object("forest"), origin, c.warnings);
@@ -208,7 +223,9 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
     c.output = output;
   } else {
     if (c.storage_container.empty())
-      fail_usage(origin + ": set 'output' or 'storageContainer' (the default output is outputs/<storageContainer>)");
+      fail_usage(origin +
+                 ": set 'output' or 'storageContainer' (the default output is "
+                 "outputs/<storageContainer>)");
     c.output = std::filesystem::path("outputs") / c.storage_container;
   }
 

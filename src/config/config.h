@@ -17,12 +17,12 @@ std::string layout_name(Layout layout);
 
 // Random forest hyperparameters (SPEC §2 `forest`, §5).
 struct ForestParams {
-  int num_trees = 100;                                 // 1 .. 10000
-  int max_depth = 8;                                   // 1 .. 30
+  int num_trees = 100;  // 1 .. 10000
+  int max_depth = 8;    // 1 .. 30
   uint64_t seed = 42;
-  int max_bins = 32;                                   // 2 .. 256
-  std::string feature_subset_strategy = "sqrt";        // all, sqrt, log2, onethird
-  double subsampling_rate = 1.0;                       // (0, 1]
+  int max_bins = 32;                             // 2 .. 256
+  std::string feature_subset_strategy = "sqrt";  // all, sqrt, log2, onethird
+  double subsampling_rate = 1.0;                 // (0, 1]
 };
 
 struct Config {

@@ -40,8 +40,8 @@ int run_job(Communicator& comm, std::string_view command, Body&& body) {
     return body();
   } catch (const CollectiveFailure& failure) {
     if (comm.rank() == 0) {
-      std::fprintf(stderr, "loadcast %.*s: error: %s\n", static_cast<int>(command.size()), command.data(),
-                   failure.what());
+      std::fprintf(stderr, "loadcast %.*s: error: %s\n", static_cast<int>(command.size()),
+                   command.data(), failure.what());
       std::fflush(stderr);
     }
     comm.barrier();

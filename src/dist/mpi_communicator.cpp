@@ -69,16 +69,17 @@ class MpiCommunicator final : public Communicator {
   void barrier() override { MPI_Barrier(MPI_COMM_WORLD); }
 
   void allreduce_sum(std::span<std::int64_t> values) override {
-    MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"), MPI_INT64_T, MPI_SUM,
-                  MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"),
+                  MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
   }
   void allreduce_sum(std::span<double> values) override {
-    MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"), MPI_DOUBLE, MPI_SUM,
-                  MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"),
+                  MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   }
 
   std::vector<Bytes> alltoallv(const std::vector<Bytes>& send) override {
-    if (static_cast<int>(send.size()) != size_) fail_internal("alltoallv: one buffer per rank expected");
+    if (static_cast<int>(send.size()) != size_)
+      fail_internal("alltoallv: one buffer per rank expected");
     std::vector<int> send_counts(size_), send_displs(size_), recv_counts(size_), recv_displs(size_);
     std::size_t total = 0;
     for (int r = 0; r < size_; ++r) {
@@ -90,7 +91,8 @@ class MpiCommunicator final : public Communicator {
     packed.reserve(total);
     for (const auto& b : send) packed.insert(packed.end(), b.begin(), b.end());
     MPI_Request request;
-    MPI_Ialltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, MPI_COMM_WORLD, &request);
+    MPI_Ialltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, MPI_COMM_WORLD,
+                  &request);
     wait_idle(request);
     std::size_t recv_total = 0;
     for (int r = 0; r < size_; ++r) {
@@ -114,8 +116,8 @@ class MpiCommunicator final : public Communicator {
       total += static_cast<std::size_t>(counts[r]);
     }
     Bytes received(total);
-    MPI_Gatherv(payload.data(), count, MPI_BYTE, received.data(), counts.data(), displs.data(), MPI_BYTE, root,
-                MPI_COMM_WORLD);
+    MPI_Gatherv(payload.data(), count, MPI_BYTE, received.data(), counts.data(), displs.data(),
+                MPI_BYTE, root, MPI_COMM_WORLD);
     if (rank_ != root) return {};
     return split(received, counts, displs);
   }
@@ -138,8 +140,8 @@ class MpiCommunicator final : public Communicator {
       total += static_cast<std::size_t>(counts[r]);
     }
     Bytes received(total);
-    MPI_Allgatherv(payload.data(), count, MPI_BYTE, received.data(), counts.data(), displs.data(), MPI_BYTE,
-                   MPI_COMM_WORLD);
+    MPI_Allgatherv(payload.data(), count, MPI_BYTE, received.data(), counts.data(), displs.data(),
+                   MPI_BYTE, MPI_COMM_WORLD);
     return split(received, counts, displs);
   }
 
@@ -151,7 +153,8 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
-  static std::vector<Bytes> split(const Bytes& all, const std::vector<int>& counts, const std::vector<int>& displs) {
+  static std::vector<Bytes> split(const Bytes& all, const std::vector<int>& counts,
+                                  const std::vector<int>& displs) {
     std::vector<Bytes> out(counts.size());
     for (std::size_t r = 0; r < counts.size(); ++r)
       out[r].assign(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);

@@ -17,8 +17,7 @@ namespace loadcast::dist {
 class ByteWriter {
  public:
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  ByteWriter& put(T value) {
+  requires std::is_arithmetic_v<T> ByteWriter& put(T value) {
     const auto* p = reinterpret_cast<const std::uint8_t*>(&value);
     bytes_.insert(bytes_.end(), p, p + sizeof(T));
     return *this;
@@ -41,8 +40,7 @@ class ByteReader {
   explicit ByteReader(const Bytes& bytes) : bytes_(bytes) {}
 
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  T get() {
+  requires std::is_arithmetic_v<T> T get() {
     need(sizeof(T));
     T value;
     std::memcpy(&value, bytes_.data() + pos_, sizeof(T));

@@ -90,13 +90,15 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
       comm.allreduce_sum(limbs);
       std::vector<double> out(kNumScaled);
       for (int s = 0; s < kNumScaled; ++s) {
-        out[s] = ExactSum::from_limbs(std::span(limbs).subspan(static_cast<size_t>(s) * ExactSum::kLimbs,
-                                                               ExactSum::kLimbs))
-                     .value();
+        out[s] =
+            ExactSum::from_limbs(std::span(limbs).subspan(static_cast<size_t>(s) * ExactSum::kLimbs,
+                                                          ExactSum::kLimbs))
+                .value();
       }
       return out;
     };
-    std::vector<double> mean = global_sums([](const FeatureRow& row, int s) { return scaled_value(row, s); });
+    std::vector<double> mean =
+        global_sums([](const FeatureRow& row, int s) { return scaled_value(row, s); });
     for (double& m : mean) m /= n;
     const std::vector<double> squares = global_sums([&](const FeatureRow& row, int s) {
       const double d = scaled_value(row, s) - mean[s];

@@ -23,7 +23,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // One server's slice of the aggregate, in time order.
 struct ServerSlice {
@@ -39,16 +41,18 @@ nlohmann::json accounting_json(const LineAccounting& a) {
   j["outside_window"] = a.outside_window;
   j["filtered_ip"] = a.filtered_ip;
   j["blank"] = a.blank;
-  for (int r = 0; r < kNumRejectReasons; ++r) j["rejected"][std::string(kRejectNames[r])] = a.rejected[r];
+  for (int r = 0; r < kNumRejectReasons; ++r)
+    j["rejected"][std::string(kRejectNames[r])] = a.rejected[r];
   for (int m = 0; m < kNumMeasures; ++m)
     j["missing_values"][std::string(kMeasureFieldNames[m])] = a.missing_values[m];
   return j;
 }
 
 std::string describe(const LineAccounting& a) {
-  std::string s = std::to_string(a.lines) + " lines: " + std::to_string(a.accepted) + " accepted, " +
-                  std::to_string(a.outside_window) + " outside the window, " + std::to_string(a.filtered_ip) +
-                  " filtered, " + std::to_string(a.blank) + " blank";
+  std::string s = std::to_string(a.lines) + " lines: " + std::to_string(a.accepted) +
+                  " accepted, " + std::to_string(a.outside_window) + " outside the window, " +
+                  std::to_string(a.filtered_ip) + " filtered, " + std::to_string(a.blank) +
+                  " blank";
   for (int r = 0; r < kNumRejectReasons; ++r)
     s += ", " + std::to_string(a.rejected[r]) + " " + std::string(kRejectNames[r]);
   return s;
@@ -85,17 +89,21 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   const nlohmann::json decided = dist::decide_on_root(comm, [&] {
     auto files = expand_inputs(config.data_file);
     source = std::make_unique<ChunkSource>(files, options.chunk_bytes, 0, comm.size());
-    const Layout layout = resolve_layout(config.layout, source->peek(kLayoutSampleBytes), files.front().path);
-    nlohmann::json j = {{"layout", static_cast<int>(layout)}, {"roundChunks", 2 * std::max(1, options.threads)}};
+    const Layout layout =
+        resolve_layout(config.layout, source->peek(kLayoutSampleBytes), files.front().path);
+    nlohmann::json j = {{"layout", static_cast<int>(layout)},
+                        {"roundChunks", 2 * std::max(1, options.threads)}};
     for (const auto& f : files) j["files"].push_back({f.path, f.bytes});
     return j;
   });
   InputPlan plan;
-  for (const auto& f : decided["files"]) plan.files.push_back({f[0].get<std::string>(), f[1].get<int64_t>()});
+  for (const auto& f : decided["files"])
+    plan.files.push_back({f[0].get<std::string>(), f[1].get<int64_t>()});
   plan.layout = static_cast<Layout>(decided["layout"].get<int>());
   plan.round_chunks = decided["roundChunks"].get<int>();
   if (comm.rank() != 0)
-    source = std::make_unique<ChunkSource>(plan.files, options.chunk_bytes, comm.rank(), comm.size());
+    source =
+        std::make_unique<ChunkSource>(plan.files, options.chunk_bytes, comm.rank(), comm.size());
   return plan;
 }
 
@@ -158,7 +166,9 @@ std::vector<ServerSlice> slice_by_server(const std::vector<BucketTable::Entry>& 
 }
 
 // What rank 0's progress display counts towards: its share of the input.
-int64_t progress_share(int64_t total_bytes, int ranks) { return total_bytes < 0 ? -1 : total_bytes / ranks; }
+int64_t progress_share(int64_t total_bytes, int ranks) {
+  return total_bytes < 0 ? -1 : total_bytes / ranks;
+}
 
 }  // namespace
 
@@ -187,26 +197,27 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   ServerDictionary dictionary;
   BucketTable owned;
   dist::PartialShuffle shuffle(comm, dictionary, owned);
-  const LineAccounting local = parse_rounds(
-      *source, line_rules(config, plan.layout, options.filter_ip), dictionary, ingest_options,
-      progress_share(total_input_bytes(plan.files), comm.size()), [&](std::vector<ChunkPartial>& round) {
-        const auto shuffle_start = Clock::now();
-        shuffle.exchange(round);
-        std::vector<int64_t> chunks = {static_cast<int64_t>(round.size())};
-        comm.allreduce_sum(chunks);
-        report.shuffle_seconds += seconds_since(shuffle_start);
-        dist::fault_point(comm, "shuffle");
-        return chunks[0] > 0;
-      });
+  const LineAccounting local =
+      parse_rounds(*source, line_rules(config, plan.layout, options.filter_ip), dictionary,
+                   ingest_options, progress_share(total_input_bytes(plan.files), comm.size()),
+                   [&](std::vector<ChunkPartial>& round) {
+                     const auto shuffle_start = Clock::now();
+                     shuffle.exchange(round);
+                     std::vector<int64_t> chunks = {static_cast<int64_t>(round.size())};
+                     comm.allreduce_sum(chunks);
+                     report.shuffle_seconds += seconds_since(shuffle_start);
+                     dist::fault_point(comm, "shuffle");
+                     return chunks[0] > 0;
+                   });
   source.reset();
   report.accounting = sum_over_ranks(comm, local);
   report.ingest_seconds = seconds_since(start);
   if (!report.accounting.balanced())
-    throw dist::CollectiveFailure(ExitCode::kInternal,
-                                  "line accounting does not balance: " + describe(report.accounting));
+    throw dist::CollectiveFailure(
+        ExitCode::kInternal, "line accounting does not balance: " + describe(report.accounting));
   if (report.accounting.accepted == 0)
-    throw dist::CollectiveFailure(ExitCode::kData, "no accepted rows in '" + config.data_file + "' (" +
-                                                       describe(report.accounting) + ")");
+    throw dist::CollectiveFailure(ExitCode::kData, "no accepted rows in '" + config.data_file +
+                                                       "' (" + describe(report.accounting) + ")");
 
   // Features of the servers this rank owns, into this rank's part files
   // inside the folders rank 0 stages.
@@ -216,8 +227,10 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   std::unique_ptr<OutputLock> lock;
   std::array<std::unique_ptr<StagedDirectory>, 3> staged;
   const nlohmann::json staging = dist::decide_on_root(comm, [&] {
-    lock = std::make_unique<OutputLock>(out, "etl", std::vector<fs::path>{out / tables[0], out / tables[1],
-                                                                          out / tables[2], out / "etl_summary.json"});
+    lock = std::make_unique<OutputLock>(
+        out, "etl",
+        std::vector<fs::path>{out / tables[0], out / tables[1], out / tables[2],
+                              out / "etl_summary.json"});
     nlohmann::json paths = nlohmann::json::array();
     for (size_t t = 0; t < tables.size(); ++t) {
       staged[t] = std::make_unique<StagedDirectory>(out / tables[t]);
@@ -225,7 +238,8 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
     }
     return paths;
   });
-  PartitionedCsvWriter features(staging[0].get<std::string>(), feature_table_columns(), comm.rank());
+  PartitionedCsvWriter features(staging[0].get<std::string>(), feature_table_columns(),
+                                comm.rank());
   PartitionedCsvWriter hourly(staging[1].get<std::string>(), hourly_store_columns(), comm.rank());
   PartitionedCsvWriter daily(staging[2].get<std::string>(), daily_store_columns(), comm.rank());
 
@@ -277,8 +291,8 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
 
   // The totals; the reduction is also the barrier: no rank gets past it
   // before every rank's part files are written and synced.
-  std::vector<int64_t> totals = {static_cast<int64_t>(slices.size()), features.rows_written, daily.rows_written,
-                                 shuffle.bytes_sent()};
+  std::vector<int64_t> totals = {static_cast<int64_t>(slices.size()), features.rows_written,
+                                 daily.rows_written, shuffle.bytes_sent()};
   comm.allreduce_sum(totals);
   report.servers = totals[0];
   report.rows = totals[1];
@@ -314,8 +328,11 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
                   {"bytesPerInputGB", input_gb > 0 ? report.shuffle_bytes / input_gb : 0.0},
                   {"rounds", report.shuffle_rounds},
                   {"seconds", report.shuffle_seconds}};
-  s["seconds"] = {{"ingest", report.ingest_seconds}, {"features", features_seconds}, {"total", report.total_seconds}};
-  s["ingestMBPerSecond"] = report.ingest_seconds > 0 ? report.accounting.bytes / 1e6 / report.ingest_seconds : 0.0;
+  s["seconds"] = {{"ingest", report.ingest_seconds},
+                  {"features", features_seconds},
+                  {"total", report.total_seconds}};
+  s["ingestMBPerSecond"] =
+      report.ingest_seconds > 0 ? report.accounting.bytes / 1e6 / report.ingest_seconds : 0.0;
   s["version"] = LOADCAST_VERSION;
   write_file_atomically(out / "etl_summary.json", s.dump(2) + "\n");
   return report;

@@ -31,7 +31,7 @@ struct EtlReport {
   int64_t shuffle_bytes = 0;  // partial aggregates sent between ranks, all ranks
   int64_t shuffle_rounds = 0;
   double shuffle_seconds = 0;  // this rank's main thread in the shuffle (waits included)
-  nlohmann::json summary;  // what etl_summary.json holds
+  nlohmann::json summary;      // what etl_summary.json holds
 };
 
 // Runs the job and writes under `config.output`. Throws a data error when no

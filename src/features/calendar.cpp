@@ -32,13 +32,13 @@ std::array<int64_t, 11> holidays_of_year(int year, int& count) {
   count = 0;
   out[count++] = nearest_workday(days_from_civil(year, 1, 1));
   if (year >= 1986) out[count++] = nth_weekday(year, 1, 1, kMonday, 3);  // Martin Luther King Jr.
-  out[count++] = nth_weekday(year, 2, 1, kMonday, 3);                     // Presidents Day
-  out[count++] = nth_weekday(year, 5, 31, kMonday, -1);                   // Memorial Day
+  out[count++] = nth_weekday(year, 2, 1, kMonday, 3);                    // Presidents Day
+  out[count++] = nth_weekday(year, 5, 31, kMonday, -1);                  // Memorial Day
   const int64_t juneteenth = nearest_workday(days_from_civil(year, 6, 19));
   if (juneteenth >= days_from_civil(2021, 6, 18)) out[count++] = juneteenth;
-  out[count++] = nearest_workday(days_from_civil(year, 7, 4));  // Independence Day
-  out[count++] = nth_weekday(year, 9, 1, kMonday, 1);           // Labor Day
-  out[count++] = nth_weekday(year, 10, 1, kMonday, 2);          // Columbus Day
+  out[count++] = nearest_workday(days_from_civil(year, 7, 4));    // Independence Day
+  out[count++] = nth_weekday(year, 9, 1, kMonday, 1);             // Labor Day
+  out[count++] = nth_weekday(year, 10, 1, kMonday, 2);            // Columbus Day
   out[count++] = nearest_workday(days_from_civil(year, 11, 11));  // Veterans Day
   out[count++] = nth_weekday(year, 11, 1, kThursday, 4);          // Thanksgiving
   out[count++] = nearest_workday(days_from_civil(year, 12, 25));  // Christmas

@@ -42,7 +42,8 @@ void compute_daily_means(ServerHistory& h) {
   h.daily.assign(static_cast<size_t>(last_day - h.first_day + 1), {});
   std::vector<int> counts(h.daily.size(), 0);
   for (size_t i = 0; i < h.hours.size(); ++i) {
-    const size_t d = static_cast<size_t>(floor_div(h.first_hour + static_cast<int64_t>(i), 24) - h.first_day);
+    const size_t d =
+        static_cast<size_t>(floor_div(h.first_hour + static_cast<int64_t>(i), 24) - h.first_day);
     for (int m = 0; m < kNumMeasures; ++m) h.daily[d][m] += h.hours[i].peak[m];
     ++counts[d];
   }
@@ -55,9 +56,11 @@ FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const Featu
   row.server_ip = h.server_ip;
   row.hour = hour_seconds;
   const int64_t hour = floor_div(hour_seconds, kSecondsPerHour);
-  if (hour >= h.first_hour && hour <= h.last_hour()) row.current = h.hours[static_cast<size_t>(hour - h.first_hour)];
+  if (hour >= h.first_hour && hour <= h.last_hour())
+    row.current = h.hours[static_cast<size_t>(hour - h.first_hour)];
   row.calendar = calendar_of_hour(hour_seconds);
-  row.linear_trend = static_cast<double>(hour_seconds - seconds_of(params.train_begin)) / kSecondsPerYear;
+  row.linear_trend =
+      static_cast<double>(hour_seconds - seconds_of(params.train_begin)) / kSecondsPerYear;
 
   for (int l = 0; l < kNumLags; ++l) {
     const int64_t past = hour - kHourlyLags[l];
@@ -72,7 +75,8 @@ FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const Featu
   int present = 0;
   for (int64_t d = day - kRollingFirstDayBack; d <= day - kRollingLastDayBack; ++d) {
     if (d < h.first_day || d > last_day) continue;
-    for (int m = 0; m < kNumMeasures; ++m) sum[m] += h.daily[static_cast<size_t>(d - h.first_day)][m];
+    for (int m = 0; m < kNumMeasures; ++m)
+      sum[m] += h.daily[static_cast<size_t>(d - h.first_day)][m];
     ++present;
   }
   for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = present ? sum[m] / present : 0.0;
@@ -81,9 +85,11 @@ FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const Featu
   return row;
 }
 
-void append_grid_rows(const ServerHistory& h, const FeatureParams& params, std::vector<FeatureRow>& out) {
+void append_grid_rows(const ServerHistory& h, const FeatureParams& params,
+                      std::vector<FeatureRow>& out) {
   for (size_t i = 0; i < h.hours.size(); ++i)
-    out.push_back(feature_row(h, (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour, params));
+    out.push_back(
+        feature_row(h, (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour, params));
 }
 
 }  // namespace loadcast

@@ -18,9 +18,9 @@ namespace loadcast {
 
 struct ServerHistory {
   std::string server_ip;
-  int64_t first_hour = 0;  // epoch hours (seconds / 3600) of hours[0]
-  std::vector<HourPeak> hours;  // dense grid, first to last session hour
-  int64_t first_day = 0;  // epoch days of daily[0]
+  int64_t first_hour = 0;                               // epoch hours (seconds / 3600) of hours[0]
+  std::vector<HourPeak> hours;                          // dense grid, first to last session hour
+  int64_t first_day = 0;                                // epoch days of daily[0]
   std::vector<std::array<double, kNumMeasures>> daily;  // means over the grid hours of each day
 
   int64_t last_hour() const { return first_hour + static_cast<int64_t>(hours.size()) - 1; }
@@ -46,7 +46,8 @@ ServerHistory history_from_buckets(std::string server_ip, std::span<const Server
 void compute_daily_means(ServerHistory& history);
 
 // The feature row of `history` for the hour starting at `hour_seconds`.
-FeatureRow feature_row(const ServerHistory& history, int64_t hour_seconds, const FeatureParams& params);
+FeatureRow feature_row(const ServerHistory& history, int64_t hour_seconds,
+                       const FeatureParams& params);
 
 // Feature rows for every hour of the grid, appended in time order.
 void append_grid_rows(const ServerHistory& history, const FeatureParams& params,

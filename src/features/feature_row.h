@@ -18,8 +18,8 @@ inline constexpr std::array<std::string_view, kNumMeasures> kMeasureNames = {
 
 // Hourly lags, in hours, in feature order.
 inline constexpr int kNumLags = 12;
-inline constexpr std::array<int, kNumLags> kHourlyLags = {48, 49, 50, 51, 52, 55,
-                                                         60, 67, 72, 96, 168, 730};
+inline constexpr std::array<int, kNumLags> kHourlyLags = {48, 49, 50, 51, 52,  55,
+                                                          60, 67, 72, 96, 168, 730};
 
 // The rolling window of daily means: days d-9 .. d-3.
 inline constexpr int kRollingFirstDayBack = 9;
@@ -50,15 +50,15 @@ struct FeatureRow {
   HourPeak current;  // the row's own peaks (only the label is derived from them)
   Calendar calendar;
   double linear_trend = 0;
-  std::array<double, kNumLags> lags{};             // peakLoadLag{L}
-  std::array<double, kNumMeasures> rolling{};      // peak{X}DailyLag2Win7
-  int label = 0;                                   // 1 low, 2 medium, 3 high
+  std::array<double, kNumLags> lags{};         // peakLoadLag{L}
+  std::array<double, kNumMeasures> rolling{};  // peak{X}DailyLag2Win7
+  int label = 0;                               // 1 low, 2 medium, 3 high
 };
 
 // The categorical columns of SPEC §4, in encoding order.
 inline constexpr int kNumCategorical = 10;
 inline constexpr std::array<std::string_view, kNumCategorical> kCategoricalColumns = {
-    "dayofweek", "ServerIP",   "year",    "month",        "weekofyear",
+    "dayofweek",  "ServerIP",  "year",    "month",        "weekofyear",
     "dayofmonth", "hourofday", "Holiday", "BusinessHour", "Morning"};
 
 // The value of categorical column `column` (index into kCategoricalColumns)

@@ -33,7 +33,8 @@ void parallel_ranges(size_t n, int threads, size_t grain, Fn fn) {
 // Spark's quantile walk over the sorted distinct values of a sample (with
 // their counts): a threshold is placed whenever the running count passes the
 // next stride target.
-FeatureSplits splits_of(const std::vector<float>& values, const std::vector<int64_t>& counts, int max_bins) {
+FeatureSplits splits_of(const std::vector<float>& values, const std::vector<int64_t>& counts,
+                        int max_bins) {
   FeatureSplits result;
   if (values.empty()) return result;
   // The midpoint in float; if it rounds up onto the upper value, the lower
@@ -115,7 +116,8 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
   const bool all_rows = static_cast<uint64_t>(total[0]) <= sample_cap;
   const auto cutoff =
       all_rows ? uint64_t{0}
-               : static_cast<uint64_t>((static_cast<unsigned __int128>(sample_cap) << 64) / static_cast<uint64_t>(total[0]));
+               : static_cast<uint64_t>((static_cast<unsigned __int128>(sample_cap) << 64) /
+                                       static_cast<uint64_t>(total[0]));
   std::vector<size_t> sample_rows;
   for (size_t r = 0; r < x.rows; ++r) {
     if (all_rows || mix64(row_keys[r] ^ kSampleSalt) < cutoff) sample_rows.push_back(r);
@@ -159,7 +161,8 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
   for (size_t c = 0; c < cols; ++c) {
     auto& w = to_owner[c % ranks];
     w.put<uint32_t>(static_cast<uint32_t>(local[c].values.size()));
-    for (size_t i = 0; i < local[c].values.size(); ++i) w.put(local[c].values[i]).put(local[c].counts[i]);
+    for (size_t i = 0; i < local[c].values.size(); ++i)
+      w.put(local[c].values[i]).put(local[c].counts[i]);
   }
   local.clear();
   std::vector<dist::Bytes> send;
@@ -168,7 +171,8 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
 
   // Owned columns, merged over ranks in rank order.
   std::vector<size_t> owned;
-  for (size_t c = static_cast<size_t>(comm.rank()); c < cols; c += static_cast<size_t>(ranks)) owned.push_back(c);
+  for (size_t c = static_cast<size_t>(comm.rank()); c < cols; c += static_cast<size_t>(ranks))
+    owned.push_back(c);
   std::vector<ValueCounts> merged(owned.size());
   for (const auto& bytes : received) {
     dist::ByteReader in(bytes);
@@ -184,7 +188,8 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
   }
   std::vector<FeatureSplits> mine(owned.size());
   parallel_ranges(owned.size(), threads, 1, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) mine[i] = splits_of(merged[i].values, merged[i].counts, max_bins);
+    for (size_t i = begin; i < end; ++i)
+      mine[i] = splits_of(merged[i].values, merged[i].counts, max_bins);
   });
 
   // Every rank gets every column's thresholds.

@@ -99,7 +99,7 @@ struct OpenNode {
   int32_t node;
   uint32_t begin;  // its rows: index[begin, end) of its tree, on this rank
   uint32_t end;
-  uint64_t id;  // heap numbering (root 1): names the node for its feature draw
+  uint64_t id;                      // heap numbering (root 1): names the node for its feature draw
   std::vector<int> features;        // the drawn subset, ascending
   std::vector<uint32_t> hist_base;  // per drawn feature: its first counter in the histogram
   size_t hist_offset = 0;           // into the round's histogram buffer
@@ -193,7 +193,8 @@ Split best_split(const Shape& s, const double* counts, const OpenNode& open, con
       if (left_total <= 0) continue;
       if (right_total <= 0) break;
       for (int k = 0; k < K; ++k) right[k] = counts[k] - left[k];
-      const double gain = parent_impurity - left_total / total * s.criterion->impurity(left, left_total) -
+      const double gain = parent_impurity -
+                          left_total / total * s.criterion->impurity(left, left_total) -
                           right_total / total * s.criterion->impurity(right, right_total);
       if (gain > best.gain) {
         best.gain = gain;
@@ -301,7 +302,8 @@ class LevelGrower {
         size_t end = begin;
         size_t counters = 0;
         while (end < open.size() &&
-               (end == begin || (counters + open[end].hist_size) * sizeof(int64_t) <= kHistogramBudget)) {
+               (end == begin ||
+                (counters + open[end].hist_size) * sizeof(int64_t) <= kHistogramBudget)) {
           open[end].hist_offset = counters;
           counters += open[end++].hist_size;
         }
@@ -322,7 +324,8 @@ class LevelGrower {
     std::vector<int64_t> hist(counters, 0);
     std::vector<std::vector<uint32_t>> scratch(std::max(1, threads_));
     for_each_task(round.size(), threads_, [&](size_t i, int worker) {
-      local_histogram(s_, batch[round[i].tree], round[i], scratch[worker], hist.data() + round[i].hist_offset);
+      local_histogram(s_, batch[round[i].tree], round[i], scratch[worker],
+                      hist.data() + round[i].hist_offset);
     });
     allreduce(hist);
 
@@ -332,7 +335,8 @@ class LevelGrower {
       GrowingTree& g = batch[open.tree];
       splits[i] = best_split(s_, &g.tree.counts[static_cast<size_t>(open.node) * K], open,
                              hist.data() + open.hist_offset);
-      if (splits[i].feature >= 0) splits[i].middle = partition_rows(s_, g, open, splits[i], scratch[worker]);
+      if (splits[i].feature >= 0)
+        splits[i].middle = partition_rows(s_, g, open, splits[i], scratch[worker]);
     });
 
     // Children are numbered in level order, tree by tree, as in one process.
@@ -354,14 +358,16 @@ class LevelGrower {
       tree.counts.insert(tree.counts.end(), split.left.begin(), split.left.end());
       for (int k = 0; k < K; ++k) tree.counts.push_back(tree.counts[parent + k] - split.left[k]);
       next.push_back({open.tree, left_node, open.begin, split.middle, open.id * 2, {}, {}, 0, 0});
-      next.push_back({open.tree, left_node + 1, split.middle, open.end, open.id * 2 + 1, {}, {}, 0, 0});
+      next.push_back(
+          {open.tree, left_node + 1, split.middle, open.end, open.id * 2 + 1, {}, {}, 0, 0});
     }
   }
 
   void allreduce(std::vector<int64_t>& values) {
     const auto started = std::chrono::steady_clock::now();
     comm_.allreduce_sum(values);
-    stats_.allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats_.allreduce_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats_.allreduce_bytes += static_cast<int64_t>(values.size() * sizeof(int64_t));
     ++stats_.allreduce_calls;
   }
@@ -437,7 +443,8 @@ Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
   // row) fits the budget; sized from global figures so all ranks agree.
   const auto rows_per_rank = static_cast<size_t>((total_rows[0] + comm.size() - 1) / comm.size());
   const size_t per_tree = std::max<size_t>(1, rows_per_rank * (sizeof(uint8_t) + sizeof(uint32_t)));
-  const int batch = static_cast<int>(std::clamp<size_t>(kRowStateBudget / per_tree, 1, p.num_trees));
+  const int batch =
+      static_cast<int>(std::clamp<size_t>(kRowStateBudget / per_tree, 1, p.num_trees));
   for (int first = 0; first < p.num_trees; first += batch) {
     for (Tree& tree : grower.grow(first, std::min(batch, p.num_trees - first))) {
       normalise(tree, num_classes);

@@ -29,8 +29,8 @@ struct TrainOptions {
 // same calls, each the identity).
 struct TrainStats {
   int64_t allreduce_calls = 0;
-  int64_t allreduce_bytes = 0;    // per rank: histograms and root counts
-  double allreduce_seconds = 0;   // waiting in the allreduces, this rank
+  int64_t allreduce_bytes = 0;   // per rank: histograms and root counts
+  double allreduce_seconds = 0;  // waiting in the allreduces, this rank
 };
 
 // One tree in flat arrays; node 0 is the root.

@@ -6,9 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 #include "common/hash.h"
-#include <string_view>
 
 namespace loadcast::forest {
 

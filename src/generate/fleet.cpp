@@ -9,8 +9,8 @@
 
 #include "common/time.h"
 #include "features/calendar.h"
-#include "ingest/server_ip.h"
 #include "generate/random.h"
+#include "ingest/server_ip.h"
 
 namespace loadcast::generate {
 

@@ -44,7 +44,9 @@ constexpr size_t kProbeBytes = 64 * 1024;
 
 ChunkSource::ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks,
                          size_t piece_bytes)
-    : files_(std::move(files)), chunk_bytes_(chunk_bytes), piece_bytes_(std::max<size_t>(piece_bytes, 1)) {
+    : files_(std::move(files)),
+      chunk_bytes_(chunk_bytes),
+      piece_bytes_(std::max<size_t>(piece_bytes, 1)) {
   stdin_ = files_.size() == 1 && files_[0].path == "-";
   if (stdin_) {
     if (rank == 0) stream_ = std::make_unique<ChunkReader>(files_, chunk_bytes_);
@@ -132,14 +134,15 @@ void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const Lines
   // starts in the range runs to the first newline at or after end - 1. The
   // bytes of a line cut by a piece move to the front of the buffer.
   std::vector<char>& data = buffer.data;
-  size_t have = 0;               // bytes in data not handed on yet: at most an unfinished line
-  int64_t data_offset = start;   // file offset of data[0]
+  size_t have = 0;              // bytes in data not handed on yet: at most an unfinished line
+  int64_t data_offset = start;  // file offset of data[0]
   bool at_file_start = range.begin == 0;
   while (true) {
     const int64_t pos = data_offset + static_cast<int64_t>(have);
     const bool in_range = pos < range.end;
-    const size_t want = static_cast<size_t>(in_range ? std::min<int64_t>(static_cast<int64_t>(piece_bytes_), range.end - pos)
-                                                     : std::min<int64_t>(kProbeBytes, file.bytes - pos));
+    const size_t want = static_cast<size_t>(
+        in_range ? std::min<int64_t>(static_cast<int64_t>(piece_bytes_), range.end - pos)
+                 : std::min<int64_t>(kProbeBytes, file.bytes - pos));
     if (data.size() < have + want) data.resize(std::max(have + want, data.size() * 2));
     const size_t n = want == 0 ? 0 : read_at(fd, data.data() + have, want, pos, file.path);
     const size_t fresh = have;  // data[fresh, have) was just read
@@ -160,7 +163,8 @@ void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const Lines
       const size_t from = static_cast<size_t>(std::max<int64_t>(range.end - 1 - data_offset, 0));
       const void* nl = from < have ? std::memchr(data.data() + from, '\n', have - from) : nullptr;
       if (nl || at_end_of_file) {
-        const size_t through = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data.data()) + 1 : have;
+        const size_t through =
+            nl ? static_cast<size_t>(static_cast<const char*>(nl) - data.data()) + 1 : have;
         if (through > 0) lines(std::string_view(data.data(), through));
         return;
       }

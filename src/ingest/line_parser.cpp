@@ -92,7 +92,8 @@ std::string missing_cpu_features() {
 
 int count_fields(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return split_rfc4180(line.data(), line.data() + line.size(), [](int, const char*, const char*, bool) {});
+  return split_rfc4180(line.data(), line.data() + line.size(),
+                       [](int, const char*, const char*, bool) {});
 }
 
 std::optional<Layout> detect_layout(std::string_view text, int max_lines) {
@@ -122,7 +123,8 @@ LineParser::LineParser(const LineRules& rules, ServerDictionary& servers)
 }
 
 bool LineParser::server_allowed(std::string_view ip) const {
-  return std::find(rules_.filter_ips.begin(), rules_.filter_ips.end(), ip) != rules_.filter_ips.end();
+  return std::find(rules_.filter_ips.begin(), rules_.filter_ips.end(), ip) !=
+         rules_.filter_ips.end();
 }
 
 namespace {
@@ -141,9 +143,15 @@ inline BlockMasks block_masks(const char* p) {
   for (int lane = 0; lane < 4; ++lane) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * lane));
     const int shift = 16 * lane;
-    m.comma |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)))) << shift;
-    m.newline |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)))) << shift;
-    m.quote |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))) << shift;
+    m.comma |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma))))
+        << shift;
+    m.newline |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline))))
+        << shift;
+    m.quote |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))))
+        << shift;
   }
   return m;
 #else
@@ -197,7 +205,8 @@ void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccountin
     for (uint64_t newlines = m.newline; newlines; newlines &= newlines - 1) {
       const int bit = __builtin_ctzll(newlines);
       const uint64_t before = (uint64_t{1} << bit) - 1;
-      const size_t line_last = block_first + static_cast<size_t>(__builtin_popcountll(separators & before));
+      const size_t line_last =
+          block_first + static_cast<size_t>(__builtin_popcountll(separators & before));
       quoted |= (m.quote & before) != 0;
       m.quote &= ~before;
       finish_line(line_begin, block + bit, line_first, line_last, quoted, table, acc);
@@ -237,7 +246,8 @@ namespace {
 
 }  // namespace
 
-[[gnu::always_inline]] inline void LineParser::add_separators(const char* block, uint64_t bits, size_t& written) {
+[[gnu::always_inline]] inline void LineParser::add_separators(const char* block, uint64_t bits,
+                                                              size_t& written) {
   // Four entries are written per round whether or not there are four bits
   // left (the extra ones are overwritten next): fewer unpredictable branches
   // than one round per separator.
@@ -257,8 +267,8 @@ namespace {
   }
 }
 
-void LineParser::finish_line(const char* line_begin, const char* line_end, size_t first, size_t last, bool quoted,
-                             BucketTable& table, LineAccounting& acc) {
+void LineParser::finish_line(const char* line_begin, const char* line_end, size_t first,
+                             size_t last, bool quoted, BucketTable& table, LineAccounting& acc) {
   ++acc.lines;
   const bool carriage_return = line_end > line_begin && line_end[-1] == '\r';
   line_end -= carriage_return;
@@ -283,23 +293,25 @@ void LineParser::finish_line(const char* line_begin, const char* line_end, size_
   classify(field_count, readable_end_, table, acc);
 }
 
-void LineParser::classify_quoted(const char* begin, const char* end, BucketTable& table, LineAccounting& acc) {
+void LineParser::classify_quoted(const char* begin, const char* end, BucketTable& table,
+                                 LineAccounting& acc) {
   // The unquoted fields are laid out one after another, each followed by a
   // separator byte, so that field starts describe them as they do a plain
   // line; zero padding keeps the wide loads of the server key cache in bounds.
   unquoted_line_.clear();
   size_t offsets[kStarts];
-  const int field_count = split_rfc4180(begin, end, [&](int index, const char* b, const char* e, bool quoted) {
-    if (index >= kStarts - 1) return;
-    offsets[index] = unquoted_line_.size();
-    if (quoted) {
-      unquote(b, e, unquoted_field_);
-      unquoted_line_ += unquoted_field_;
-    } else {
-      unquoted_line_.append(b, e);
-    }
-    unquoted_line_ += ',';
-  });
+  const int field_count =
+      split_rfc4180(begin, end, [&](int index, const char* b, const char* e, bool quoted) {
+        if (index >= kStarts - 1) return;
+        offsets[index] = unquoted_line_.size();
+        if (quoted) {
+          unquote(b, e, unquoted_field_);
+          unquoted_line_ += unquoted_field_;
+        } else {
+          unquoted_line_.append(b, e);
+        }
+        unquoted_line_ += ',';
+      });
   const int kept = std::min(field_count, kStarts - 1);
   offsets[kept] = unquoted_line_.size();
   unquoted_line_.append(16, '\0');
@@ -342,7 +354,8 @@ unsigned LineParser::parse_integer_measures(const char* readable_end, double* va
     const bool usable = n - 1 < 8 && p + 16 <= readable_end;
     failed |= unsigned{!usable} << m;
     const __m128i text = _mm_loadu_si128(reinterpret_cast<const __m128i*>(usable ? p : kNoText));
-    const __m128i align = _mm_load_si128(reinterpret_cast<const __m128i*>(kAlign.shuffle[usable ? n : 0]));
+    const __m128i align =
+        _mm_load_si128(reinterpret_cast<const __m128i*>(kAlign.shuffle[usable ? n : 0]));
     return _mm_shuffle_epi8(_mm_sub_epi8(text, _mm_set1_epi8('0')), align);
   };
   // Digit pairs, then quads: each field is two 32-bit lanes of four digits.
@@ -350,9 +363,11 @@ unsigned LineParser::parse_integer_measures(const char* readable_end, double* va
   for (int k = 0; k < 4; ++k) {
     const __m128i pair = _mm_unpacklo_epi64(digits(2 * k), digits(2 * k + 1));
     const __m128i nine = _mm_set1_epi8(9);
-    const unsigned ok = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(pair, nine), nine)));
+    const unsigned ok =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(pair, nine), nine)));
     failed |= unsigned{(ok & 0xFF) != 0xFF} << (2 * k) | unsigned{(ok >> 8) != 0xFF} << (2 * k + 1);
-    quads[k] = _mm_madd_epi16(_mm_maddubs_epi16(pair, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1)),
+    quads[k] = _mm_madd_epi16(_mm_maddubs_epi16(pair, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10,
+                                                                    1, 10, 1, 10, 1, 10, 1)),
                               _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
   }
   // Halves: four eight-digit values per register, exact as doubles.
@@ -371,7 +386,8 @@ unsigned LineParser::parse_integer_measures(const char* readable_end, double* va
 #endif
 }
 
-void LineParser::classify(int field_count, const char* readable_end, BucketTable& table, LineAccounting& acc) {
+void LineParser::classify(int field_count, const char* readable_end, BucketTable& table,
+                          LineAccounting& acc) {
   if (field_count != columns_.field_count) {
     ++acc.rejected[static_cast<int>(Reject::kFieldCount)];
     return;
@@ -397,13 +413,16 @@ void LineParser::classify(int field_count, const char* readable_end, BucketTable
   }
   ++acc.accepted;
   const int64_t bucket = floor_div(seconds_of(time), kBucketSeconds);
-  BucketSums& sums = table.entries()[recent_index(table, pack_bucket_key(server, bucket), server)].sums;
+  BucketSums& sums =
+      table.entries()[recent_index(table, pack_bucket_key(server, bucket), server)].sums;
   double values[kNumMeasures];
-  for (unsigned others = parse_integer_measures(readable_end, values); others; others &= others - 1) {
+  for (unsigned others = parse_integer_measures(readable_end, values); others;
+       others &= others - 1) {
     const int m = __builtin_ctz(others);
     const std::string_view text = field(columns_.measure[m]);
     const bool wide_load_fits = text.data() + 8 <= readable_end;
-    if (!(wide_load_fits && number_detail::parse_short_decimal(text.data(), text.size(), values[m])) &&
+    if (!(wide_load_fits &&
+          number_detail::parse_short_decimal(text.data(), text.size(), values[m])) &&
         !parse_decimal(text, values[m])) {
       values[m] = -0.0;  // x + -0.0 is x for every x, -0.0 included
       ++acc.missing_values[m];

@@ -67,8 +67,8 @@ class LineParser {
   // Records one past each separator of `bits` (positions in the 64-byte `block`).
   void add_separators(const char* block, uint64_t bits, size_t& written);
   // The line [line_begin, line_end) whose field starts are separators_[first..last].
-  void finish_line(const char* line_begin, const char* line_end, size_t first, size_t last, bool quoted,
-                   BucketTable& table, LineAccounting& acc);
+  void finish_line(const char* line_begin, const char* line_end, size_t first, size_t last,
+                   bool quoted, BucketTable& table, LineAccounting& acc);
   void classify_quoted(const char* begin, const char* end, BucketTable& table, LineAccounting& acc);
   // `readable_end`: the field texts may be over-read up to here.
   void classify(int field_count, const char* readable_end, BucketTable& table, LineAccounting& acc);
@@ -98,14 +98,14 @@ class LineParser {
   LineRules rules_;
   ColumnLayout columns_;
   ServerKeyCache server_keys_;
-  const char* readable_end_ = nullptr;  // end of the chunk being parsed
+  const char* readable_end_ = nullptr;       // end of the chunk being parsed
   const char* separators_[kSeparatorSlots];  // see parse()
   const char* quoted_starts_[kStarts + 1];   // field starts of a quoted line, unquoted
-  const char* const* starts_ = nullptr;      // the current line's field starts, then one past its end
+  const char* const* starts_ = nullptr;  // the current line's field starts, then one past its end
   static constexpr int kRecentBits = 10;
   static constexpr uint32_t kNoEntry = 0xffffffffu;
   std::array<uint32_t, size_t{1} << kRecentBits> recent_;  // per server (hashed): its last entry
-  std::string unquoted_line_;           // a quoted line's fields, unquoted (RFC 4180 path)
+  std::string unquoted_line_;  // a quoted line's fields, unquoted (RFC 4180 path)
   std::string unquoted_field_;
   DateCache dates_;
 };

@@ -157,7 +157,8 @@ class RoundParser {
       source_.read_lines(range, chunk, [&](std::string_view lines) {
         const int64_t accepted_before = accounting.accepted;
         parser.parse(lines, table, accounting);
-        progress_.advance(static_cast<int64_t>(lines.size()), accounting.accepted - accepted_before);
+        progress_.advance(static_cast<int64_t>(lines.size()),
+                          accounting.accepted - accepted_before);
       });
       std::lock_guard lock(mutex_);
       parsed_.push_back(ChunkPartial{chunk.sequence, std::move(table)});

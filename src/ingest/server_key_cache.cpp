@@ -1,6 +1,7 @@
 #include "ingest/server_key_cache.h"
 
 #include <functional>
+
 #include "ingest/server_ip.h"
 
 namespace loadcast {

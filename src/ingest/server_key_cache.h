@@ -27,8 +27,9 @@ class ServerKeyCache {
     if (text.size() > 16 || text.empty()) return long_key_for(text, key);
     uint64_t lo = 0, hi = 0;
     load16(text, readable_end, lo, hi);
-    ShortSlot& slot = short_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >>
-                             (64 - kShortBits)];
+    ShortSlot& slot =
+        short_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >>
+               (64 - kShortBits)];
     if (slot.length == text.size() && slot.lo == lo && slot.hi == hi) {
       key = slot.key;
       return true;

@@ -107,7 +107,8 @@ bool ChunkReader::next(Chunk& chunk) {
       if (chunk.data.size() < limit) chunk.data.resize(limit);
     }
     size_t keep = eof_ ? size : newline_end;
-    carry_.assign(chunk.data.begin() + static_cast<ptrdiff_t>(keep), chunk.data.begin() + static_cast<ptrdiff_t>(size));
+    carry_.assign(chunk.data.begin() + static_cast<ptrdiff_t>(keep),
+                  chunk.data.begin() + static_cast<ptrdiff_t>(size));
     size_t start = 0;
     if (at_file_start_) {
       at_file_start_ = false;

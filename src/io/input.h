@@ -11,7 +11,7 @@
 namespace loadcast {
 
 struct InputFile {
-  std::string path;  // "-" is standard input
+  std::string path;    // "-" is standard input
   int64_t bytes = -1;  // -1 when unknown (stdin, pipes)
 };
 

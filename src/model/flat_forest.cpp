@@ -39,25 +39,26 @@ Kernel best_kernel() {
 // `group_floats` apart) after all inner nodes of one masked tree: a row
 // failing a node's test (not x <= threshold, NaN included) keeps only the
 // node's `keep` leaves. exits[g * 8 + lane].
-__attribute__((target("avx512f,avx512vl"))) void masked_exits_avx512(const MaskNode* begin, const MaskNode* end,
-                                                                      const float* groups_begin,
-                                                                      size_t group_floats, size_t groups,
-                                                                      uint64_t* exits) {
+__attribute__((target("avx512f,avx512vl"))) void masked_exits_avx512(
+    const MaskNode* begin, const MaskNode* end, const float* groups_begin, size_t group_floats,
+    size_t groups, uint64_t* exits) {
   for (size_t g = 0; g < groups; ++g) {
     const float* group = groups_begin + g * group_floats;
     __m512i leaves = _mm512_set1_epi64(-1);
     for (const MaskNode* node = begin; node != end; ++node) {
       const __m256 x = _mm256_loadu_ps(group + node->slot);
       const __mmask8 fail = _mm256_cmp_ps_mask(x, _mm256_set1_ps(node->threshold), _CMP_NLE_UQ);
-      leaves = _mm512_mask_and_epi64(leaves, fail, leaves, _mm512_set1_epi64(static_cast<long long>(node->keep)));
+      leaves = _mm512_mask_and_epi64(leaves, fail, leaves,
+                                     _mm512_set1_epi64(static_cast<long long>(node->keep)));
     }
     _mm512_storeu_si512(exits + g * kLanes, leaves);
   }
 }
 
 __attribute__((target("avx2"))) void masked_exits_avx2(const MaskNode* begin, const MaskNode* end,
-                                                       const float* groups_begin, size_t group_floats,
-                                                       size_t groups, uint64_t* exits) {
+                                                       const float* groups_begin,
+                                                       size_t group_floats, size_t groups,
+                                                       uint64_t* exits) {
   for (size_t g = 0; g < groups; ++g) {
     const float* group = groups_begin + g * group_floats;
     __m256i low = _mm256_set1_epi64x(-1);   // lanes 0..3
@@ -86,7 +87,8 @@ FlatForest::FlatForest(const forest::Forest& forest, Kernel kernel)
   const Kernel best = best_kernel();
   kernel_ = kernel == Kernel::kBest ? best : std::min(kernel, best);
   const int K = num_classes_;
-  const float kLeafThreshold = std::numeric_limits<float>::quiet_NaN();  // x <= NaN is false: go to left + 1
+  const float kLeafThreshold =
+      std::numeric_limits<float>::quiet_NaN();  // x <= NaN is false: go to left + 1
   for (const forest::Tree& tree : forest.trees()) {
     // Breadth first from the root; each inner node's children get adjacent slots.
     const auto root = static_cast<int32_t>(nodes_.size());
@@ -173,7 +175,8 @@ void FlatForest::build_masks(TreeSpan& tree) {
   for (int32_t s = root; s < end; ++s) {
     const Node& node = nodes_[s];
     if (!node.inner) continue;
-    mask_nodes_.push_back({node.slot, node.threshold, ~bits(first[node.left - root], last[node.left - root])});
+    mask_nodes_.push_back(
+        {node.slot, node.threshold, ~bits(first[node.left - root], last[node.left - root])});
   }
   tree.mask_end = static_cast<int32_t>(mask_nodes_.size());
   const size_t K = static_cast<size_t>(num_classes_);
@@ -186,15 +189,20 @@ void FlatForest::build_masks(TreeSpan& tree) {
 }
 
 size_t FlatForest::masked_trees() const {
-  return static_cast<size_t>(std::count_if(trees_.begin(), trees_.end(), [](const TreeSpan& t) { return t.masked; }));
+  return static_cast<size_t>(
+      std::count_if(trees_.begin(), trees_.end(), [](const TreeSpan& t) { return t.masked; }));
 }
 
 const char* FlatForest::kernel_name(Kernel kernel) {
   switch (kernel) {
-    case Kernel::kWalk: return "walk";
-    case Kernel::kAvx2: return "avx2";
-    case Kernel::kAvx512: return "avx512";
-    case Kernel::kBest: return kernel_name(best_kernel());
+    case Kernel::kWalk:
+      return "walk";
+    case Kernel::kAvx2:
+      return "avx2";
+    case Kernel::kAvx512:
+      return "avx512";
+    case Kernel::kBest:
+      return kernel_name(best_kernel());
   }
   return "?";
 }
@@ -251,7 +259,8 @@ void FlatForest::predict_block(const float* x, size_t rows, size_t classes, doub
       } else {
         masked_exits_avx2(begin, end, transposed.data(), cols * kLanes, groups, exits.data());
       }
-      const double* tree_leaves = mask_leaf_proba_.data() + static_cast<size_t>(tree.leaf_begin) * K;
+      const double* tree_leaves =
+          mask_leaf_proba_.data() + static_cast<size_t>(tree.leaf_begin) * K;
       for (size_t i = 0; i < groups * kLanes; ++i)
         add(sums.data() + i * K, tree_leaves + static_cast<size_t>(std::countr_zero(exits[i])) * K);
       continue;
@@ -268,7 +277,8 @@ void FlatForest::predict_block(const float* x, size_t rows, size_t classes, doub
         }
       }
       double* out = sums.data() + g * kLanes * K;
-      for (size_t lane = 0; lane < kLanes; ++lane) add(out + lane * K, leaves + static_cast<size_t>(at[lane]) * K);
+      for (size_t lane = 0; lane < kLanes; ++lane)
+        add(out + lane * K, leaves + static_cast<size_t>(at[lane]) * K);
     }
   }
   // As Forest::predict_row: the sum over trees times 1 / trees.

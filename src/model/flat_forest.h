@@ -60,19 +60,19 @@ class FlatForest {
   };
   // Inner node of a masked tree.
   struct MaskNode {
-    int32_t slot;           // as Node::slot
-    float threshold;        // rows with x > threshold (or NaN) leave the left subtree
-    uint64_t keep;          // the tree's leaves outside the left subtree, as bits
+    int32_t slot;     // as Node::slot
+    float threshold;  // rows with x > threshold (or NaN) leave the left subtree
+    uint64_t keep;    // the tree's leaves outside the left subtree, as bits
   };
 
  private:
   struct TreeSpan {
-    int32_t root;         // index into nodes_
-    int32_t depth;        // steps from the root to the deepest leaf
-    int32_t mask_begin;   // inner nodes in mask_nodes_, when masked
+    int32_t root;        // index into nodes_
+    int32_t depth;       // steps from the root to the deepest leaf
+    int32_t mask_begin;  // inner nodes in mask_nodes_, when masked
     int32_t mask_end;
-    int32_t leaf_begin;   // leaves, left to right, in mask_leaf_proba_ (/ num_classes_)
-    bool masked;          // at most 64 leaves
+    int32_t leaf_begin;  // leaves, left to right, in mask_leaf_proba_ (/ num_classes_)
+    bool masked;         // at most 64 leaves
   };
 
   void build_masks(TreeSpan& tree);

@@ -19,15 +19,24 @@ struct CodeField {
 
 CodeField code_field(int column) {
   switch (column) {
-    case 0: return {&Calendar::dayofweek, nullptr};
-    case 2: return {&Calendar::year, nullptr};
-    case 3: return {&Calendar::month, nullptr};
-    case 4: return {&Calendar::weekofyear, nullptr};
-    case 5: return {&Calendar::dayofmonth, nullptr};
-    case 6: return {&Calendar::hourofday, nullptr};
-    case 7: return {nullptr, &Calendar::holiday};
-    case 8: return {nullptr, &Calendar::business_hour};
-    case 9: return {nullptr, &Calendar::morning};
+    case 0:
+      return {&Calendar::dayofweek, nullptr};
+    case 2:
+      return {&Calendar::year, nullptr};
+    case 3:
+      return {&Calendar::month, nullptr};
+    case 4:
+      return {&Calendar::weekofyear, nullptr};
+    case 5:
+      return {&Calendar::dayofmonth, nullptr};
+    case 6:
+      return {&Calendar::hourofday, nullptr};
+    case 7:
+      return {nullptr, &Calendar::holiday};
+    case 8:
+      return {nullptr, &Calendar::business_hour};
+    case 9:
+      return {nullptr, &Calendar::morning};
   }
   return {};
 }
@@ -56,7 +65,8 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
       column.unseen = static_cast<int>(index.categories.size());
       if (one_hot) {
         column.width = static_cast<int>(index.categories.size()) - 1;
-        for (int i = 0; i < column.width; ++i) names.push_back(index.column + "=" + index.categories[i]);
+        for (int i = 0; i < column.width; ++i)
+          names.push_back(index.column + "=" + index.categories[i]);
       } else {
         names.push_back(index.column + "_index");
       }
@@ -65,7 +75,8 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
   }
   scaled_offset_ = static_cast<int>(names.size());
   for (int s = 0; s < kNumScaled; ++s) names.push_back(scaled_column_name(s));
-  if (names != encoder.feature_names() || encoder.scaler_std().size() != static_cast<size_t>(kNumScaled)) {
+  if (names != encoder.feature_names() ||
+      encoder.scaler_std().size() != static_cast<size_t>(kNumScaled)) {
     columns_.clear();
     return;
   }
@@ -123,13 +134,15 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
 
 int RowEncoder::index_of(const Column& column, const FeatureRow& row) const {
   if (column.by_code) {
-    const int64_t code = column.flag ? int64_t{row.calendar.*column.flag} : int64_t{row.calendar.*column.number};
+    const int64_t code =
+        column.flag ? int64_t{row.calendar.*column.flag} : int64_t{row.calendar.*column.number};
     const int64_t at = code - column.first_code;
     if (at < 0 || at >= static_cast<int64_t>(column.table.size())) return column.unseen;
     return column.table[static_cast<size_t>(at)];
   }
-  const auto it = column.column == kServerIpColumn ? column.by_text.find(row.server_ip)
-                                                   : column.by_text.find(categorical_value(row, column.column));
+  const auto it = column.column == kServerIpColumn
+                      ? column.by_text.find(row.server_ip)
+                      : column.by_text.find(categorical_value(row, column.column));
   return it == column.by_text.end() ? column.unseen : it->second;
 }
 

@@ -83,11 +83,13 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
     const TimeNs t = static_cast<TimeNs>(row.hour) * kNanosPerSecond;
     (t < config.test_split_start ? train_rows : test_rows).push_back(row);
   }
-  std::array<int64_t, 2> split_rows{static_cast<int64_t>(train_rows.size()), static_cast<int64_t>(test_rows.size())};
+  std::array<int64_t, 2> split_rows{static_cast<int64_t>(train_rows.size()),
+                                    static_cast<int64_t>(test_rows.size())};
   comm.allreduce_sum(split_rows);
   const std::string split_text = format_timestamp(seconds_of(config.test_split_start));
   if (split_rows[0] == 0)
-    fail_on_every_rank("no training rows: every feature row is at or after testSplitStart " + split_text);
+    fail_on_every_rank("no training rows: every feature row is at or after testSplitStart " +
+                       split_text);
   if (split_rows[1] == 0)
     fail_on_every_rank("no test rows: every feature row is before testSplitStart " + split_text);
 
@@ -109,8 +111,8 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   options.params = config.forest;
   options.threads = threads;
   const auto grow_started = Clock::now();
-  forest::Forest forest = forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels, keys, 3,
-                                                options, comm, &outcome.exchange);
+  forest::Forest forest = forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels,
+                                                keys, 3, options, comm, &outcome.exchange);
   outcome.train_seconds = seconds_since(grow_started);
 
   phase("evaluating");

@@ -38,8 +38,8 @@ struct TrainOutcome {
   EncodedSplit train;  // this rank's rows
   EncodedSplit test;
   forest::TrainStats exchange;  // what growing the forest sent between ranks
-  double train_seconds = 0;  // forest growing only
-  double total_seconds = 0;  // encoding, growing and evaluating
+  double train_seconds = 0;     // forest growing only
+  double total_seconds = 0;     // encoding, growing and evaluating
 };
 
 // Throws Failure(kData) when there are no rows, no training rows (all at or

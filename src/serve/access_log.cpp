@@ -39,7 +39,8 @@ void AccessLog::run() {
   std::string pending;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, kFlushInterval, [this] { return stopping_ || buffer_.size() >= kFlushBytes; });
+    wake_.wait_for(lock, kFlushInterval,
+                   [this] { return stopping_ || buffer_.size() >= kFlushBytes; });
     pending.swap(buffer_);
     const bool last = stopping_;
     lock.unlock();

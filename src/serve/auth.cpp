@@ -11,8 +11,10 @@ namespace loadcast::serve {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -43,7 +45,8 @@ ServiceKeys ServiceKeys::parse(std::string_view text, const std::string& origin)
     start = end + 1;
   }
   if (keys.empty()) fail_usage(origin + ": no service key (expected \"primary[,secondary]\")");
-  if (keys.size() > 2) fail_usage(origin + ": more than two service keys (expected \"primary[,secondary]\")");
+  if (keys.size() > 2)
+    fail_usage(origin + ": more than two service keys (expected \"primary[,secondary]\")");
   return ServiceKeys(std::move(keys));
 }
 

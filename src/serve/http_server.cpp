@@ -1,13 +1,10 @@
 #include "serve/http_server.h"
 
 // Boost 1.74's Asio uses std::exchange without including <utility>.
-#include <utility>
-
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -51,12 +49,13 @@ void append_utc_now(std::string& out) {
   thread_local Second second;
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   if (t != second.t) {
     std::tm tm{};
     gmtime_r(&t, &tm);
-    std::snprintf(second.text, sizeof second.text, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(second.text, sizeof second.text, "%04d-%02d-%02dT%02d:%02d:%02d",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     second.t = t;
   }
   char millis[8];
@@ -94,7 +93,9 @@ std::string path_of(std::string_view target) {
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -115,7 +116,8 @@ struct Worker {
   bool destroying = false;
   net::io_context ioc{1};
   net::steady_timer sweep{ioc};
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard{net::make_work_guard(ioc)};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard{
+      net::make_work_guard(ioc)};
 };
 
 struct HttpServer::Impl {
@@ -126,8 +128,8 @@ struct HttpServer::Impl {
 
   HttpServer& owner;
   std::vector<std::unique_ptr<Worker>> workers;
-  std::optional<tcp::acceptor> acceptor;     // on workers[0]
-  std::optional<net::steady_timer> retry;    // after a failed accept (no descriptors left, ...)
+  std::optional<tcp::acceptor> acceptor;   // on workers[0]
+  std::optional<net::steady_timer> retry;  // after a failed accept (no descriptors left, ...)
   size_t next_worker = 0;
   std::atomic<bool> running{false};
   std::atomic<bool> stop_requested{false};
@@ -137,8 +139,8 @@ struct HttpServer::Impl {
   void sweep(Worker& worker);
   void close_idle(Worker& worker);
   // The access log line and the metrics of one answered request.
-  void record(std::string_view method, std::string_view path, std::string_view remote, int status, double seconds,
-              int64_t records);
+  void record(std::string_view method, std::string_view path, std::string_view remote, int status,
+              double seconds, int64_t records);
 };
 
 // One connection: read a request (header, then body), answer it, repeat
@@ -159,7 +161,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     worker_.sessions.erase(position_);
-    if (worker_.stopping && !worker_.destroying && worker_.sessions.empty()) worker_.sweep.cancel();  // may end the loop
+    if (worker_.stopping && !worker_.destroying && worker_.sessions.empty())
+      worker_.sweep.cancel();  // may end the loop
   }
 
   void start() { read_header(); }
@@ -187,8 +190,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (worker_.stopping && buffer_.size() == 0) return close();
     // Nothing received yet: an idle keep-alive connection.
     state_ = buffer_.size() == 0 ? State::kIdle : State::kReading;
-    deadline_ = Clock::now() + std::chrono::seconds(state_ == State::kIdle ? options().keep_alive_seconds
-                                                                            : options().read_timeout_seconds);
+    deadline_ = Clock::now() + std::chrono::seconds(state_ == State::kIdle
+                                                        ? options().keep_alive_seconds
+                                                        : options().read_timeout_seconds);
     method_.clear();
     path_.clear();
     parser_.emplace();
@@ -196,8 +200,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // No limit yet (Beast 1.74 compares a declared length against `none` as
     // over it): on_header decides, and sets the limit for the body.
     parser_->body_limit(std::numeric_limits<uint64_t>::max());
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -209,12 +214,13 @@ class Session : public std::enable_shared_from_this<Session> {
     method_ = std::string(view(req.method_string()));
     path_ = path_of(view(req.target()));
     const auto length = parser_->content_length();
-    const bool expects_continue = equals_ignoring_case(view(req[http::field::expect]), "100-continue");
+    const bool expects_continue =
+        equals_ignoring_case(view(req[http::field::expect]), "100-continue");
     if (length && *length > body_limit()) {
       // The body is not read into memory; without `Expect: 100-continue`
       // the client sends it anyway, so it is drained first.
-      const std::string message = "body of " + std::to_string(*length) + " bytes is over the limit of " +
-                                  std::to_string(body_limit());
+      const std::string message = "body of " + std::to_string(*length) +
+                                  " bytes is over the limit of " + std::to_string(body_limit());
       if (expects_continue || *length > kMaxDrainBytes) return respond_error(413, message, true);
       drain_remaining_ = *length;
       drain_message_ = message;
@@ -235,8 +241,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     if (state_ == State::kClosed) return;
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+    http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   }
 
   // Drops drain_remaining_ body bytes, then answers 413 and closes.
@@ -245,12 +252,13 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.consume(buffered);
     drain_remaining_ -= buffered;
     if (drain_remaining_ == 0) return respond_error(413, drain_message_, true);
-    socket_.async_read_some(buffer_.prepare(kReadBuffer), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (self->state_ == State::kClosed) return;
-      if (ec) return self->fail(ec);
-      self->buffer_.commit(n);
-      self->drain();
-    });
+    socket_.async_read_some(buffer_.prepare(kReadBuffer),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (self->state_ == State::kClosed) return;
+                              if (ec) return self->fail(ec);
+                              self->buffer_.commit(n);
+                              self->drain();
+                            });
   }
 
   void on_body(beast::error_code ec) {
@@ -267,7 +275,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = req.body();
     HttpResponse response;
     try {
-      response = server_.service().handle(request);  // answers bad input itself, but memory may run out
+      response =
+          server_.service().handle(request);  // answers bad input itself, but memory may run out
     } catch (const std::exception&) {
       response = HttpResponse{};
       response.status = 500;
@@ -285,7 +294,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.body() = std::move(response.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
-    if (req.method() == http::verb::head) res_.body().clear();  // Content-Length stays the GET body's
+    if (req.method() == http::verb::head)
+      res_.body().clear();  // Content-Length stays the GET body's
     write(!keep_alive);
   }
 
@@ -306,11 +316,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void write(bool close_after) {
     state_ = State::kWriting;
     deadline_ = Clock::now() + std::chrono::seconds(options().read_timeout_seconds);
-    http::async_write(socket_, res_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
-      if (self->state_ == State::kClosed) return;
-      if (ec || close_after) return self->finish();
-      self->read_header();
-    });
+    http::async_write(socket_, res_,
+                      [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+                        if (self->state_ == State::kClosed) return;
+                        if (ec || close_after) return self->finish();
+                        self->read_header();
+                      });
   }
 
   // After the last answer: no more sends, the peer's remaining bytes are
@@ -323,19 +334,23 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kReading;
     deadline_ = Clock::now() + std::chrono::seconds(1);
     buffer_.consume(buffer_.size());
-    socket_.async_read_some(buffer_.prepare(kReadBuffer), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (self->state_ == State::kClosed) return;
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->finish();
-    });
+    socket_.async_read_some(buffer_.prepare(kReadBuffer),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (self->state_ == State::kClosed) return;
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->finish();
+                            });
   }
 
   void fail(beast::error_code ec) {
-    if (ec == http::error::body_limit) return respond_error(413, "request body over the limit", true);
-    if (ec == http::error::header_limit) return respond_error(431, "request headers too large", true);
-    const bool parse_error = ec.category() == beast::error_code(http::error::bad_method).category() &&
-                             ec != http::error::end_of_stream && ec != http::error::partial_message;
+    if (ec == http::error::body_limit)
+      return respond_error(413, "request body over the limit", true);
+    if (ec == http::error::header_limit)
+      return respond_error(431, "request headers too large", true);
+    const bool parse_error =
+        ec.category() == beast::error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message;
     if (parse_error) return respond_error(400, "bad request: " + ec.message(), true);
     close();  // the peer closed or reset, or a deadline closed the socket
   }
@@ -373,10 +388,11 @@ void HttpServer::Impl::accept() {
       // Answers go out in one write, but a client's delayed ACK must never
       // hold the next one back.
       socket.set_option(tcp::no_delay(true), ignored);
-      net::post(worker.ioc, [this, &worker, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-        if (worker.stopping) return;
-        std::make_shared<Session>(*this, worker, std::move(*s))->start();
-      });
+      net::post(worker.ioc,
+                [this, &worker, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
+                  if (worker.stopping) return;
+                  std::make_shared<Session>(*this, worker, std::move(*s))->start();
+                });
     }
     accept();
   });
@@ -388,7 +404,8 @@ void HttpServer::Impl::sweep(Worker& worker) {
   // handler; the list itself is safe to walk here.
   for (Session* session : worker.sessions) {
     const auto state = session->state();
-    if (state != Session::State::kHandling && state != Session::State::kClosed && now > session->deadline())
+    if (state != Session::State::kHandling && state != Session::State::kClosed &&
+        now > session->deadline())
       session->close();
   }
   if (worker.stopping && worker.sessions.empty()) return;  // the loop may end
@@ -407,8 +424,9 @@ void HttpServer::Impl::close_idle(Worker& worker) {
   worker.guard.reset();
 }
 
-void HttpServer::Impl::record(std::string_view method, std::string_view path, std::string_view remote, int status,
-                              double seconds, int64_t records) {
+void HttpServer::Impl::record(std::string_view method, std::string_view path,
+                              std::string_view remote, int status, double seconds,
+                              int64_t records) {
   owner.service_.metrics().record_request(path, status, seconds);
   if (!owner.access_log_) return;
   thread_local std::string line;
@@ -422,8 +440,8 @@ void HttpServer::Impl::record(std::string_view method, std::string_view path, st
   line += ",\"remote\":";
   append_json_string(line, remote.substr(0, 200));
   char tail[128];
-  std::snprintf(tail, sizeof tail, ",\"status\":%d,\"ms\":%.3f,\"records\":%lld}\n", status, seconds * 1000,
-                static_cast<long long>(records));
+  std::snprintf(tail, sizeof tail, ",\"status\":%d,\"ms\":%.3f,\"records\":%lld}\n", status,
+                seconds * 1000, static_cast<long long>(records));
   line += tail;
   owner.access_log_->append(line);
 }
@@ -439,7 +457,8 @@ HttpServer::~HttpServer() = default;
 
 int HttpServer::bind() {
   const auto fail_bind = [&](const std::string& why) -> int {
-    fail_internal("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + " (" + why + ")");
+    fail_internal("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + " (" +
+                  why + ")");
   };
   beast::error_code ec;
   const auto address = net::ip::make_address(options_.host, ec);
@@ -466,7 +485,8 @@ void HttpServer::serve() {
   if (impl.acceptor) impl.accept();
   for (auto& worker : impl.workers) impl.sweep(*worker);
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < impl.workers.size(); ++i) threads.emplace_back([&impl, i] { impl.workers[i]->ioc.run(); });
+  for (size_t i = 1; i < impl.workers.size(); ++i)
+    threads.emplace_back([&impl, i] { impl.workers[i]->ioc.run(); });
   impl.workers[0]->ioc.run();
   for (auto& t : threads) t.join();
   impl.running = false;
@@ -483,7 +503,8 @@ void HttpServer::stop() {
     if (impl.acceptor) impl.acceptor->close(ec);
     if (impl.retry) impl.retry->cancel();
   });
-  for (auto& worker : impl.workers) net::post(worker->ioc, [&impl, w = worker.get()] { impl.close_idle(*w); });
+  for (auto& worker : impl.workers)
+    net::post(worker->ioc, [&impl, w = worker.get()] { impl.close_idle(*w); });
 }
 
 bool HttpServer::is_running() const { return impl_->running; }

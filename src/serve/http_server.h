@@ -17,8 +17,8 @@ namespace loadcast::serve {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;  // 0: any free port
-  int threads = 2;  // worker threads, each with its own event loop
+  int port = 8080;               // 0: any free port
+  int threads = 2;               // worker threads, each with its own event loop
   int read_timeout_seconds = 5;  // for the rest of a request once it has begun
   int keep_alive_seconds = 5;    // an idle keep-alive connection is closed after this
   bool access_log = true;

@@ -15,13 +15,16 @@ namespace loadcast::serve {
 
 // The path labels: the service's endpoints, then "other".
 inline constexpr std::array<std::string_view, 9> kPathLabels = {
-    "/score", "/invocations", "/v1/predict", "/v1/forecast", "/healthz", "/readyz", "/metrics", "/v1/model", "other"};
+    "/score",  "/invocations", "/v1/predict", "/v1/forecast", "/healthz",
+    "/readyz", "/metrics",     "/v1/model",   "other"};
 
 class ServiceMetrics {
  public:
   void record_request(std::string_view path, int status, double seconds);
   void add_rows_scored(int64_t rows) { rows_scored_.fetch_add(rows, std::memory_order_relaxed); }
-  void record_reload(bool ok) { (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed); }
+  void record_reload(bool ok) {
+    (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
+  }
 
   // The exposition text; `model_version` empty when no model is loaded.
   std::string prometheus_text(const std::string& model_version) const;
@@ -30,8 +33,8 @@ class ServiceMetrics {
   int64_t rows_scored() const { return rows_scored_.load(std::memory_order_relaxed); }
 
   // Upper bounds of the latency buckets, in seconds.
-  static constexpr std::array<double, 12> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                             0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  static constexpr std::array<double, 12> kLatencyBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
   // Statuses counted one by one; any other counts as 599.
   static constexpr int kFirstStatus = 100;
   static constexpr int kLastStatus = 599;

@@ -1,5 +1,7 @@
 #include "serve/records.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -7,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
-#include <simdjson.h>
 #include <string_view>
 
 #include "features/calendar.h"
@@ -20,8 +21,8 @@ using nlohmann::json;
 constexpr double kSecondsPerYear = 365.25 * kSecondsPerDay;
 
 [[noreturn]] void bad(size_t index, std::string_view field, const std::string& what) {
-  throw RequestError(400, "record " + std::to_string(index) + ", field '" + std::string(field) +
-                              "': " + what);
+  throw RequestError(
+      400, "record " + std::to_string(index) + ", field '" + std::string(field) + "': " + what);
 }
 
 std::string type_of(const json& v) { return v.type_name(); }
@@ -43,8 +44,8 @@ double number_field(const json& record, size_t index, std::string_view field) {
 }
 
 // An integer calendar field in [lo, hi]; pandas may send integral floats.
-std::optional<int> int_field(const json& record, size_t index, std::string_view field, int lo, int hi,
-                             bool allow_bool) {
+std::optional<int> int_field(const json& record, size_t index, std::string_view field, int lo,
+                             int hi, bool allow_bool) {
   const json* v = find(record, field);
   if (!v) return std::nullopt;
   double x;
@@ -56,7 +57,8 @@ std::optional<int> int_field(const json& record, size_t index, std::string_view 
     bad(index, field, "expected an integer, got " + type_of(*v));
   }
   if (!(x >= lo && x <= hi)) {
-    bad(index, field, "value " + v->dump() + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    bad(index, field,
+        "value " + v->dump() + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
   }
   if (x != std::floor(x)) bad(index, field, "expected an integer, got " + v->dump());
   return static_cast<int>(x);
@@ -70,7 +72,8 @@ int weekday_of_name(std::string_view name) {
     if (day.size() != name.size()) continue;
     bool same = true;
     for (size_t i = 0; i < day.size() && same; ++i)
-      same = std::tolower(static_cast<unsigned char>(day[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+      same = std::tolower(static_cast<unsigned char>(day[i])) ==
+             std::tolower(static_cast<unsigned char>(name[i]));
     if (same) return d;
   }
   return -1;
@@ -90,7 +93,8 @@ int64_t hour_field(const json& record, size_t index) {
     // pandas' to_json writes datetimes as epoch milliseconds by default.
     const int64_t ms = v->get<int64_t>();
     constexpr int64_t kLimit = 9'000'000'000'000;  // about the years 1685..2255, what TimeNs holds
-    if (ms < -kLimit || ms > kLimit || ms % 1000 != 0) bad(index, kField, "not a whole hour: " + v->dump());
+    if (ms < -kLimit || ms > kLimit || ms % 1000 != 0)
+      bad(index, kField, "not a whole hour: " + v->dump());
     seconds = ms / 1000;
   } else {
     bad(index, kField, "expected a timestamp string, got " + type_of(*v));
@@ -101,11 +105,14 @@ int64_t hour_field(const json& record, size_t index) {
 
 }  // namespace
 
-std::string row_key(const FeatureRow& row) { return row.server_ip + "_" + format_timestamp(row.hour); }
+std::string row_key(const FeatureRow& row) {
+  return row.server_ip + "_" + format_timestamp(row.hour);
+}
 
 ParsedRecord parse_record(const json& record, size_t index, TimeNs train_begin) {
   if (!record.is_object()) {
-    throw RequestError(400, "record " + std::to_string(index) + ": expected an object, got " + type_of(record));
+    throw RequestError(
+        400, "record " + std::to_string(index) + ": expected an object, got " + type_of(record));
   }
   ParsedRecord out;
   FeatureRow& row = out.row;
@@ -119,8 +126,9 @@ ParsedRecord parse_record(const json& record, size_t index, TimeNs train_begin) 
 
   // Calendar fields the record leaves out follow from the hour, as in the ETL.
   Calendar& c = row.calendar;
-  static constexpr std::string_view kCalendarFields[] = {"year",      "month",     "weekofyear",   "dayofmonth", "hourofday",
-                                                         "dayofweek", "Holiday",   "BusinessHour", "Morning"};
+  static constexpr std::string_view kCalendarFields[] = {"year",       "month",        "weekofyear",
+                                                         "dayofmonth", "hourofday",    "dayofweek",
+                                                         "Holiday",    "BusinessHour", "Morning"};
   bool complete = true;
   for (std::string_view field : kCalendarFields) complete = complete && find(record, field);
   if (!complete) c = calendar_of_hour(row.hour);  // the holiday rules are the costly part
@@ -133,7 +141,8 @@ ParsedRecord parse_record(const json& record, size_t index, TimeNs train_begin) 
   if (auto v = int_field(record, index, "BusinessHour", 0, 1, true)) c.business_hour = *v;
   if (auto v = int_field(record, index, "Morning", 0, 1, true)) c.morning = *v;
   if (const json* d = find(record, "dayofweek")) {
-    if (!d->is_string()) bad(index, "dayofweek", "expected a day name (\"Monday\"), got " + type_of(*d));
+    if (!d->is_string())
+      bad(index, "dayofweek", "expected a day name (\"Monday\"), got " + type_of(*d));
     const int day = weekday_of_name(d->get_ref<const std::string&>());
     if (day < 0) bad(index, "dayofweek", "not a day name: " + d->dump());
     c.dayofweek = day;
@@ -146,8 +155,10 @@ ParsedRecord parse_record(const json& record, size_t index, TimeNs train_begin) 
   }
   for (int i = 0; i < kNumScaled; ++i) {
     const double x = number_field(record, index, scaled_column_name(i));
-    if (i < kNumLags) row.lags[i] = x;
-    else row.rolling[i - kNumLags] = x;
+    if (i < kNumLags)
+      row.lags[i] = x;
+    else
+      row.rolling[i - kNumLags] = x;
   }
 
   if (const json* k = find(record, "key")) {
@@ -163,8 +174,20 @@ namespace {
 
 // The fields the fast path reads; any other key of a record is ignored.
 enum Field : int {
-  kServerIP, kHourTime, kYear, kMonth, kWeekOfYear, kDayOfMonth, kHourOfDay, kHoliday, kBusinessHour, kMorning,
-  kDayOfWeek, kLinearTrend, kKey, kFirstScaled,
+  kServerIP,
+  kHourTime,
+  kYear,
+  kMonth,
+  kWeekOfYear,
+  kDayOfMonth,
+  kHourOfDay,
+  kHoliday,
+  kBusinessHour,
+  kMorning,
+  kDayOfWeek,
+  kLinearTrend,
+  kKey,
+  kFirstScaled,
 };
 constexpr int kNumFields = kFirstScaled + kNumScaled;
 
@@ -181,12 +204,19 @@ class FieldIds {
  public:
   FieldIds() {
     for (int i = 0; i < kNumScaled; ++i) scaled_[i] = scaled_column_name(i);
-    const std::pair<std::string_view, int> fixed[] = {
-        {"ServerIP", kServerIP},     {"SessionStartHourTime", kHourTime}, {"year", kYear},
-        {"month", kMonth},           {"weekofyear", kWeekOfYear},         {"dayofmonth", kDayOfMonth},
-        {"hourofday", kHourOfDay},   {"Holiday", kHoliday},               {"BusinessHour", kBusinessHour},
-        {"Morning", kMorning},       {"dayofweek", kDayOfWeek},           {"linearTrend", kLinearTrend},
-        {"key", kKey}};
+    const std::pair<std::string_view, int> fixed[] = {{"ServerIP", kServerIP},
+                                                      {"SessionStartHourTime", kHourTime},
+                                                      {"year", kYear},
+                                                      {"month", kMonth},
+                                                      {"weekofyear", kWeekOfYear},
+                                                      {"dayofmonth", kDayOfMonth},
+                                                      {"hourofday", kHourOfDay},
+                                                      {"Holiday", kHoliday},
+                                                      {"BusinessHour", kBusinessHour},
+                                                      {"Morning", kMorning},
+                                                      {"dayofweek", kDayOfWeek},
+                                                      {"linearTrend", kLinearTrend},
+                                                      {"key", kKey}};
     for (const auto& [name, id] : fixed) insert(name, id);
     for (int i = 0; i < kNumScaled; ++i) insert(scaled_[i], kFirstScaled + i);
   }
@@ -198,7 +228,8 @@ class FieldIds {
     const Padded& name = padded_[id];
     if (name.size == 0) return false;
     uint64_t diff = 0;
-    for (size_t w = 0; w < 4; ++w) diff |= (load_word(raw + 8 * w, 8) ^ name.words[w]) & name.masks[w];
+    for (size_t w = 0; w < 4; ++w)
+      diff |= (load_word(raw + 8 * w, 8) ^ name.words[w]) & name.masks[w];
     return diff == 0 && raw[name.size] == '"';
   }
 
@@ -271,11 +302,11 @@ const FieldIds& field_ids() {
 struct Given {
   enum Kind : uint8_t { kAbsent, kString, kNumber, kBool };
   Kind kind;
-  bool integral;      // kNumber: an integer token within int64_t (then `integer`)
-  bool flag;          // kBool
-  int64_t integer;    // kNumber, integral
-  double number;      // kNumber
-  const char* text;   // kString: into the parser's string buffer
+  bool integral;     // kNumber: an integer token within int64_t (then `integer`)
+  bool flag;         // kBool
+  int64_t integer;   // kNumber, integral
+  double number;     // kNumber
+  const char* text;  // kString: into the parser's string buffer
   size_t text_size;
   std::string_view string() const { return {text, text_size}; }
 };
@@ -304,7 +335,8 @@ bool consume(ondemand::value value, int depth) {
       for (auto member : object) {
         ondemand::field field;
         std::string_view key;
-        if (std::move(member).get(field) != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS ||
+        if (std::move(member).get(field) != simdjson::SUCCESS ||
+            field.unescaped_key().get(key) != simdjson::SUCCESS ||
             !consume(field.value(), depth - 1))
           return false;
       }
@@ -360,11 +392,12 @@ bool read_given(ondemand::value value, Given& out) {
       // 0): those take the checked path. Shorter ones read as strtod does
       // (a double needs at most 17).
       const std::string_view token = value.raw_json_token();  // may end in whitespace
-      if (token.size() > 18) {  // else it cannot hold 19 digits
+      if (token.size() > 18) {                                // else it cannot hold 19 digits
         int significant = 0;
         for (const char c : token) {
           if (c == 'e' || c == 'E') break;
-          if (c < '0' || c > '9' || (c == '0' && significant == 0)) continue;  // sign, point, leading zeros
+          if (c < '0' || c > '9' || (c == '0' && significant == 0))
+            continue;  // sign, point, leading zeros
           ++significant;
         }
         if (significant > 18) return false;
@@ -403,7 +436,8 @@ bool member_id(ondemand::field& field, size_t position, KeyOrder& order, int& id
   // Just past the opening quote; a key is followed by at least `:0}]` and
   // the SIMDJSON_PADDING bytes, so 32 bytes from here are readable.
   const char* raw = field.key().raw();
-  if (position < KeyOrder::kPositions && order.ids[position] >= 0 && ids.is_name_at(raw, order.ids[position])) {
+  if (position < KeyOrder::kPositions && order.ids[position] >= 0 &&
+      ids.is_name_at(raw, order.ids[position])) {
     id = order.ids[position];
     return true;
   }
@@ -432,7 +466,8 @@ inline std::optional<int> fast_int(const Given& v, int lo, int hi, bool allow_bo
 
 // parse_record on a record read by simdjson; nullopt wherever parse_record
 // throws. Duplicate keys keep the last value, as nlohmann does.
-std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_begin, bool keys, KeyOrder& order) {
+std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_begin, bool keys,
+                                        KeyOrder& order) {
   ondemand::object object;
   if (element.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
   static_assert(kNumFields <= 64);
@@ -442,7 +477,8 @@ std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_be
   for (auto member : object) {
     ondemand::field field;
     int id = -1;
-    if (std::move(member).get(field) != simdjson::SUCCESS || !member_id(field, position++, order, id))
+    if (std::move(member).get(field) != simdjson::SUCCESS ||
+        !member_id(field, position++, order, id))
       return std::nullopt;
     if (id < 0) {
       if (!consume(field.value(), 16)) return std::nullopt;  // ignored, but it must be JSON
@@ -453,7 +489,9 @@ std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_be
     present = given[id].kind == Given::kAbsent ? present & ~bit : present | bit;  // null: not given
   }
   const auto has = [&](int field) { return ((present >> field) & 1) != 0; };
-  const auto is = [&](int field, Given::Kind kind) { return has(field) && given[field].kind == kind; };
+  const auto is = [&](int field, Given::Kind kind) {
+    return has(field) && given[field].kind == kind;
+  };
 
   ParsedRecord out;
   FeatureRow& row = out.row;
@@ -496,8 +534,9 @@ std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_be
     if (!v) return std::nullopt;
     c.*f.member = *v;
   }
-  const std::pair<int, bool Calendar::*> kFlags[] = {
-      {kHoliday, &Calendar::holiday}, {kBusinessHour, &Calendar::business_hour}, {kMorning, &Calendar::morning}};
+  const std::pair<int, bool Calendar::*> kFlags[] = {{kHoliday, &Calendar::holiday},
+                                                     {kBusinessHour, &Calendar::business_hour},
+                                                     {kMorning, &Calendar::morning}};
   for (const auto& [field, member] : kFlags) {
     if (!has(field)) continue;
     const auto v = fast_int(given[field], 0, 1, true);
@@ -542,18 +581,21 @@ std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_be
 
 }  // namespace
 
-std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body, TimeNs train_begin,
-                                                            size_t limit, bool keys) {
+std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body,
+                                                            TimeNs train_begin, size_t limit,
+                                                            bool keys) {
   // simdjson reads up to SIMDJSON_PADDING bytes past the end: a padded copy,
   // in a buffer each thread keeps, as it keeps its parser.
   thread_local ondemand::parser parser;
   thread_local std::string padded;
-  if (padded.size() < body.size() + simdjson::SIMDJSON_PADDING) padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+  if (padded.size() < body.size() + simdjson::SIMDJSON_PADDING)
+    padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(padded.data(), body.data(), body.size());
   std::memset(padded.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
 
   ondemand::document doc;
-  if (parser.iterate(padded.data(), body.size(), padded.size()).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  if (parser.iterate(padded.data(), body.size(), padded.size()).get(doc) != simdjson::SUCCESS)
+    return std::nullopt;
   ondemand::array array;
   if (doc.get_array().get(array) != simdjson::SUCCESS) return std::nullopt;
   std::vector<ParsedRecord> records;
@@ -561,7 +603,8 @@ std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view bod
   KeyOrder order;
   for (auto element : array) {
     ondemand::value value;
-    if (std::move(element).get(value) != simdjson::SUCCESS || records.size() == limit) return std::nullopt;
+    if (std::move(element).get(value) != simdjson::SUCCESS || records.size() == limit)
+      return std::nullopt;
     auto record = fast_record(value, train_begin, keys, order);
     if (!record) return std::nullopt;
     records.push_back(std::move(*record));

@@ -21,7 +21,8 @@ namespace loadcast::serve {
 // into `{"error": ...}` at its one boundary (ScoringService::handle).
 class RequestError : public std::runtime_error {
  public:
-  RequestError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  RequestError(int status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
   int status() const { return status_; }
 
  private:
@@ -52,8 +53,9 @@ ParsedRecord parse_record(const nlohmann::json& record, size_t index, TimeNs tra
 // fault, so both paths accept the same bodies and give the same rows.
 // `keys` false leaves ParsedRecord::key empty (a `key` must still be a
 // string), for answers that do not echo it.
-std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body, TimeNs train_begin,
-                                                            size_t limit, bool keys = true);
+std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body,
+                                                            TimeNs train_begin, size_t limit,
+                                                            bool keys = true);
 
 // The record of a feature row, with every §3 key. `with_trend` false leaves
 // linearTrend out, for clients that do not know the model's origin.

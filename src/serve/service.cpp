@@ -28,8 +28,8 @@ struct Route {
 };
 
 constexpr Route kRoutes[] = {
-    {"/score", "POST", true},      {"/invocations", "POST", true}, {"/v1/predict", "POST", true},
-    {"/v1/forecast", "POST", true}, {"/v1/model", "GET", true},    {"/healthz", "GET", false},
+    {"/score", "POST", true},       {"/invocations", "POST", true}, {"/v1/predict", "POST", true},
+    {"/v1/forecast", "POST", true}, {"/v1/model", "GET", true},     {"/healthz", "GET", false},
     {"/readyz", "GET", false},      {"/metrics", "GET", false},
 };
 
@@ -46,7 +46,8 @@ void append_timestamp_string(std::string& out, int64_t epoch_seconds) {
   }
   char text[] = "\"0000-00-00 00:00:00\"";
   const auto put = [&](int at, int value, int width) {
-    for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      text[at + i] = static_cast<char>('0' + value % 10);
   };
   put(1, date.year, 4);
   put(6, date.month, 2);
@@ -94,13 +95,16 @@ void check_depth(std::string_view body) {
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth)
-        throw RequestError(400, "malformed JSON: nesting deeper than " + std::to_string(kMaxJsonDepth));
+        throw RequestError(400,
+                           "malformed JSON: nesting deeper than " + std::to_string(kMaxJsonDepth));
     } else if (c == ']' || c == '}') {
       --depth;
     }
@@ -123,7 +127,8 @@ uint64_t hash_file(const std::filesystem::path& file, uint64_t seed) {
   while (in) {
     in.read(buffer, sizeof buffer);
     const std::streamsize n = in.gcount();
-    for (std::streamsize i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001B3ULL;
+    for (std::streamsize i = 0; i < n; ++i)
+      h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001B3ULL;
   }
   return mix64(h);
 }
@@ -156,7 +161,8 @@ std::string error_body(std::string_view message) {
 std::shared_ptr<const LoadedModel> load_model_bundle(const std::filesystem::path& dir) {
   Model model = Model::load(dir);
   uint64_t h = 0xCBF29CE484222325ULL;
-  for (const char* name : {"info.json", "encoder.json", "forest.json"}) h = hash_file(dir / name, h);
+  for (const char* name : {"info.json", "encoder.json", "forest.json"})
+    h = hash_file(dir / name, h);
   char version[17];
   std::snprintf(version, sizeof version, "%016llx", static_cast<unsigned long long>(h));
   return std::make_shared<const LoadedModel>(LoadedModel{std::move(model), dir, version});
@@ -194,22 +200,27 @@ HttpResponse ScoringService::handle(const HttpRequest& request) {
   const Route* route = nullptr;
   for (const Route& r : kRoutes)
     if (r.path == request.path) route = &r;
-  if (!route) return error_response(404, "no such path: " + std::string(request.path.substr(0, 200)));
-  const bool method_ok = request.method == route->method || (route->method == "GET" && request.method == "HEAD");
+  if (!route)
+    return error_response(404, "no such path: " + std::string(request.path.substr(0, 200)));
+  const bool method_ok =
+      request.method == route->method || (route->method == "GET" && request.method == "HEAD");
   if (!method_ok) {
-    HttpResponse r = error_response(405, std::string(request.path) + " takes " + std::string(route->method));
+    HttpResponse r =
+        error_response(405, std::string(request.path) + " takes " + std::string(route->method));
     r.headers.emplace_back("Allow", route->method);
     return r;
   }
   if (route->needs_key && options_.require_auth && !options_.keys.accepts(request.authorization)) {
-    HttpResponse r = error_response(401, "missing or invalid key (send 'Authorization: Bearer <key>')");
+    HttpResponse r =
+        error_response(401, "missing or invalid key (send 'Authorization: Bearer <key>')");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
   try {
     if (route->method == "POST") {
       if (request.body.size() > options_.max_body_bytes)
-        return error_response(413, "body of " + std::to_string(request.body.size()) + " bytes is over the limit of " +
+        return error_response(413, "body of " + std::to_string(request.body.size()) +
+                                       " bytes is over the limit of " +
                                        std::to_string(options_.max_body_bytes));
       if (!is_json_media_type(request.content_type))
         return error_response(415, "Content-Type must be application/json, got '" +
@@ -263,7 +274,8 @@ struct Scored {
 
 void check_record_count(size_t n, size_t limit) {
   if (n > limit)
-    throw RequestError(413, std::to_string(n) + " records are over the limit of " + std::to_string(limit));
+    throw RequestError(
+        413, std::to_string(n) + " records are over the limit of " + std::to_string(limit));
 }
 
 Scored score_records(const LoadedModel& m, std::vector<ParsedRecord> records) {
@@ -278,20 +290,23 @@ Scored score_records(const LoadedModel& m, std::vector<ParsedRecord> records) {
 std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m, size_t limit,
                                         std::string_view what) {
   if (!array.is_array())
-    throw RequestError(400, std::string(what) + ": expected a JSON array of records, got " + array.type_name());
+    throw RequestError(
+        400, std::string(what) + ": expected a JSON array of records, got " + array.type_name());
   check_record_count(array.size(), limit);
   std::vector<ParsedRecord> records;
   records.reserve(array.size());
-  for (size_t i = 0; i < array.size(); ++i) records.push_back(parse_record(array[i], i, m.model.info().train_begin));
+  for (size_t i = 0; i < array.size(); ++i)
+    records.push_back(parse_record(array[i], i, m.model.info().train_begin));
   return records;
 }
 
 // The records of a body that is a JSON array of records. simdjson reads the
 // well-formed bodies; any other body is read again with nlohmann, whose path
 // names the record and field at fault.
-std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedModel& m, size_t limit,
-                                            bool keys = true) {
-  if (auto records = parse_records_fast(body, m.model.info().train_begin, limit, keys)) return std::move(*records);
+std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedModel& m,
+                                            size_t limit, bool keys = true) {
+  if (auto records = parse_records_fast(body, m.model.info().train_begin, limit, keys))
+    return std::move(*records);
   return parse_records(parse_body(body), m, limit, "body");
 }
 
@@ -340,7 +355,8 @@ HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
 
 HttpResponse ScoringService::score(const HttpRequest& request) {
   const auto m = model();
-  const Scored s = score_records(*m, parse_record_body(request.body, *m, options_.max_records, false));
+  const Scored s =
+      score_records(*m, parse_record_body(request.body, *m, options_.max_records, false));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   // pandas' DataFrame.to_json(orient='index'): row number -> columns.
   HttpResponse r;
@@ -369,8 +385,9 @@ HttpResponse ScoringService::invocations(const HttpRequest& request) {
   const auto m = model();
   const json body = parse_body(request.body);
   if (!body.is_object())
-    throw RequestError(400, std::string("expected an object with dataframe_records or dataframe_split, got ") +
-                                body.type_name());
+    throw RequestError(
+        400, std::string("expected an object with dataframe_records or dataframe_split, got ") +
+                 body.type_name());
   std::vector<ParsedRecord> records;
   if (const auto it = body.find("dataframe_records"); it != body.end()) {
     records = parse_records(*it, *m, options_.max_records, "dataframe_records");
@@ -384,16 +401,19 @@ HttpResponse ScoringService::invocations(const HttpRequest& request) {
       throw RequestError(400, "dataframe_split.data: expected an array of rows");
     for (size_t c = 0; c < columns->size(); ++c)
       if (!(*columns)[c].is_string())
-        throw RequestError(400, "dataframe_split.columns[" + std::to_string(c) + "]: expected a string");
+        throw RequestError(400,
+                           "dataframe_split.columns[" + std::to_string(c) + "]: expected a string");
     check_record_count(data->size(), options_.max_records);
     records.reserve(data->size());
     for (size_t i = 0; i < data->size(); ++i) {
       const json& values = (*data)[i];
       if (!values.is_array() || values.size() != columns->size())
-        throw RequestError(400, "record " + std::to_string(i) + ": dataframe_split.data[" + std::to_string(i) +
-                                    "] must be an array of " + std::to_string(columns->size()) + " values");
+        throw RequestError(400, "record " + std::to_string(i) + ": dataframe_split.data[" +
+                                    std::to_string(i) + "] must be an array of " +
+                                    std::to_string(columns->size()) + " values");
       json record = json::object();
-      for (size_t c = 0; c < values.size(); ++c) record[(*columns)[c].get<std::string>()] = values[c];
+      for (size_t c = 0; c < values.size(); ++c)
+        record[(*columns)[c].get<std::string>()] = values[c];
       records.push_back(parse_record(record, i, m->model.info().train_begin));
     }
   } else {
@@ -422,13 +442,17 @@ HttpResponse ScoringService::predict(const HttpRequest& request) {
 HttpResponse ScoringService::forecast(const HttpRequest& request) {
   const auto m = model();
   const json body = parse_body(request.body);
-  if (!body.is_object()) throw RequestError(400, std::string("expected an object, got ") + body.type_name());
+  if (!body.is_object())
+    throw RequestError(400, std::string("expected an object, got ") + body.type_name());
   const auto ip = body.find("serverIP");
-  if (ip == body.end() || !ip->is_string()) throw RequestError(400, "field 'serverIP': expected a string");
-  if (stores_.empty()) return error_response(503, "this service has no stores (start it with --stores DIR)");
+  if (ip == body.end() || !ip->is_string())
+    throw RequestError(400, "field 'serverIP': expected a string");
+  if (stores_.empty())
+    return error_response(503, "this service has no stores (start it with --stores DIR)");
   const auto found = store_index_.find(ip->get<std::string>());
   if (found == store_index_.end())
-    return error_response(404, "unknown server '" + ip->get<std::string>() + "' (not in the stores)");
+    return error_response(404,
+                          "unknown server '" + ip->get<std::string>() + "' (not in the stores)");
   const ServerHistory& history = stores_[found->second];
 
   int64_t hours = 48;
@@ -446,7 +470,8 @@ HttpResponse ScoringService::forecast(const HttpRequest& request) {
     if (!st->is_string()) throw RequestError(400, "field 'start': expected a timestamp string");
     const auto t = parse_timestamp(st->get_ref<const std::string&>());
     if (!t || *t % (kSecondsPerHour * kNanosPerSecond) != 0)
-      throw RequestError(400, "field 'start': not a whole hour (YYYY-MM-DD HH:00:00): " + st->dump());
+      throw RequestError(400,
+                         "field 'start': not a whole hour (YYYY-MM-DD HH:00:00): " + st->dump());
     start = seconds_of(*t);
   }
 

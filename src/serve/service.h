@@ -51,7 +51,8 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Allow, WWW-Authenticate)
+  std::vector<std::pair<std::string, std::string>>
+      headers;          // extra headers (Allow, WWW-Authenticate)
   int64_t records = 0;  // rows scored, for the access log
 };
 

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string staging_name(const fs::path& final_path, const std::string& owner = std::to_string(::getpid())) {
+std::string staging_name(const fs::path& final_path,
+                         const std::string& owner = std::to_string(::getpid())) {
   std::string name = ".";  // appended piecewise: "." + string trips GCC 12's -Wrestrict
   name += final_path.filename().string();
   name += ".tmp-";
@@ -65,7 +66,8 @@ void StagedDirectory::commit() {
   std::error_code ec;
   if (fs::exists(final_, ec)) {
     // Swap in one step, then drop the old contents now under the staging name.
-    if (::syscall(SYS_renameat2, AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) != 0) {
+    if (::syscall(SYS_renameat2, AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(),
+                  RENAME_EXCHANGE) != 0) {
       const fs::path old = staging_.string() + ".old";
       fs::remove_all(old, ec);
       fs::rename(final_, old, ec);
@@ -85,7 +87,8 @@ void StagedDirectory::commit() {
   sync_path(parent, O_RDONLY | O_DIRECTORY);
 }
 
-OutputLock::OutputLock(const fs::path& folder, const std::string& name, const std::vector<fs::path>& outputs) {
+OutputLock::OutputLock(const fs::path& folder, const std::string& name,
+                       const std::vector<fs::path>& outputs) {
   std::error_code ec;
   fs::create_directories(folder, ec);
   if (ec) fail_data("cannot create output folder '" + folder.string() + "': " + ec.message());
@@ -93,14 +96,16 @@ OutputLock::OutputLock(const fs::path& folder, const std::string& name, const st
   fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) fail_data("cannot open '" + lock.string() + "': " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    std::fprintf(stderr, "loadcast: waiting for another %s writing to '%s'\n", name.c_str(), folder.c_str());
+    std::fprintf(stderr, "loadcast: waiting for another %s writing to '%s'\n", name.c_str(),
+                 folder.c_str());
     while (::flock(fd_, LOCK_EX) != 0)
       if (errno != EINTR) fail_data("cannot lock '" + lock.string() + "': " + std::strerror(errno));
   }
   std::vector<fs::path> stale;
   for (const auto& entry : fs::directory_iterator(folder, ec))
     for (const auto& output : outputs)
-      if (entry.path().filename().string().starts_with(staging_name(output, ""))) stale.push_back(entry.path());
+      if (entry.path().filename().string().starts_with(staging_name(output, "")))
+        stale.push_back(entry.path());
   for (const auto& path : stale) fs::remove_all(path, ec);
 }
 
@@ -123,7 +128,8 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
     fail_data("cannot write '" + path.string() + "': " + std::strerror(errno));
   }
   fs::rename(temp, path, ec);
-  if (ec) fail_data("cannot move '" + temp.string() + "' to '" + path.string() + "': " + ec.message());
+  if (ec)
+    fail_data("cannot move '" + temp.string() + "' to '" + path.string() + "': " + ec.message());
 }
 
 }  // namespace loadcast

@@ -74,7 +74,8 @@ const std::vector<std::string>& daily_store_columns() {
   return columns;
 }
 
-PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns, int part)
+PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns,
+                                           int part)
     : root_(std::move(root)) {
   char name[32];
   std::snprintf(name, sizeof name, "part-%05d.csv", part);
@@ -249,7 +250,8 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
   if (!numbered) {
     in.seekg(static_cast<std::streamoff>(range.begin - 1));
     offset = range.begin;
-    if (in.get() != '\n' && std::getline(in, line)) offset += line.size() + 1;  // a line begun before the range
+    if (in.get() != '\n' && std::getline(in, line))
+      offset += line.size() + 1;  // a line begun before the range
   }
   int64_t number = 1;
   while (offset < range.end && std::getline(in, line)) {
@@ -265,10 +267,12 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
-    const std::string where = file.string() + (numbered ? ":" + std::to_string(number)
-                                                        : " (line at byte " + std::to_string(line_start) + ")");
+    const std::string where =
+        file.string() + (numbered ? ":" + std::to_string(number)
+                                  : " (line at byte " + std::to_string(line_start) + ")");
     if (raw.size() != header.size())
-      fail_data(where + ": " + std::to_string(raw.size()) + " fields, the header has " + std::to_string(header.size()));
+      fail_data(where + ": " + std::to_string(raw.size()) + " fields, the header has " +
+                std::to_string(header.size()));
     for (size_t c = 0; c < columns.size(); ++c) fields[c] = raw[static_cast<size_t>(index[c])];
     row(fields, where);
   }
@@ -276,13 +280,15 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
 
 double number_field(std::string_view text, const std::string& where, const std::string& column) {
   const auto v = parse_decimal(text);
-  if (!v) fail_data(where + ": column '" + column + "' is not a number: '" + std::string(text) + "'");
+  if (!v)
+    fail_data(where + ": column '" + column + "' is not a number: '" + std::string(text) + "'");
   return *v;
 }
 
 int64_t hour_field(std::string_view text, const std::string& where, const std::string& column) {
   const auto t = parse_timestamp(text);
-  if (!t) fail_data(where + ": column '" + column + "' is not a timestamp: '" + std::string(text) + "'");
+  if (!t)
+    fail_data(where + ": column '" + column + "' is not a timestamp: '" + std::string(text) + "'");
   return seconds_of(*t);
 }
 
@@ -324,30 +330,33 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int sha
     const ByteRange range{lo - file_begin, hi - file_begin};
     file_begin = file_end;
     if (lo >= hi) continue;
-    read_table(file, columns, [&](const std::vector<std::string_view>& f, const std::string& where) {
-      FeatureRow r;
-      auto num = [&](size_t i) { return number_field(f[i], where, columns[i]); };
-      r.server_ip = std::string(f[1]);
-      r.hour = hour_field(f[2], where, columns[2]);
-      for (int m = 0; m < kNumMeasures; ++m) r.current.peak[m] = num(3 + m);
-      size_t i = 3 + kNumMeasures;
-      r.current.sessions = static_cast<int64_t>(num(i++));
-      Calendar& c = r.calendar;
-      c.year = static_cast<int>(num(i++));
-      c.month = static_cast<int>(num(i++));
-      c.weekofyear = static_cast<int>(num(i++));
-      c.dayofmonth = static_cast<int>(num(i++));
-      c.hourofday = static_cast<int>(num(i++));
-      c.dayofweek = weekday_index(f[i++], where);
-      c.holiday = num(i++) != 0;
-      c.business_hour = num(i++) != 0;
-      c.morning = num(i++) != 0;
-      r.linear_trend = num(i++);
-      for (int l = 0; l < kNumLags; ++l) r.lags[l] = num(i++);
-      for (int m = 0; m < kNumMeasures; ++m) r.rolling[m] = num(i++);
-      r.label = static_cast<int>(num(i++));
-      rows.push_back(std::move(r));
-    }, range);
+    read_table(
+        file, columns,
+        [&](const std::vector<std::string_view>& f, const std::string& where) {
+          FeatureRow r;
+          auto num = [&](size_t i) { return number_field(f[i], where, columns[i]); };
+          r.server_ip = std::string(f[1]);
+          r.hour = hour_field(f[2], where, columns[2]);
+          for (int m = 0; m < kNumMeasures; ++m) r.current.peak[m] = num(3 + m);
+          size_t i = 3 + kNumMeasures;
+          r.current.sessions = static_cast<int64_t>(num(i++));
+          Calendar& c = r.calendar;
+          c.year = static_cast<int>(num(i++));
+          c.month = static_cast<int>(num(i++));
+          c.weekofyear = static_cast<int>(num(i++));
+          c.dayofmonth = static_cast<int>(num(i++));
+          c.hourofday = static_cast<int>(num(i++));
+          c.dayofweek = weekday_index(f[i++], where);
+          c.holiday = num(i++) != 0;
+          c.business_hour = num(i++) != 0;
+          c.morning = num(i++) != 0;
+          r.linear_trend = num(i++);
+          for (int l = 0; l < kNumLags; ++l) r.lags[l] = num(i++);
+          for (int m = 0; m < kNumMeasures; ++m) r.rolling[m] = num(i++);
+          r.label = static_cast<int>(num(i++));
+          rows.push_back(std::move(r));
+        },
+        range);
   }
   std::sort(rows.begin(), rows.end(), [](const FeatureRow& a, const FeatureRow& b) {
     return a.server_ip != b.server_ip ? a.server_ip < b.server_ip : a.hour < b.hour;
@@ -357,7 +366,9 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int sha
 
 std::vector<ServerHistory> read_stores(const fs::path& root) {
   const auto hourly_files = partition_files(root / "hourly");
-  if (hourly_files.empty()) fail_data("no hourly store under '" + (root / "hourly").string() + "' (run 'loadcast etl' first)");
+  if (hourly_files.empty())
+    fail_data("no hourly store under '" + (root / "hourly").string() +
+              "' (run 'loadcast etl' first)");
   struct Hours {
     std::vector<std::pair<int64_t, HourPeak>> hours;
     std::vector<std::pair<int64_t, std::array<double, kNumMeasures>>> days;
@@ -368,8 +379,10 @@ std::vector<ServerHistory> read_stores(const fs::path& root) {
     read_table(file, hc, [&](const std::vector<std::string_view>& f, const std::string& where) {
       HourPeak p;
       for (int m = 0; m < kNumMeasures; ++m) p.peak[m] = number_field(f[2 + m], where, hc[2 + m]);
-      p.sessions = static_cast<int64_t>(number_field(f[2 + kNumMeasures], where, hc[2 + kNumMeasures]));
-      servers[std::string(f[0])].hours.emplace_back(floor_div(hour_field(f[1], where, hc[1]), kSecondsPerHour), p);
+      p.sessions =
+          static_cast<int64_t>(number_field(f[2 + kNumMeasures], where, hc[2 + kNumMeasures]));
+      servers[std::string(f[0])].hours.emplace_back(
+          floor_div(hour_field(f[1], where, hc[1]), kSecondsPerHour), p);
     });
   }
   const auto& dc = daily_store_columns();
@@ -386,13 +399,16 @@ std::vector<ServerHistory> read_stores(const fs::path& root) {
   for (auto& [ip, data] : servers) {
     ServerHistory h;
     h.server_ip = ip;
-    std::sort(data.hours.begin(), data.hours.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::sort(data.hours.begin(), data.hours.end(),
+              [](auto& a, auto& b) { return a.first < b.first; });
     if (!data.hours.empty()) {
       h.first_hour = data.hours.front().first;
       h.hours.assign(static_cast<size_t>(data.hours.back().first - h.first_hour + 1), HourPeak{});
-      for (auto& [hour, peak] : data.hours) h.hours[static_cast<size_t>(hour - h.first_hour)] = peak;
+      for (auto& [hour, peak] : data.hours)
+        h.hours[static_cast<size_t>(hour - h.first_hour)] = peak;
     }
-    std::sort(data.days.begin(), data.days.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::sort(data.days.begin(), data.days.end(),
+              [](auto& a, auto& b) { return a.first < b.first; });
     if (!data.days.empty()) {
       h.first_day = data.days.front().first;
       h.daily.assign(static_cast<size_t>(data.days.back().first - h.first_day + 1), {});

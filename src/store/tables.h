@@ -26,7 +26,8 @@ const std::vector<std::string>& daily_store_columns();
 // the writer's files: one writer per MPI rank, each with its own part.
 class PartitionedCsvWriter {
  public:
-  PartitionedCsvWriter(std::filesystem::path root, const std::vector<std::string>& columns, int part = 0);
+  PartitionedCsvWriter(std::filesystem::path root, const std::vector<std::string>& columns,
+                       int part = 0);
   ~PartitionedCsvWriter();
   PartitionedCsvWriter(const PartitionedCsvWriter&) = delete;
   PartitionedCsvWriter& operator=(const PartitionedCsvWriter&) = delete;

@@ -21,16 +21,19 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_secret_key(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   auto ends_with = [&](std::string_view s) { return name.size() >= s.size() && name.ends_with(s); };
   return name == "authorization" || ends_with("key") || ends_with("keys") ||
          name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
          name.find("token") != std::string::npos;
 }
 
-void collect_secret_values(const nlohmann::json& value, bool secret, std::vector<std::string>& out) {
+void collect_secret_values(const nlohmann::json& value, bool secret,
+                           std::vector<std::string>& out) {
   if (value.is_object()) {
-    for (const auto& [key, item] : value.items()) collect_secret_values(item, secret || is_secret_key(key), out);
+    for (const auto& [key, item] : value.items())
+      collect_secret_values(item, secret || is_secret_key(key), out);
   } else if (value.is_array()) {
     for (const auto& item : value) collect_secret_values(item, secret, out);
   } else if (secret && value.is_string() && !value.get<std::string>().empty()) {
@@ -51,7 +54,8 @@ int env_int(const char* name, int fallback) {
 nlohmann::json mask_secrets(const nlohmann::json& value) {
   if (value.is_object()) {
     nlohmann::json out = nlohmann::json::object();
-    for (const auto& [key, item] : value.items()) out[key] = is_secret_key(key) ? nlohmann::json("***") : mask_secrets(item);
+    for (const auto& [key, item] : value.items())
+      out[key] = is_secret_key(key) ? nlohmann::json("***") : mask_secrets(item);
     return out;
   }
   if (value.is_array()) {
@@ -82,14 +86,16 @@ std::string git_revision(const fs::path& dir) {
     close(pipe_fds[0]);
     close(pipe_fds[1]);
     const std::string path = dir.string();
-    execlp("git", "git", "-C", path.c_str(), "rev-parse", "--verify", "-q", "HEAD", static_cast<char*>(nullptr));
+    execlp("git", "git", "-C", path.c_str(), "rev-parse", "--verify", "-q", "HEAD",
+           static_cast<char*>(nullptr));
     _exit(127);
   }
   close(pipe_fds[1]);
   std::string out;
   char buffer[256];
   ssize_t n;
-  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) out.append(buffer, static_cast<size_t>(n));
+  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0)
+    out.append(buffer, static_cast<size_t>(n));
   close(pipe_fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -105,8 +111,8 @@ void RunRecorder::guarded(const char* what, Action&& action) {
     action();
   } catch (const std::exception& e) {
     // One warning, then the command goes on without history.
-    std::fprintf(stderr, "loadcast %s: warning: run history disabled (%s): %s\n", command_.c_str(), what,
-                 scrub(e.what()).c_str());
+    std::fprintf(stderr, "loadcast %s: warning: run history disabled (%s): %s\n", command_.c_str(),
+                 what, scrub(e.what()).c_str());
     store_.reset();
   }
 }
@@ -144,12 +150,14 @@ RunRecorder::RunRecorder(RecorderOptions options) : command_(options.command) {
     }
   }
   // Longest first, so that a secret containing another is replaced whole.
-  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
   for (const auto& argument : options.arguments) run.arguments.push_back(scrub(argument));
 
   std::error_code ec;
-  const fs::path config_dir =
-      options.config_path.empty() ? fs::path() : fs::absolute(options.config_path, ec).parent_path();
+  const fs::path config_dir = options.config_path.empty()
+                                  ? fs::path()
+                                  : fs::absolute(options.config_path, ec).parent_path();
   run.git_revision = git_revision(config_dir);
   if (run.git_revision.empty()) run.git_revision = git_revision(fs::current_path(ec));
 
@@ -157,7 +165,8 @@ RunRecorder::RunRecorder(RecorderOptions options) : command_(options.command) {
     store_ = RunStore::open(options.workspace);
     id_ = store_->begin_run(run);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "loadcast %s: warning: run history disabled: %s\n", command_.c_str(), scrub(e.what()).c_str());
+    std::fprintf(stderr, "loadcast %s: warning: run history disabled: %s\n", command_.c_str(),
+                 scrub(e.what()).c_str());
     store_.reset();
   }
 }

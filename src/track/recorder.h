@@ -24,9 +24,9 @@ std::string git_revision(const std::filesystem::path& dir);
 
 struct RecorderOptions {
   std::filesystem::path workspace = ".loadcast";
-  std::string command;                  // etl, train, score
-  std::vector<std::string> arguments;   // the command line after the subcommand name
-  std::filesystem::path config_path;    // recorded masked; empty when there is none
+  std::string command;                 // etl, train, score
+  std::vector<std::string> arguments;  // the command line after the subcommand name
+  std::filesystem::path config_path;   // recorded masked; empty when there is none
   int threads = 1;
 };
 

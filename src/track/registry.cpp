@@ -16,15 +16,18 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kRegistryDir = "registry";
-constexpr const char* kVersionColumns = "name, version, run_id, path, bytes, sha256, stage, created_at";
+constexpr const char* kVersionColumns =
+    "name, version, run_id, path, bytes, sha256, stage, created_at";
 
 void check_name(const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 100 && std::isalnum(static_cast<unsigned char>(name[0])) &&
+  const bool ok = !name.empty() && name.size() <= 100 &&
+                  std::isalnum(static_cast<unsigned char>(name[0])) &&
                   std::all_of(name.begin(), name.end(), [](unsigned char c) {
                     return std::isalnum(c) || c == '.' || c == '_' || c == '-';
                   });
   if (!ok)
-    fail_usage("model name '" + name + "' must start with a letter or digit and hold only letters, digits, '.', '_', '-'");
+    fail_usage("model name '" + name +
+               "' must start with a letter or digit and hold only letters, digits, '.', '_', '-'");
 }
 
 ModelVersion read_version(Statement& s, const fs::path& workspace) {
@@ -40,9 +43,11 @@ ModelVersion read_version(Statement& s, const fs::path& workspace) {
   return v;
 }
 
-std::optional<ModelVersion> query_one(RunStore& store, const std::string& where, const std::string& name,
-                                      std::optional<int> number, const std::string& stage) {
-  auto s = store.database().prepare(std::string("SELECT ") + kVersionColumns + " FROM model_versions WHERE " + where +
+std::optional<ModelVersion> query_one(RunStore& store, const std::string& where,
+                                      const std::string& name, std::optional<int> number,
+                                      const std::string& stage) {
+  auto s = store.database().prepare(std::string("SELECT ") + kVersionColumns +
+                                    " FROM model_versions WHERE " + where +
                                     " ORDER BY version DESC LIMIT 1");
   s.bind(1, name);
   if (number) s.bind(2, *number);
@@ -60,18 +65,23 @@ bool is_stage(const std::string& stage) {
 ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& name) {
   check_name(name);
   const auto run = store.find_run(run_id);
-  if (!run) fail_usage("run " + std::to_string(run_id) + " does not exist (see 'loadcast runs list')");
+  if (!run)
+    fail_usage("run " + std::to_string(run_id) + " does not exist (see 'loadcast runs list')");
   if (run->command != "train")
-    fail_usage("run " + std::to_string(run_id) + " is a " + run->command + " run; only train runs have a model");
+    fail_usage("run " + std::to_string(run_id) + " is a " + run->command +
+               " run; only train runs have a model");
   if (run->status != "finished")
-    fail_usage("run " + std::to_string(run_id) + " is " + run->status + "; only a finished run's model can be registered");
-  const auto artifact = std::find_if(run->artifacts.begin(), run->artifacts.end(),
-                                     [](const Artifact& a) { return a.name == "model" && a.kind == "dir"; });
+    fail_usage("run " + std::to_string(run_id) + " is " + run->status +
+               "; only a finished run's model can be registered");
+  const auto artifact =
+      std::find_if(run->artifacts.begin(), run->artifacts.end(),
+                   [](const Artifact& a) { return a.name == "model" && a.kind == "dir"; });
   if (artifact == run->artifacts.end())
     fail_usage("run " + std::to_string(run_id) + " recorded no model bundle");
   const fs::path source = artifact->path;
   if (!fs::is_directory(source))
-    fail_data("model bundle " + source.string() + " of run " + std::to_string(run_id) + " no longer exists");
+    fail_data("model bundle " + source.string() + " of run " + std::to_string(run_id) +
+              " no longer exists");
   if (sha256_tree(source).sha256 != artifact->sha256)
     fail_data("model bundle " + source.string() + " changed since run " + std::to_string(run_id) +
               " wrote it (sha256 differs); train again to register it");
@@ -100,10 +110,13 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
   fs::rename(staging, store.workspace() / relative, ec);
   if (ec) {
     fs::remove_all(staging);
-    fail_data("cannot move the bundle into " + (store.workspace() / relative).string() + ": " + ec.message());
+    fail_data("cannot move the bundle into " + (store.workspace() / relative).string() + ": " +
+              ec.message());
   }
-  db.prepare("INSERT INTO model_versions (name, version, run_id, path, bytes, sha256, stage, created_at) "
-             "VALUES (?, ?, ?, ?, ?, ?, 'none', ?)")
+  db.prepare(
+        "INSERT INTO model_versions (name, version, run_id, path, bytes, sha256, stage, "
+        "created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'none', ?)")
       .bind(1, name)
       .bind(2, version)
       .bind(3, run_id)
@@ -117,8 +130,9 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
 }
 
 std::vector<ModelVersion> list_models(RunStore& store, const std::string& name) {
-  auto s = store.database().prepare(std::string("SELECT ") + kVersionColumns +
-                                    " FROM model_versions WHERE (?1 = '' OR name = ?1) ORDER BY name, version");
+  auto s = store.database().prepare(
+      std::string("SELECT ") + kVersionColumns +
+      " FROM model_versions WHERE (?1 = '' OR name = ?1) ORDER BY name, version");
   s.bind(1, name);
   std::vector<ModelVersion> out;
   while (s.step()) out.push_back(read_version(s, store.workspace()));
@@ -128,13 +142,15 @@ std::vector<ModelVersion> list_models(RunStore& store, const std::string& name) 
 ModelVersion find_model(RunStore& store, const std::string& reference) {
   const auto at = reference.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == reference.size())
-    fail_usage("model reference '" + reference + "' must be NAME@VERSION or NAME@STAGE (staging, production, archived, latest)");
+    fail_usage("model reference '" + reference +
+               "' must be NAME@VERSION or NAME@STAGE (staging, production, archived, latest)");
   const std::string name = reference.substr(0, at);
   const std::string which = reference.substr(at + 1);
   check_name(name);
   std::optional<ModelVersion> found;
   if (std::all_of(which.begin(), which.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    if (which.size() > 9) fail_usage("model reference '" + reference + "': version number too large");
+    if (which.size() > 9)
+      fail_usage("model reference '" + reference + "': version number too large");
     found = query_one(store, "name = ?1 AND version = ?2", name, std::stoi(which), {});
   } else if (which == "latest") {
     found = query_one(store, "name = ?1", name, std::nullopt, {});
@@ -146,15 +162,16 @@ ModelVersion find_model(RunStore& store, const std::string& reference) {
   }
   if (!found) {
     if (list_models(store, name).empty())
-      fail_usage("model reference '" + reference + "': no model named '" + name + "' in the registry of " +
-                 store.workspace().string());
+      fail_usage("model reference '" + reference + "': no model named '" + name +
+                 "' in the registry of " + store.workspace().string());
     fail_usage("model reference '" + reference + "': model '" + name + "' has no version " +
                (is_stage(which) ? "in stage " : "") + which);
   }
   return *found;
 }
 
-ModelVersion promote_model(RunStore& store, const std::string& name, int version, const std::string& stage) {
+ModelVersion promote_model(RunStore& store, const std::string& name, int version,
+                           const std::string& stage) {
   check_name(name);
   if (!is_stage(stage)) fail_usage("stage '" + stage + "' must be staging, production or archived");
   Database& db = store.database();
@@ -162,14 +179,16 @@ ModelVersion promote_model(RunStore& store, const std::string& name, int version
   const ModelVersion model = find_model(store, name + "@" + std::to_string(version));
   const double now = unix_now();
   if (stage == "production") {
-    db.prepare("UPDATE model_versions SET stage = 'archived', stage_changed_at = ? "
-               "WHERE name = ? AND stage = 'production' AND version <> ?")
+    db.prepare(
+          "UPDATE model_versions SET stage = 'archived', stage_changed_at = ? "
+          "WHERE name = ? AND stage = 'production' AND version <> ?")
         .bind(1, now)
         .bind(2, name)
         .bind(3, version)
         .run();
   }
-  db.prepare("UPDATE model_versions SET stage = ?, stage_changed_at = ? WHERE name = ? AND version = ?")
+  db.prepare(
+        "UPDATE model_versions SET stage = ?, stage_changed_at = ? WHERE name = ? AND version = ?")
       .bind(1, stage)
       .bind(2, now)
       .bind(3, name)
@@ -181,17 +200,19 @@ ModelVersion promote_model(RunStore& store, const std::string& name, int version
 
 void verify_model(const ModelVersion& model) {
   const std::string label = "model " + model.name + "@" + std::to_string(model.version);
-  if (!fs::is_directory(model.path)) fail_data(label + ": bundle " + model.path.string() + " is missing");
+  if (!fs::is_directory(model.path))
+    fail_data(label + ": bundle " + model.path.string() + " is missing");
   const FileDigest now = sha256_tree(model.path);
   if (now.sha256 != model.sha256)
     fail_data(label + ": bundle " + model.path.string() +
-              " was modified after registration (content sha256 " + now.sha256.substr(0, 12) + ", registered " +
-              model.sha256.substr(0, 12) + "); refusing to use it");
+              " was modified after registration (content sha256 " + now.sha256.substr(0, 12) +
+              ", registered " + model.sha256.substr(0, 12) + "); refusing to use it");
 }
 
 fs::path resolve_model_reference(const fs::path& workspace, const std::string& reference) {
   if (!fs::exists(workspace / RunStore::kFileName))
-    fail_usage("model reference '" + reference + "': no model registry in workspace " + workspace.string() +
+    fail_usage("model reference '" + reference + "': no model registry in workspace " +
+               workspace.string() +
                " (register one with 'loadcast models register', or pass --workspace)");
   auto store = RunStore::open(workspace, false);
   const ModelVersion model = find_model(*store, reference);

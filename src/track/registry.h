@@ -20,8 +20,8 @@ struct ModelVersion {
   int64_t run_id = 0;
   std::filesystem::path path;  // absolute, inside the workspace's registry/
   uint64_t bytes = 0;
-  std::string sha256;          // sha256_tree of the bundle at registration
-  std::string stage;           // none, staging, production, archived
+  std::string sha256;  // sha256_tree of the bundle at registration
+  std::string stage;   // none, staging, production, archived
   double created_at = 0;
 };
 
@@ -43,7 +43,8 @@ ModelVersion find_model(RunStore& store, const std::string& reference);
 
 // Sets the stage; promoting to production archives the previous production
 // version of the same name in the same transaction.
-ModelVersion promote_model(RunStore& store, const std::string& name, int version, const std::string& stage);
+ModelVersion promote_model(RunStore& store, const std::string& name, int version,
+                           const std::string& stage);
 
 // Recomputes the bundle's hash; throws Failure(kData) naming the version and
 // path when files were changed, added or removed since registration.
@@ -51,6 +52,7 @@ void verify_model(const ModelVersion& model);
 
 // The bundle directory a reference names, after verify_model. For `serve
 // --model NAME@STAGE`. Opens the workspace's store without creating it.
-std::filesystem::path resolve_model_reference(const std::filesystem::path& workspace, const std::string& reference);
+std::filesystem::path resolve_model_reference(const std::filesystem::path& workspace,
+                                              const std::string& reference);
 
 }  // namespace loadcast::track

@@ -50,7 +50,8 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
   for (int r = 0; r < kNumRejectReasons; ++r)
     run.metric("rejected." + std::string(kRejectNames[r]), static_cast<double>(a.rejected[r]));
   for (int m = 0; m < kNumMeasures; ++m)
-    run.metric("missing_values." + std::string(kMeasureFieldNames[m]), static_cast<double>(a.missing_values[m]));
+    run.metric("missing_values." + std::string(kMeasureFieldNames[m]),
+               static_cast<double>(a.missing_values[m]));
   run.metric("bytes", static_cast<double>(a.bytes));
   run.metric("servers", static_cast<double>(report.servers));
   run.metric("rows", static_cast<double>(report.rows));
@@ -65,8 +66,8 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
   run.artifact("daily", config.output / "daily");
 }
 
-void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds, double total_seconds,
-                  const std::filesystem::path& model_dir) {
+void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds,
+                  double total_seconds, const std::filesystem::path& model_dir) {
   record_metrics(run, "train", metrics.train);
   record_metrics(run, "test", metrics.test);
   run.metric("train_seconds", train_seconds);

@@ -21,7 +21,7 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
 
 // train.* and test.* accuracy, weighted precision/recall/F1 and rows; the
 // bundle as artifact "model".
-void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds, double total_seconds,
-                  const std::filesystem::path& model_dir);
+void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds,
+                  double total_seconds, const std::filesystem::path& model_dir);
 
 }  // namespace loadcast::track

@@ -144,16 +144,20 @@ RunRecord read_run_row(Statement& s) {
 }
 
 constexpr const char* kRunColumns =
-    "id, command, arguments, config, target, ranks, threads, git_revision, host, started_at, ended_at, "
+    "id, command, arguments, config, target, ranks, threads, git_revision, host, started_at, "
+    "ended_at, "
     "duration_s, status, error, pid";
 
 }  // namespace
 
 const char* status_name(RunStatus status) {
   switch (status) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kFinished: return "finished";
-    case RunStatus::kFailed: return "failed";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kFinished:
+      return "finished";
+    case RunStatus::kFailed:
+      return "failed";
   }
   return "failed";
 }
@@ -182,7 +186,8 @@ ProcessIdentity ProcessIdentity::current() {
 
 bool ProcessIdentity::alive_here() const {
   if (pid <= 0) return false;
-  if (!boot_id.empty() && boot_id != read_first_line("/proc/sys/kernel/random/boot_id")) return false;
+  if (!boot_id.empty() && boot_id != read_first_line("/proc/sys/kernel/random/boot_id"))
+    return false;
   if (kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
   // A zombie is dead for our purposes: it will never record its end.
   const std::string stat = read_first_line("/proc/" + std::to_string(pid) + "/stat");
@@ -194,13 +199,15 @@ bool ProcessIdentity::alive_here() const {
 RunStore::RunStore(Key, fs::path workspace, bool create)
     : workspace_(std::move(workspace)), db_(workspace_ / kFileName, create) {}
 
-std::unique_ptr<RunStore> RunStore::open(const fs::path& workspace, bool create, int target_version) {
+std::unique_ptr<RunStore> RunStore::open(const fs::path& workspace, bool create,
+                                         int target_version) {
   if (create) {
     std::error_code ec;
     fs::create_directories(workspace, ec);
     if (ec) fail_data("cannot create workspace " + workspace.string() + ": " + ec.message());
   } else if (!fs::exists(workspace / kFileName)) {
-    fail_data("no run store in workspace " + workspace.string() + " (nothing has been recorded there yet)");
+    fail_data("no run store in workspace " + workspace.string() +
+              " (nothing has been recorded there yet)");
   }
   auto store = std::make_unique<RunStore>(Key(), workspace, create);
   store->migrate(target_version);
@@ -217,8 +224,9 @@ void RunStore::migrate(int target_version) {
   db_.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   if (schema_version() >= target_version) {
     if (schema_version() > kSchemaVersion)
-      fail_data("run store " + db_.file().string() + " has schema version " + std::to_string(schema_version()) +
-                ", newer than this loadcast reads (" + std::to_string(kSchemaVersion) + ")");
+      fail_data("run store " + db_.file().string() + " has schema version " +
+                std::to_string(schema_version()) + ", newer than this loadcast reads (" +
+                std::to_string(kSchemaVersion) + ")");
     return;
   }
   // Re-read under the write lock: another process may have migrated meanwhile.
@@ -238,7 +246,8 @@ void RunStore::mark_dead_runs_failed() {
   std::vector<std::pair<int64_t, ProcessIdentity>> dead;
   {
     auto s = db_.prepare(
-        "SELECT id, pid, boot_id, start_ticks FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
+        "SELECT id, pid, boot_id, start_ticks FROM runs WHERE status = 'running' AND host = ? AND "
+        "pid IS NOT NULL");
     s.bind(1, me.host);
     while (s.step()) {
       ProcessIdentity p;
@@ -257,8 +266,9 @@ void RunStore::mark_dead_runs_failed() {
       "WHERE id = ? AND status = 'running'");
   for (const auto& [id, p] : dead) {
     update.reset();
-    update.bind(1, now).bind(2, now).bind(3, "process " + std::to_string(p.pid) + " on " + p.host +
-                                                 " ended without recording a result (killed or crashed)");
+    update.bind(1, now).bind(2, now).bind(
+        3, "process " + std::to_string(p.pid) + " on " + p.host +
+               " ended without recording a result (killed or crashed)");
     update.bind(4, id).run();
   }
   tx.commit();
@@ -266,7 +276,8 @@ void RunStore::mark_dead_runs_failed() {
 
 int64_t RunStore::begin_run(const NewRun& run) {
   auto s = db_.prepare(
-      "INSERT INTO runs (command, arguments, config, target, ranks, threads, git_revision, host, started_at, "
+      "INSERT INTO runs (command, arguments, config, target, ranks, threads, git_revision, host, "
+      "started_at, "
       "status, pid, boot_id, start_ticks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)");
   s.bind(1, run.command).bind(2, nlohmann::json(run.arguments).dump());
   if (run.config.is_null()) {
@@ -285,7 +296,10 @@ int64_t RunStore::begin_run(const NewRun& run) {
   } else {
     s.bind(7, run.git_revision);
   }
-  s.bind(8, run.process.host).bind(9, unix_now()).bind(10, run.process.pid).bind(11, run.process.boot_id);
+  s.bind(8, run.process.host)
+      .bind(9, unix_now())
+      .bind(10, run.process.pid)
+      .bind(11, run.process.boot_id);
   s.bind(12, run.process.start_ticks);
   s.run();
   return db_.last_insert_id();
@@ -309,7 +323,9 @@ void RunStore::log_metric(int64_t run, const std::string& name, double value, in
 }
 
 void RunStore::add_artifact(int64_t run, const Artifact& a) {
-  db_.prepare("INSERT INTO artifacts (run_id, name, path, kind, bytes, sha256) VALUES (?, ?, ?, ?, ?, ?)")
+  db_.prepare(
+         "INSERT INTO artifacts (run_id, name, path, kind, bytes, sha256) VALUES (?, ?, ?, ?, ?, "
+         "?)")
       .bind(1, run)
       .bind(2, a.name)
       .bind(3, a.path)
@@ -321,7 +337,9 @@ void RunStore::add_artifact(int64_t run, const Artifact& a) {
 
 void RunStore::end_run(int64_t run, RunStatus status, const std::string& error) {
   const double now = unix_now();
-  auto s = db_.prepare("UPDATE runs SET status = ?, ended_at = ?, duration_s = ? - started_at, error = ? WHERE id = ?");
+  auto s = db_.prepare(
+      "UPDATE runs SET status = ?, ended_at = ?, duration_s = ? - started_at, error = ? WHERE id = "
+      "?");
   s.bind(1, status_name(status)).bind(2, now).bind(3, now);
   if (error.empty()) {
     s.bind_null(4);
@@ -332,8 +350,9 @@ void RunStore::end_run(int64_t run, RunStatus status, const std::string& error) 
 }
 
 std::vector<RunRecord> RunStore::list_runs(const RunFilter& filter) {
-  std::string sql = std::string("SELECT ") + kRunColumns +
-                    " FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2) ORDER BY id DESC";
+  std::string sql =
+      std::string("SELECT ") + kRunColumns +
+      " FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2) ORDER BY id DESC";
   auto s = db_.prepare(sql);
   s.bind(1, filter.command).bind(2, filter.status);
   std::vector<RunRecord> out;
@@ -349,13 +368,16 @@ std::optional<RunRecord> RunStore::find_run(int64_t id) {
   auto p = db_.prepare("SELECT name, value FROM params WHERE run_id = ? ORDER BY name");
   p.bind(1, id);
   while (p.step()) r.params[p.text(0)] = p.text(1);
-  auto m = db_.prepare("SELECT name, value, step FROM metrics WHERE run_id = ? ORDER BY name, step");
+  auto m =
+      db_.prepare("SELECT name, value, step FROM metrics WHERE run_id = ? ORDER BY name, step");
   m.bind(1, id);
   while (m.step()) r.metrics.push_back({m.text(0), m.real(1), m.integer(2)});
-  auto a = db_.prepare("SELECT name, path, kind, bytes, sha256 FROM artifacts WHERE run_id = ? ORDER BY rowid");
+  auto a = db_.prepare(
+      "SELECT name, path, kind, bytes, sha256 FROM artifacts WHERE run_id = ? ORDER BY rowid");
   a.bind(1, id);
   while (a.step())
-    r.artifacts.push_back({a.text(0), a.text(1), a.text(2), static_cast<uint64_t>(a.integer(3)), a.text(4)});
+    r.artifacts.push_back(
+        {a.text(0), a.text(1), a.text(2), static_cast<uint64_t>(a.integer(3)), a.text(4)});
   return r;
 }
 

@@ -73,8 +73,8 @@ struct RunRecord {
   std::string git_revision;
   std::string host;
   int64_t pid = 0;
-  double started_at = 0;               // unix seconds
-  std::optional<double> ended_at;      // unix seconds
+  double started_at = 0;           // unix seconds
+  std::optional<double> ended_at;  // unix seconds
   std::optional<double> duration_seconds;
   std::string status;
   std::string error;

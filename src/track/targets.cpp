@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int read_count(const nlohmann::json& spec, const char* field, const std::string& where, int fallback, int min) {
+int read_count(const nlohmann::json& spec, const char* field, const std::string& where,
+               int fallback, int min) {
   if (!spec.contains(field)) return fallback;
   const auto& v = spec[field];
   if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > 100000)
@@ -38,14 +39,16 @@ std::string read_text(const nlohmann::json& spec, const char* field, const std::
 }
 
 bool has_option(const std::vector<std::string>& args, const std::string& option) {
-  return std::any_of(args.begin(), args.end(),
-                     [&](const std::string& a) { return a == option || a.starts_with(option + "="); });
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return a == option || a.starts_with(option + "=");
+  });
 }
 
 // The absolute path of a program: as given when it holds a '/', else the
 // first executable match on PATH; "" when there is none.
 std::string find_program(const std::string& program) {
-  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0 ? program : "";
+  if (program.find('/') != std::string::npos)
+    return access(program.c_str(), X_OK) == 0 ? program : "";
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
@@ -106,13 +109,15 @@ std::map<std::string, ComputeTarget> load_targets(const fs::path& workspace) {
 }
 
 std::vector<std::string> target_command_line(const ComputeTarget& target, const std::string& self,
-                                             const std::vector<std::string>& command, const fs::path& workspace) {
+                                             const std::vector<std::string>& command,
+                                             const fs::path& workspace) {
   std::vector<std::string> line;
   if (target.kind == "mpi") {
     line = {target.mpirun, "-np", std::to_string(target.np)};
     if (!target.hostfile.empty()) {
-      const fs::path hostfile = fs::path(target.hostfile).is_absolute() ? fs::path(target.hostfile)
-                                                                         : workspace / target.hostfile;
+      const fs::path hostfile = fs::path(target.hostfile).is_absolute()
+                                    ? fs::path(target.hostfile)
+                                    : workspace / target.hostfile;
       line.insert(line.end(), {"--hostfile", hostfile.string()});
     }
     line.insert(line.end(), target.args.begin(), target.args.end());
@@ -122,18 +127,22 @@ std::vector<std::string> target_command_line(const ComputeTarget& target, const 
   const int threads = target.kind == "local" && target.threads == 0
                           ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
                           : target.threads;
-  if (threads > 0 && !has_option(command, "--threads")) line.insert(line.end(), {"--threads", std::to_string(threads)});
-  if (!has_option(command, "--workspace")) line.insert(line.end(), {"--workspace", workspace.string()});
+  if (threads > 0 && !has_option(command, "--threads"))
+    line.insert(line.end(), {"--threads", std::to_string(threads)});
+  if (!has_option(command, "--workspace"))
+    line.insert(line.end(), {"--workspace", workspace.string()});
   return line;
 }
 
-int run_on_target(const ComputeTarget& target, const std::vector<std::string>& command, const fs::path& workspace) {
+int run_on_target(const ComputeTarget& target, const std::vector<std::string>& command,
+                  const fs::path& workspace) {
   std::vector<std::string> line = target_command_line(target, self_path(), command, workspace);
   if (target.kind == "mpi") {
     const std::string mpirun = find_program(target.mpirun);
     if (mpirun.empty())
       fail_usage("target '" + target.name + "': '" + target.mpirun +
-                 "' not found (install openmpi-bin, or set \"mpirun\" in " + (workspace / kTargetsFile).string() + ")");
+                 "' not found (install openmpi-bin, or set \"mpirun\" in " +
+                 (workspace / kTargetsFile).string() + ")");
     line[0] = mpirun;
   }
   std::vector<char*> argv;
@@ -147,7 +156,8 @@ int run_on_target(const ComputeTarget& target, const std::vector<std::string>& c
   if (pid == 0) {
     setenv("LOADCAST_TARGET", target.name.c_str(), 1);
     execv(argv[0], argv.data());
-    std::fprintf(stderr, "loadcast submit: error: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    std::fprintf(stderr, "loadcast submit: error: cannot run %s: %s\n", argv[0],
+                 std::strerror(errno));
     _exit(127);
   }
   // The child takes the terminal's Ctrl-C itself; wait for it to end.

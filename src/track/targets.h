@@ -14,9 +14,9 @@ namespace loadcast::track {
 struct ComputeTarget {
   std::string name;
   std::string kind = "local";  // local or mpi
-  int threads = 0;             // local: --threads given to the command (0: all cores); mpi: only when > 0
-  int np = 1;                  // mpi: number of ranks
-  std::string hostfile;        // mpi: optional; relative to the workspace
+  int threads = 0;       // local: --threads given to the command (0: all cores); mpi: only when > 0
+  int np = 1;            // mpi: number of ranks
+  std::string hostfile;  // mpi: optional; relative to the workspace
   std::string mpirun = "mpirun";
   std::vector<std::string> args;  // mpi: extra mpirun arguments
 };

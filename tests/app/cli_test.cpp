@@ -52,25 +52,33 @@ TEST_F(CliTest, BadJsonAndWrongTypesAreUsageErrors) {
   auto out = run("etl " + write_config("{\"dataFile\": ").string());
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_NE(out.output.find("not valid JSON"), std::string::npos);
-  out = run("etl " + write_config(R"({"dataFile": "x", "storageContainer": "c", "lowThreshold": "low"})").string());
+  out = run("etl " +
+            write_config(R"({"dataFile": "x", "storageContainer": "c", "lowThreshold": "low"})")
+                .string());
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_NE(out.output.find("'lowThreshold' must be a number"), std::string::npos);
-  out = run("etl " + write_config(R"({"dataFile": "x", "storageContainer": "c", "forest": {"maxDepth": 0}})").string());
+  out = run("etl " +
+            write_config(R"({"dataFile": "x", "storageContainer": "c", "forest": {"maxDepth": 0}})")
+                .string());
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_NE(out.output.find("forest.maxDepth"), std::string::npos);
 }
 
 TEST_F(CliTest, NoMatchingInputIsADataError) {
-  const auto out = run("etl " + write_config(R"({"dataFile": "nothing/*.csv", "storageContainer": "c"})").string() +
-                       " --output " + (temp_.path() / "out").string());
+  const auto out = run(
+      "etl " + write_config(R"({"dataFile": "nothing/*.csv", "storageContainer": "c"})").string() +
+      " --output " + (temp_.path() / "out").string());
   EXPECT_EQ(out.exit_code, 3);
   EXPECT_NE(out.output.find("no input file matches"), std::string::npos);
 }
 
 TEST_F(CliTest, NoAcceptedRowsIsADataErrorAndLeavesNoOutput) {
   testing::write_text(temp_.path() / "in.csv", "garbage\n\n");
-  const auto out = run("etl " + write_config(R"({"dataFile": "in.csv", "storageContainer": "c", "layout": "sessions17"})").string() +
-                       " --output " + (temp_.path() / "out").string());
+  const auto out =
+      run("etl " +
+          write_config(R"({"dataFile": "in.csv", "storageContainer": "c", "layout": "sessions17"})")
+              .string() +
+          " --output " + (temp_.path() / "out").string());
   EXPECT_EQ(out.exit_code, 3);
   EXPECT_NE(out.output.find("no accepted rows"), std::string::npos);
   EXPECT_FALSE(fs::exists(temp_.path() / "out" / "features"));
@@ -78,7 +86,8 @@ TEST_F(CliTest, NoAcceptedRowsIsADataErrorAndLeavesNoOutput) {
 
 TEST_F(CliTest, EtlGoldenThroughTheProgramAndStdin) {
   const fs::path golden = LOADCAST_GOLDEN_DIR;
-  auto out = run("etl " + (golden / "config.json").string() + " --threads 2 --output " + (temp_.path() / "a").string());
+  auto out = run("etl " + (golden / "config.json").string() + " --threads 2 --output " +
+                 (temp_.path() / "a").string());
   ASSERT_EQ(out.exit_code, 0) << out.output;
   EXPECT_NE(out.output.find("accepted 44"), std::string::npos);
   std::string json = testing::read_text(golden / "config.json");

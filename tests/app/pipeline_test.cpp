@@ -15,14 +15,17 @@ namespace {
 namespace fs = std::filesystem;
 
 int run(const std::string& args) {
-  const int status = std::system((std::string(LOADCAST_BINARY) + " " + args + " > /dev/null 2>&1").c_str());
+  const int status =
+      std::system((std::string(LOADCAST_BINARY) + " " + args + " > /dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::string all_parts(const fs::path& dir) {
   std::string text;
   for (const auto& entry : fs::recursive_directory_iterator(dir))
-    if (entry.is_regular_file()) text += entry.path().lexically_relative(dir).string() + "\n" + testing::read_text(entry.path());
+    if (entry.is_regular_file())
+      text +=
+          entry.path().lexically_relative(dir).string() + "\n" + testing::read_text(entry.path());
   return text;
 }
 
@@ -32,12 +35,14 @@ class PipelineTest : public ::testing::Test {
     temp_ = new testing::TempDir();
     const fs::path data = temp_->path() / "data";
     ASSERT_EQ(run("generate --out " + data.string() + " --size 3M --dirty-rate 0.03 --seed 5"), 0);
-    testing::write_text(data / "config.json", R"({"storageAccount": "a", "storageKey": "", "storageContainer": "c",
+    testing::write_text(data / "config.json",
+                        R"({"storageAccount": "a", "storageKey": "", "storageContainer": "c",
       "dataFile": "20[0,1][0-9]/[0,1][0-9]/[a,b]/[0-6]/request.csv", "duration": "ONE_MONTH",
       "forest": {"numTrees": 20, "maxDepth": 6}})");
     for (int threads : {1, 2}) {
       const std::string out = (temp_->path() / ("out" + std::to_string(threads))).string();
-      const std::string args = (data / "config.json").string() + " --threads " + std::to_string(threads) + " --output " + out;
+      const std::string args = (data / "config.json").string() + " --threads " +
+                               std::to_string(threads) + " --output " + out;
       ASSERT_EQ(run("etl " + args + " --chunk-mb 1"), 0);
       ASSERT_EQ(run("train " + args), 0);
     }
@@ -57,8 +62,10 @@ TEST_F(PipelineTest, FeaturesAndStoresAreTheSameForOneAndTwoThreads) {
 }
 
 TEST_F(PipelineTest, ForestAndMetricsAreByteIdenticalForOneAndTwoThreads) {
-  EXPECT_EQ(testing::read_text(out(1) / "model/forest.json"), testing::read_text(out(2) / "model/forest.json"));
-  EXPECT_EQ(testing::read_text(out(1) / "model/metrics.json"), testing::read_text(out(2) / "model/metrics.json"));
+  EXPECT_EQ(testing::read_text(out(1) / "model/forest.json"),
+            testing::read_text(out(2) / "model/forest.json"));
+  EXPECT_EQ(testing::read_text(out(1) / "model/metrics.json"),
+            testing::read_text(out(2) / "model/metrics.json"));
 }
 
 TEST_F(PipelineTest, LineAccountingBalancesOnDirtyData) {
@@ -68,8 +75,9 @@ TEST_F(PipelineTest, LineAccountingBalancesOnDirtyData) {
     rejected += count.get<int64_t>();
     EXPECT_GT(count.get<int64_t>(), 0) << reason;
   }
-  EXPECT_EQ(s["lines"].get<int64_t>(), s["accepted"].get<int64_t>() + s["outside_window"].get<int64_t>() +
-                                           s["filtered_ip"].get<int64_t>() + s["blank"].get<int64_t>() + rejected);
+  EXPECT_EQ(s["lines"].get<int64_t>(),
+            s["accepted"].get<int64_t>() + s["outside_window"].get<int64_t>() +
+                s["filtered_ip"].get<int64_t>() + s["blank"].get<int64_t>() + rejected);
   EXPECT_GT(s["outside_window"].get<int64_t>(), 0);
   EXPECT_GT(s["blank"].get<int64_t>(), 0);
 }
@@ -82,7 +90,8 @@ TEST_F(PipelineTest, EveryLabelIsPresentAndTestMetricsAreReasonable) {
   const int label = features.column("label");
   int counts[4] = {};
   for (const auto& row : features.rows) ++counts[std::stoi(row[static_cast<size_t>(label)])];
-  for (int l = 1; l <= 3; ++l) EXPECT_GT(counts[l], static_cast<int>(features.rows.size() * 0.15)) << l;
+  for (int l = 1; l <= 3; ++l)
+    EXPECT_GT(counts[l], static_cast<int>(features.rows.size() * 0.15)) << l;
 }
 
 }  // namespace

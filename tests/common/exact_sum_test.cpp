@@ -22,15 +22,16 @@ double sum_of(std::initializer_list<double> terms) {
 TEST(ExactSum, CancellationLosesNothing) {
   EXPECT_EQ(sum_of({1e16, 1.0, -1e16}), 1.0);  // a naive sum gives 0
   EXPECT_EQ(sum_of({1e308, 1e308, -1e308}), 1e308);
-  EXPECT_EQ(sum_of({0.1, 0.2, -0.3}), std::ldexp(1.0, -55));  // the doubles' true sum; naively 2^-54
+  EXPECT_EQ(sum_of({0.1, 0.2, -0.3}),
+            std::ldexp(1.0, -55));  // the doubles' true sum; naively 2^-54
   EXPECT_EQ(sum_of({}), 0.0);
   EXPECT_EQ(sum_of({-2.5, 1.0}), -1.5);
 }
 
 TEST(ExactSum, RoundsToNearestTiesToEven) {
-  const double two53 = 9007199254740992.0;  // 2^53: spacing 2 above it
-  EXPECT_EQ(sum_of({two53, 1.0}), two53);                      // a tie: to even
-  EXPECT_EQ(sum_of({two53 + 2, 1.0}), two53 + 4);              // a tie: to even, upwards
+  const double two53 = 9007199254740992.0;                           // 2^53: spacing 2 above it
+  EXPECT_EQ(sum_of({two53, 1.0}), two53);                            // a tie: to even
+  EXPECT_EQ(sum_of({two53 + 2, 1.0}), two53 + 4);                    // a tie: to even, upwards
   EXPECT_EQ(sum_of({two53, 1.0, std::ldexp(1.0, -30)}), two53 + 2);  // past the tie
   EXPECT_EQ(sum_of({-two53, -1.0, -std::ldexp(1.0, -30)}), -(two53 + 2));
 }
@@ -79,7 +80,8 @@ TEST(ExactSum, MatchesALongDoubleSumOfExactTerms) {
   ExactSum s;
   long double reference = 0;
   for (int64_t i = 0; i < 100000; ++i) {
-    const double term = static_cast<double>((i * 2654435761LL) % (int64_t{1} << 40)) * (i % 2 ? 1 : -1);
+    const double term =
+        static_cast<double>((i * 2654435761LL) % (int64_t{1} << 40)) * (i % 2 ? 1 : -1);
     s.add(term);
     reference += term;
   }

@@ -22,8 +22,8 @@ TEST(NumberTest, ParsesPlainDecimalsWithCorrectRounding) {
 }
 
 TEST(NumberTest, MissingValues) {
-  for (const char* bad : {"", "NaN", "nan", "inf", "-inf", "Infinity", "1e400", "-1e400", "abc", "1,0",
-                          "+-1", "--1", "1 ", " 1", "0x10", "+", "-"}) {
+  for (const char* bad : {"", "NaN", "nan", "inf", "-inf", "Infinity", "1e400", "-1e400", "abc",
+                          "1,0", "+-1", "--1", "1 ", " 1", "0x10", "+", "-"}) {
     EXPECT_FALSE(parse_decimal(bad).has_value()) << bad;
   }
 }
@@ -56,7 +56,8 @@ TEST(NumberTest, ShortDecimalAgreesWithTheScalarPath) {
     std::memcpy(padded, text.data(), n);
     double fast = -1, scalar = -1;
     const bool fast_ok = number_detail::parse_short_decimal(padded, n, fast);
-    const bool scalar_ok = number_detail::parse_simple_decimal(text.data(), text.data() + n, scalar);
+    const bool scalar_ok =
+        number_detail::parse_simple_decimal(text.data(), text.data() + n, scalar);
     const bool meant = text.find_first_of("-+") == std::string::npos;
     ASSERT_EQ(fast_ok, scalar_ok && meant) << text;
     if (fast_ok) {

@@ -34,11 +34,12 @@ TEST(TimeTest, FractionsBeyondNanosecondsRoundUpSoWindowsStayExact) {
 }
 
 TEST(TimeTest, RejectsImpossibleDatesAndJunk) {
-  for (const char* bad : {"2016-13-01 10:00:00", "2016-06-31 10:00:00", "2015-02-29 00:00:00",
-                          "2016-01-01 24:00:00", "2016-01-01 10:60:00", "2016-01-01 10:00:60",
-                          "2016-01-01", "", "2016-01-01 10:00:00.", "2016-01-01 10:00:00 ",
-                          "2016-01-01 10:00:00+2:00", "2016-01-01 10:00:00+02", "x016-01-01 10:00:00",
-                          "2016/01/01 10:00:00", "2016-01-01  10:00:00", "2016-01-01 10:00:00ZZ"}) {
+  for (const char* bad :
+       {"2016-13-01 10:00:00", "2016-06-31 10:00:00", "2015-02-29 00:00:00", "2016-01-01 24:00:00",
+        "2016-01-01 10:60:00", "2016-01-01 10:00:60", "2016-01-01", "", "2016-01-01 10:00:00.",
+        "2016-01-01 10:00:00 ", "2016-01-01 10:00:00+2:00", "2016-01-01 10:00:00+02",
+        "x016-01-01 10:00:00", "2016/01/01 10:00:00", "2016-01-01  10:00:00",
+        "2016-01-01 10:00:00ZZ"}) {
     EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
   }
   EXPECT_TRUE(parse_timestamp("2016-02-29 00:00:00").has_value());
@@ -63,7 +64,8 @@ namespace {
 // The inline path of the ingest must give parse_timestamp's answer for every
 // text: valid times, junk in the time of day, other days, years that clamp.
 TEST(TimeTest, CachedParseAgreesWithTheGeneralParser) {
-  const std::string days[] = {"2016-06-06", "2016-06-07", "1969-12-31", "9999-12-31", "1600-01-01", "2016-02-30"};
+  const std::string days[] = {"2016-06-06", "2016-06-07", "1969-12-31",
+                              "9999-12-31", "1600-01-01", "2016-02-30"};
   const std::string junk = "0123456789:T .-+Zx\x00";
   std::mt19937 rng(5);
   DateCache cache;

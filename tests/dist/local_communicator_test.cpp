@@ -36,7 +36,8 @@ TEST(LocalCommunicator, RejectsRanksThatDoNotExist) {
 
 TEST(LocalCommunicatorDeathTest, AbortPrintsAndExitsNonZero) {
   auto comm = make_local_communicator();
-  EXPECT_EXIT(comm->abort("rank 0 failed: boom", 3), ::testing::ExitedWithCode(3), "rank 0 failed: boom");
+  EXPECT_EXIT(comm->abort("rank 0 failed: boom", 3), ::testing::ExitedWithCode(3),
+              "rank 0 failed: boom");
 }
 
 }  // namespace

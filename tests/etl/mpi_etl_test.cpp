@@ -66,11 +66,12 @@ class MpiEtlTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!testing::mpi_unavailable_reason().empty()) return;
     temp_ = new testing::TempDir();
-    ASSERT_EQ(testing::write_generated_case(temp_->path(),
-                                            "--start 2016-06-01 --end 2016-06-08 --servers 20 --size 3M "
-                                            "--dirty-rate 0.03 --seed 11",
-                                            R"("filterIPs": ["115.220.193.16"])"),
-              0);
+    ASSERT_EQ(
+        testing::write_generated_case(temp_->path(),
+                                      "--start 2016-06-01 --end 2016-06-08 --servers 20 --size 3M "
+                                      "--dirty-rate 0.03 --seed 11",
+                                      R"("filterIPs": ["115.220.193.16"])"),
+        0);
     std::string log;
     ASSERT_EQ(run_shell(binary() + " etl " + args(temp_->path() / "plain") + " --threads 2", &log),
               0)

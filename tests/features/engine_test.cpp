@@ -18,7 +18,8 @@ ServerBucket bucket_at(int64_t seconds, double load, int64_t sessions = 1) {
 
 TEST(EngineTest, PeakBucketTiesGoToTheEarliestAndEmptyHoursAreZero) {
   const std::vector<ServerBucket> buckets = {bucket_at(kStart + 0, 5), bucket_at(kStart + 600, 9),
-                                             bucket_at(kStart + 1200, 9), bucket_at(kStart + 3 * 3600, 1)};
+                                             bucket_at(kStart + 1200, 9),
+                                             bucket_at(kStart + 3 * 3600, 1)};
   auto copy = buckets;
   copy[2].sums.sum[1] = 77;  // the later tie carries other bytes
   const ServerHistory h = history_from_buckets("1.2.3.4", copy);
@@ -34,7 +35,8 @@ TEST(EngineTest, PeakBucketTiesGoToTheEarliestAndEmptyHoursAreZero) {
 
 TEST(EngineTest, LagsAndRollingMeansLookBackInHoursAndDays) {
   std::vector<ServerBucket> buckets;
-  for (int64_t hour = 0; hour < 24 * 40; ++hour) buckets.push_back(bucket_at(kStart + hour * 3600, double(hour)));
+  for (int64_t hour = 0; hour < 24 * 40; ++hour)
+    buckets.push_back(bucket_at(kStart + hour * 3600, double(hour)));
   const ServerHistory h = history_from_buckets("1.2.3.4", buckets);
   FeatureParams params;
   params.train_begin = kStart * kNanosPerSecond;
@@ -56,7 +58,8 @@ TEST(EngineTest, LagsAndRollingMeansLookBackInHoursAndDays) {
 
 TEST(EngineTest, RowsAfterTheGridUseTheSameHistory) {
   std::vector<ServerBucket> buckets;
-  for (int64_t hour = 0; hour < 24 * 10; ++hour) buckets.push_back(bucket_at(kStart + hour * 3600, 200));
+  for (int64_t hour = 0; hour < 24 * 10; ++hour)
+    buckets.push_back(bucket_at(kStart + hour * 3600, 200));
   const ServerHistory h = history_from_buckets("1.2.3.4", buckets);
   FeatureParams params;
   const int64_t future = kStart + (24 * 10 + 48) * 3600;  // 49 hours after the last grid hour

@@ -107,7 +107,8 @@ TEST(ForestTrain, SameBytesForShuffledRows) {
 
 // Rows dealt to `ranks` ranks by `owner(row)`; each rank trains on its own.
 template <typename Owner>
-std::vector<std::string> train_on_ranks(const Synthetic& d, int ranks, Owner owner, const TrainOptions& options,
+std::vector<std::string> train_on_ranks(const Synthetic& d, int ranks, Owner owner,
+                                        const TrainOptions& options,
                                         std::vector<TrainStats>* stats = nullptr) {
   std::vector<std::string> forests(ranks);
   if (stats) stats->assign(ranks, {});
@@ -134,7 +135,8 @@ TEST(ForestRanks, SameBytesWhateverTheRanksAndTheSpreadOfRows) {
   const auto one = Forest::train(d.view(), d.y, d.keys, 3, small_options(2)).to_json().dump();
   for (int ranks : {2, 3, 4}) {
     SCOPED_TRACE("ranks " + std::to_string(ranks));
-    auto dealt = train_on_ranks(d, ranks, [&](size_t r) { return static_cast<int>(r % ranks); }, small_options(1));
+    auto dealt = train_on_ranks(
+        d, ranks, [&](size_t r) { return static_cast<int>(r % ranks); }, small_options(1));
     auto blocks = train_on_ranks(
         d, ranks, [&](size_t r) { return static_cast<int>(r * ranks / d.rows); }, small_options(2));
     for (int r = 0; r < ranks; ++r) {
@@ -143,7 +145,8 @@ TEST(ForestRanks, SameBytesWhateverTheRanksAndTheSpreadOfRows) {
     }
   }
   // A rank without rows still takes part.
-  for (const auto& forest : train_on_ranks(d, 3, [](size_t r) { return r < 1500 ? 0 : 2; }, small_options(1)))
+  for (const auto& forest : train_on_ranks(
+           d, 3, [](size_t r) { return r < 1500 ? 0 : 2; }, small_options(1)))
     EXPECT_EQ(forest, one);
 }
 
@@ -152,14 +155,16 @@ TEST(ForestRanks, QuantileSampleIsTheSameOverRanks) {
   auto options = small_options(2);
   options.quantile_sample = 500;
   const auto one = Forest::train(d.view(), d.y, d.keys, 3, options).to_json().dump();
-  for (const auto& forest : train_on_ranks(d, 3, [](size_t r) { return static_cast<int>(r % 3); }, options))
+  for (const auto& forest : train_on_ranks(
+           d, 3, [](size_t r) { return static_cast<int>(r % 3); }, options))
     EXPECT_EQ(forest, one);
 }
 
 TEST(ForestRanks, CountsWhatTheHistogramsExchange) {
   const auto d = make_data(1500, 11);
   std::vector<TrainStats> stats;
-  train_on_ranks(d, 2, [](size_t r) { return static_cast<int>(r % 2); }, small_options(1), &stats);
+  train_on_ranks(
+      d, 2, [](size_t r) { return static_cast<int>(r % 2); }, small_options(1), &stats);
   for (const auto& s : stats) {
     // Root counts, then a round per level.
     EXPECT_GE(s.allreduce_calls, 2);
@@ -170,9 +175,11 @@ TEST(ForestRanks, CountsWhatTheHistogramsExchange) {
 
 TEST(ForestRanks, NoRowsOnAnyRankIsADataError) {
   const Synthetic empty;
-  EXPECT_THROW(testing::run_ranks(2, [&](dist::Communicator& comm) {
-                 Forest::train(empty.view(), empty.y, empty.keys, 3, small_options(1), comm);
-               }),
+  EXPECT_THROW(testing::run_ranks(2,
+                                  [&](dist::Communicator& comm) {
+                                    Forest::train(empty.view(), empty.y, empty.keys, 3,
+                                                  small_options(1), comm);
+                                  }),
                Failure);
 }
 

@@ -18,7 +18,9 @@
 namespace loadcast::generate::testing {
 
 // RFC 4180 fields of one line (no newline).
-inline std::vector<std::string> split_csv(std::string_view line) { return loadcast::testing::split_csv_line(line); }
+inline std::vector<std::string> split_csv(std::string_view line) {
+  return loadcast::testing::split_csv_line(line);
+}
 
 using loadcast::testing::split_lines;
 

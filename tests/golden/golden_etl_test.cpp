@@ -46,15 +46,17 @@ TEST_P(GoldenEtlTest, HourlyStoreMatches) {
 }
 
 TEST_P(GoldenEtlTest, DailyStoreMatches) {
-  const auto problems = compare_tables(read_csv(kGolden / "expected/daily.csv"),
-                                       read_partitioned(config_.output / "daily"),
-                                       {"ServerIP", "SessionStartDay"});
+  const auto problems =
+      compare_tables(read_csv(kGolden / "expected/daily.csv"),
+                     read_partitioned(config_.output / "daily"), {"ServerIP", "SessionStartDay"});
   EXPECT_EQ(problems, "");
 }
 
 TEST_P(GoldenEtlTest, SummaryAccountsForEveryLine) {
-  const auto expected = nlohmann::json::parse(testing::read_text(kGolden / "expected/summary.json"));
-  const auto actual = nlohmann::json::parse(testing::read_text(config_.output / "etl_summary.json"));
+  const auto expected =
+      nlohmann::json::parse(testing::read_text(kGolden / "expected/summary.json"));
+  const auto actual =
+      nlohmann::json::parse(testing::read_text(config_.output / "etl_summary.json"));
   for (const char* key : {"lines", "accepted", "outside_window", "filtered_ip", "blank", "rejected",
                           "missing_values", "servers", "rows", "dailyRows", "layout"}) {
     EXPECT_EQ(actual[key], expected[key]) << key;

@@ -44,8 +44,8 @@ class AdversarialTest : public ::testing::Test {
     return c;
   }
 
-  LineAccounting ingest_all(const std::vector<std::string>& contents, int threads = 2, size_t chunk = 1 << 12,
-                            Layout layout = Layout::kSessions17) {
+  LineAccounting ingest_all(const std::vector<std::string>& contents, int threads = 2,
+                            size_t chunk = 1 << 12, Layout layout = Layout::kSessions17) {
     IngestOptions options;
     options.threads = threads;
     options.chunk_bytes = chunk;
@@ -75,7 +75,8 @@ TEST_F(AdversarialTest, OnlyGarbageAndNulBytes) {
 
 TEST_F(AdversarialTest, NoTrailingNewlineCrlfLoneCrAndBoms) {
   const std::string bom = "\xEF\xBB\xBF";
-  const auto acc = ingest_all({bom + kClean + "\r\n" + kClean, bom + kClean + "\r" + kClean + "\n\r\n", bom});
+  const auto acc =
+      ingest_all({bom + kClean + "\r\n" + kClean, bom + kClean + "\r" + kClean + "\n\r\n", bom});
   EXPECT_EQ(acc.accepted, 2);
   EXPECT_EQ(acc.rejected_total(), 1);
   EXPECT_EQ(acc.blank, 1);
@@ -83,7 +84,8 @@ TEST_F(AdversarialTest, NoTrailingNewlineCrlfLoneCrAndBoms) {
 
 TEST_F(AdversarialTest, UnbalancedQuotes) {
   std::string text;
-  for (int i = 0; i < 1000; ++i) text += (i % 3 ? std::string(kClean) : "\"" + std::string(kClean)) + "\n";
+  for (int i = 0; i < 1000; ++i)
+    text += (i % 3 ? std::string(kClean) : "\"" + std::string(kClean)) + "\n";
   text += "\"\"\"\n\"";
   const auto acc = ingest_all({text});
   EXPECT_EQ(acc.accepted, 666);
@@ -123,9 +125,11 @@ TEST_F(AdversarialTest, LinesInAnyOrderGiveTheSameSortedStores) {
     for (uint32_t server = 0; server < 40; ++server) {
       std::string ip;
       append_ipv4(ip, 0xC0A80000u + server * 7919u % 65536u);
-      lines.push_back("web," + format_timestamp(*parse_timestamp("2016-07-02 10:00:00") / kNanosPerSecond +
-                                                minute * 60) +
-                      ",x,1,2,1,1,2,1,2,3,4,5,4," + std::to_string(minute % 7) + "," + ip + ",10.0.0.1\n");
+      lines.push_back("web," +
+                      format_timestamp(*parse_timestamp("2016-07-02 10:00:00") / kNanosPerSecond +
+                                       minute * 60) +
+                      ",x,1,2,1,1,2,1,2,3,4,5,4," + std::to_string(minute % 7) + "," + ip +
+                      ",10.0.0.1\n");
     }
   auto stores = [&](const std::vector<std::string>& in_order, const std::string& name) {
     std::string text;
@@ -147,16 +151,25 @@ TEST_F(AdversarialTest, LinesInAnyOrderGiveTheSameSortedStores) {
   for (size_t i = 1; i < forward.rows.size(); ++i) {
     const auto& a = forward.rows[i - 1];
     const auto& b = forward.rows[i];
-    EXPECT_TRUE(a[server] < b[server] || (a[server] == b[server] && a[hour] < b[hour])) << "row " << i;
+    EXPECT_TRUE(a[server] < b[server] || (a[server] == b[server] && a[hour] < b[hour]))
+        << "row " << i;
   }
 }
 
 // Random mixes of valid and broken lines: the accounting does not depend on
 // chunk size or thread count, and the identity always holds.
 TEST_F(AdversarialTest, AccountingIsIndependentOfChunkingAndThreads) {
-  const char* pieces[] = {kClean, "", "\r", "\"", ",,,,", "web,2016-07-02T10:00:00Z,x,1,2,1,1,2,1,2,3,4,5,4,40,::1,y",
-                          "web,2016-07-09 10:00:00,x,1,2,1,1,2,1,2,3,4,5,4,40,1.2.3.4,y", "\xEF\xBB\xBF",
-                          "web,2016-02-30 10:00:00,x,1,2,1,1,2,1,2,3,4,5,4,40,1.2.3.4,y", "\n", "\r\n",
+  const char* pieces[] = {kClean,
+                          "",
+                          "\r",
+                          "\"",
+                          ",,,,",
+                          "web,2016-07-02T10:00:00Z,x,1,2,1,1,2,1,2,3,4,5,4,40,::1,y",
+                          "web,2016-07-09 10:00:00,x,1,2,1,1,2,1,2,3,4,5,4,40,1.2.3.4,y",
+                          "\xEF\xBB\xBF",
+                          "web,2016-02-30 10:00:00,x,1,2,1,1,2,1,2,3,4,5,4,40,1.2.3.4,y",
+                          "\n",
+                          "\r\n",
                           "web,2016-07-02 10:00:00,x,1,2,1,1,2,1,2,3,4,5,4,40,1.2.3.04,y"};
   std::mt19937 rng(42);
   std::vector<std::string> files(3);

@@ -100,7 +100,8 @@ TEST_F(ChunkSourceTest, EveryLineOnceForAnyChunkSizeAndRankCount) {
   const auto expected = sequential_lines(files);
   for (size_t chunk_bytes : {1, 2, 3, 7, 64, 1000, 4096, 1 << 20}) {
     for (int ranks : {1, 2, 3, 4}) {
-      for (size_t piece_bytes : {size_t{1}, size_t{2}, size_t{5}, size_t{300}, ChunkSource::kPieceBytes}) {
+      for (size_t piece_bytes :
+           {size_t{1}, size_t{2}, size_t{5}, size_t{300}, ChunkSource::kPieceBytes}) {
         std::vector<std::pair<uint64_t, std::string>> chunks, whole;
         for (int rank = 0; rank < ranks; ++rank) {
           ChunkSource source(files, chunk_bytes, rank, ranks, piece_bytes);
@@ -124,7 +125,8 @@ TEST_F(ChunkSourceTest, EveryLineOnceForAnyChunkSizeAndRankCount) {
 // buffer is new or reused after a long line made it grow.
 TEST_F(ChunkSourceTest, SequentialCutsDoNotDependOnTheBuffer) {
   std::string text = std::string(5000, 'L') + "\n";
-  for (int i = 0; i < 400; ++i) text += std::string(1 + i % 37, static_cast<char>('a' + i % 26)) + "\n";
+  for (int i = 0; i < 400; ++i)
+    text += std::string(1 + i % 37, static_cast<char>('a' + i % 26)) + "\n";
   const auto files = write_inputs({text});
   auto read = [&](bool reuse) {
     ChunkReader reader(files, 256);

@@ -61,7 +61,8 @@ TEST_F(LineParserTest, LineEndingsAndTheLastLineWithoutNewline) {
 
 TEST_F(LineParserTest, QuotedFieldsMayHoldCommas) {
   const auto acc = parse(
-      "\"web,secure\",2016-07-03 14:40:00,x,12,1e3,1,1,2,1,2,3,4,5,80,499.75,\"210.181.165.92\",\"a,\"\"b\"\"\"\n");
+      "\"web,secure\",2016-07-03 "
+      "14:40:00,x,12,1e3,1,1,2,1,2,3,4,5,80,499.75,\"210.181.165.92\",\"a,\"\"b\"\"\"\n");
   EXPECT_EQ(acc.accepted, 1);
   ASSERT_EQ(table_.size(), 1u);
   EXPECT_EQ(table_.entries()[0].sums.sum[0], 499.75);
@@ -69,8 +70,9 @@ TEST_F(LineParserTest, QuotedFieldsMayHoldCommas) {
 }
 
 TEST_F(LineParserTest, UnbalancedQuoteRunsToTheEndOfTheLine) {
-  const auto acc = parse("\"web,2016-07-03 14:40:00,x,12,1,1,1,2,1,2,3,4,5,80,4,210.181.165.92,1\n" +
-                         std::string(kClean) + "\n");
+  const auto acc =
+      parse("\"web,2016-07-03 14:40:00,x,12,1,1,1,2,1,2,3,4,5,80,4,210.181.165.92,1\n" +
+            std::string(kClean) + "\n");
   EXPECT_EQ(acc.lines, 2);
   EXPECT_EQ(acc.rejected[static_cast<int>(Reject::kFieldCount)], 1);
   EXPECT_EQ(acc.accepted, 1);
@@ -89,7 +91,8 @@ TEST_F(LineParserTest, ReasonsAreCheckedInOrder) {
 }
 
 TEST_F(LineParserTest, MissingValuesCountPerFieldAndSumAsZero) {
-  const auto acc = parse("web,2016-07-01 09:12:00,x,12,NaN,1,1,2,,2,3,inf,5,4,text,210.181.165.92,1\n");
+  const auto acc =
+      parse("web,2016-07-01 09:12:00,x,12,NaN,1,1,2,,2,3,inf,5,4,text,210.181.165.92,1\n");
   EXPECT_EQ(acc.accepted, 1);
   EXPECT_EQ(acc.missing_values[0], 1);  // TotalLoad
   EXPECT_EQ(acc.missing_values[1], 1);  // MbytesTransferred
@@ -99,8 +102,8 @@ TEST_F(LineParserTest, MissingValuesCountPerFieldAndSumAsZero) {
 }
 
 TEST_F(LineParserTest, Sessions16Layout) {
-  const auto acc =
-      parse("2016-07-01 09:12:00,x,12,8,1,1,2,1,2,3,4,5,4,40,10.0.0.1,2001:db8::7\n", Layout::kSessions16);
+  const auto acc = parse("2016-07-01 09:12:00,x,12,8,1,1,2,1,2,3,4,5,4,40,10.0.0.1,2001:db8::7\n",
+                         Layout::kSessions16);
   EXPECT_EQ(acc.accepted, 1);
   EXPECT_EQ(table_.entries()[0].sums.sum[0], 40);
   EXPECT_EQ(servers_.text_of(key_server(table_.entries()[0].key)), "2001:db8::7");
@@ -114,7 +117,8 @@ struct Reference {
   std::map<uint64_t, BucketSums> sums;
 };
 
-Reference reference_parse(const std::string& text, const LineRules& rules, ServerDictionary& servers) {
+Reference reference_parse(const std::string& text, const LineRules& rules,
+                          ServerDictionary& servers) {
   Reference ref;
   const ColumnLayout& columns = column_layout(rules.layout);
   for (std::string_view view : testing::split_lines(text)) {
@@ -137,8 +141,10 @@ Reference reference_parse(const std::string& text, const LineRules& rules, Serve
     }
     const std::string& ip = fields[columns.server_ip];
     std::optional<ServerKey> server;
-    if (const auto v4 = parse_ipv4(ip)) server = *v4;
-    else if (is_valid_ipv6(ip)) server = servers.key_for(ip);
+    if (const auto v4 = parse_ipv4(ip))
+      server = *v4;
+    else if (is_valid_ipv6(ip))
+      server = servers.key_for(ip);
     if (!server) {
       ++ref.acc.rejected[static_cast<int>(Reject::kBadServerIp)];
       continue;
@@ -148,10 +154,13 @@ Reference reference_parse(const std::string& text, const LineRules& rules, Serve
       continue;
     }
     ++ref.acc.accepted;
-    BucketSums& sums = ref.sums[pack_bucket_key(*server, floor_div(seconds_of(*time), kBucketSeconds))];
+    BucketSums& sums =
+        ref.sums[pack_bucket_key(*server, floor_div(seconds_of(*time), kBucketSeconds))];
     for (int m = 0; m < kNumMeasures; ++m) {
-      if (const auto v = parse_decimal(fields[columns.measure[m]])) sums.sum[m] += *v;
-      else ++ref.acc.missing_values[m];
+      if (const auto v = parse_decimal(fields[columns.measure[m]]))
+        sums.sum[m] += *v;
+      else
+        ++ref.acc.missing_values[m];
     }
     ++sums.sessions;
   }
@@ -162,12 +171,20 @@ Reference reference_parse(const std::string& text, const LineRules& rules, Serve
 // CRs, long and wide lines, IPv6 servers) in one chunk must give what the
 // reference gives, counter for counter and bit for bit.
 TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
-  const char* numbers[] = {"0", "7", "42", "106.25", "0007", "12345678", "123456789", "1.5e2", "", "-3",
-                           "+4", ".5", "5.", ".", "1.2.3", "nan", "x1", "99999999.5", "3.25", "1,5"};
-  const char* servers[] = {"210.181.165.92", "10.0.0.1", "2001:db8:2f6:3a9::155", "2001:db8::7", "999.1.1.1",
-                           "\"10.0.0.2\"", "", "::1"};
-  const char* times[] = {"2016-07-01 09:12:00", "2016-07-01 09:17:59", "2016-07-02T23:59:59", "2016-07-09 00:00:00",
-                         "2016-07-01 24:00:00", "2016-07-01 09:12:00Z", "2016-07-01 9:12:00", "2016-02-30 01:00:00"};
+  const char* numbers[] = {"0",     "7",   "42", "106.25",     "0007", "12345678", "123456789",
+                           "1.5e2", "",    "-3", "+4",         ".5",   "5.",       ".",
+                           "1.2.3", "nan", "x1", "99999999.5", "3.25", "1,5"};
+  const char* servers[] = {"210.181.165.92",
+                           "10.0.0.1",
+                           "2001:db8:2f6:3a9::155",
+                           "2001:db8::7",
+                           "999.1.1.1",
+                           "\"10.0.0.2\"",
+                           "",
+                           "::1"};
+  const char* times[] = {"2016-07-01 09:12:00", "2016-07-01 09:17:59", "2016-07-02T23:59:59",
+                         "2016-07-09 00:00:00", "2016-07-01 24:00:00", "2016-07-01 09:12:00Z",
+                         "2016-07-01 9:12:00",  "2016-02-30 01:00:00"};
   for (const Layout layout : {Layout::kSessions17, Layout::kSessions16}) {
     const ColumnLayout& columns = column_layout(layout);
     std::mt19937 rng(11);
@@ -209,25 +226,30 @@ TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
       ASSERT_NE(it, ref.sums.end());
       EXPECT_EQ(e.sums.sessions, it->second.sessions);
       for (int m = 0; m < kNumMeasures; ++m)
-        EXPECT_EQ(std::bit_cast<uint64_t>(e.sums.sum[m]), std::bit_cast<uint64_t>(it->second.sum[m])) << m;
+        EXPECT_EQ(std::bit_cast<uint64_t>(e.sums.sum[m]),
+                  std::bit_cast<uint64_t>(it->second.sum[m]))
+            << m;
     }
   }
 }
 
 TEST(LayoutTest, DetectsTheMajorityLayout) {
-  EXPECT_EQ(detect_layout(std::string(kClean) + "\n" + kClean + "\nshort,line\n"), Layout::kSessions17);
+  EXPECT_EQ(detect_layout(std::string(kClean) + "\n" + kClean + "\nshort,line\n"),
+            Layout::kSessions17);
   EXPECT_EQ(detect_layout("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n"), Layout::kSessions16);
   EXPECT_EQ(detect_layout("a,b\n\n"), std::nullopt);
 }
 
 TEST(ServerIpTest, Ipv4AndIpv6) {
   EXPECT_EQ(parse_ipv4("210.181.165.92"), 0xD2B5A55Cu);
-  for (const char* bad : {"999.1.1.1", "010.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "", "a.b.c.d", "1.2.3.4 "})
+  for (const char* bad :
+       {"999.1.1.1", "010.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "", "a.b.c.d", "1.2.3.4 "})
     EXPECT_FALSE(parse_ipv4(bad)) << bad;
-  for (const char* good : {"2001:db8::7", "::", "::1", "fe80::", "1:2:3:4:5:6:7:8", "::ffff:1.2.3.4", "1::2:3"})
+  for (const char* good :
+       {"2001:db8::7", "::", "::1", "fe80::", "1:2:3:4:5:6:7:8", "::ffff:1.2.3.4", "1::2:3"})
     EXPECT_TRUE(is_valid_ipv6(good)) << good;
-  for (const char* bad : {"fe80::1%eth0", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1", "1:", "12345::", "g::1",
-                          "1:2:3:4:5:6:7", ":::"})
+  for (const char* bad : {"fe80::1%eth0", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1",
+                          "1:", "12345::", "g::1", "1:2:3:4:5:6:7", ":::"})
     EXPECT_FALSE(is_valid_ipv6(bad)) << bad;
 }
 

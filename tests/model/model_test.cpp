@@ -228,7 +228,8 @@ TEST_F(ModelBundle, MissingSplitSideOnRanksFailsOnEveryRankAlike) {
     TrainRequest request;
     request.comm = &comm;
     // Rank 1 holds no rows at all; the decision is global.
-    const auto mine = comm.rank() == 0 ? std::span<const FeatureRow>(rows) : std::span<const FeatureRow>();
+    const auto mine =
+        comm.rank() == 0 ? std::span<const FeatureRow>(rows) : std::span<const FeatureRow>();
     try {
       train_model(config, mine, request);
     } catch (const dist::CollectiveFailure& f) {

@@ -22,13 +22,15 @@ using testing::run_shell;
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir))
-    if (entry.is_regular_file()) files[entry.path().lexically_relative(dir).string()] = read_text(entry.path());
+    if (entry.is_regular_file())
+      files[entry.path().lexically_relative(dir).string()] = read_text(entry.path());
   return files;
 }
 
 std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -38,12 +40,13 @@ class MpiTrainTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!testing::mpi_unavailable_reason().empty()) return;
     temp_ = new testing::TempDir();
-    ASSERT_EQ(testing::write_generated_case(temp_->path(), "--servers 12 --size 3M --dirty-rate 0.02 --seed 21",
+    ASSERT_EQ(testing::write_generated_case(temp_->path(),
+                                            "--servers 12 --size 3M --dirty-rate 0.02 --seed 21",
                                             R"("forest": {"numTrees": 24, "maxDepth": 7})"),
               0);
     std::string log;
-    ASSERT_EQ(run_shell(binary() + " etl " + config().string() + " --output " + out().string() + " --workspace " +
-                            (temp_->path() / "ws").string(),
+    ASSERT_EQ(run_shell(binary() + " etl " + config().string() + " --output " + out().string() +
+                            " --workspace " + (temp_->path() / "ws").string(),
                         &log),
               0)
         << log;
@@ -66,12 +69,13 @@ class MpiTrainTest : public ::testing::Test {
   static fs::path config() { return temp_->path() / "config.json"; }
   static fs::path out() { return temp_->path() / "out"; }
   static std::string args(const fs::path& output) {
-    return config().string() + " --output " + output.string() + " --workspace " + output.string() + "-ws";
+    return config().string() + " --output " + output.string() + " --workspace " + output.string() +
+           "-ws";
   }
-  static int train_on_ranks(int np, const fs::path& output, std::string* log, const std::string& env = "",
-                            int threads = 1) {
-    return run_shell(env + " " + testing::mpirun_prefix(np) + binary() + " train " + args(output) + " --threads " +
-                         std::to_string(threads),
+  static int train_on_ranks(int np, const fs::path& output, std::string* log,
+                            const std::string& env = "", int threads = 1) {
+    return run_shell(env + " " + testing::mpirun_prefix(np) + binary() + " train " + args(output) +
+                         " --threads " + std::to_string(threads),
                      log);
   }
   // A fresh output folder holding the ETL's feature table and summary.
@@ -105,7 +109,8 @@ TEST_F(MpiTrainTest, OneToFourRanksGiveTheBundleOfOneProcess) {
     ASSERT_EQ(train_on_ranks(np, out(), &log, "", np == 2 ? 2 : 1), 0) << log;
     expect_plain_bundle(out());
     if (np > 1) {
-      EXPECT_NE(log.find("x " + std::to_string(np) + " ranks, allreduce"), std::string::npos) << log;
+      EXPECT_NE(log.find("x " + std::to_string(np) + " ranks, allreduce"), std::string::npos)
+          << log;
     }
     // Rank 0 alone prints the metrics.
     const size_t first = log.find("Test Accuracy");
@@ -118,7 +123,10 @@ TEST_F(MpiTrainTest, FeatureTableInSeveralPartFilesGivesTheSameBundle) {
   // The ETL on three ranks writes three part files per month.
   const fs::path parts = temp_->path() / "parts";
   std::string log;
-  ASSERT_EQ(run_shell(testing::mpirun_prefix(3) + binary() + " etl " + args(parts) + " --threads 1", &log), 0) << log;
+  ASSERT_EQ(run_shell(testing::mpirun_prefix(3) + binary() + " etl " + args(parts) + " --threads 1",
+                      &log),
+            0)
+      << log;
   ASSERT_TRUE(fs::exists(parts / "features/2016/06/part-00002.csv"));
   ASSERT_EQ(train_on_ranks(2, parts, &log), 0) << log;
   expect_plain_bundle(parts);
@@ -147,7 +155,8 @@ TEST_F(MpiTrainTest, DeadRankLeavesThePreviousBundleAndTheRerunMatches) {
 
   // Rank 1 is killed while the others wait in the forest's collectives.
   log.clear();
-  EXPECT_NE(train_on_ranks(3, output, &log, "LOADCAST_FAIL_RANK=1 LOADCAST_FAIL_HOW=kill"), 0) << log;
+  EXPECT_NE(train_on_ranks(3, output, &log, "LOADCAST_FAIL_RANK=1 LOADCAST_FAIL_HOW=kill"), 0)
+      << log;
   EXPECT_NE(log.find("rank 1"), std::string::npos) << log;
   EXPECT_NE(log.find("signal 9"), std::string::npos) << log;
   EXPECT_TRUE(snapshot(output) == before) << "output changed by a failed job";
@@ -173,7 +182,9 @@ TEST_F(MpiTrainTest, NoFeatureTableIsOneMessageAndExitCodeThree) {
   EXPECT_EQ(train_on_ranks(2, output, &log), 3) << log;
   const size_t first = log.find("no feature table found");
   ASSERT_NE(first, std::string::npos) << log;
-  EXPECT_EQ(log.find("no feature table found", first + 1), std::string::npos) << "reported more than once:\n" << log;
+  EXPECT_EQ(log.find("no feature table found", first + 1), std::string::npos)
+      << "reported more than once:\n"
+      << log;
 }
 
 }  // namespace

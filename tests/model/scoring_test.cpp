@@ -91,12 +91,25 @@ std::vector<FeatureRow> scoring_rows() {
   for (size_t i = 0; i < n; i += 7) {
     FeatureRow row = rows[i];
     switch (i % 6) {
-      case 0: row.server_ip = "192.168.1." + std::to_string(i % 250); break;
-      case 1: row.calendar.year = 2017 + static_cast<int>(i % 3); break;
-      case 2: row.calendar.weekofyear = 1 + static_cast<int>(i % 53); break;
-      case 3: row.calendar.dayofmonth = 1 + static_cast<int>(i % 31); row.calendar.month = 12; break;
-      case 4: row.lags[i % kNumLags] = std::numeric_limits<double>::quiet_NaN(); break;
-      case 5: row.rolling[i % kNumMeasures] = (i % 2 ? 1 : -1) * std::numeric_limits<double>::infinity(); break;
+      case 0:
+        row.server_ip = "192.168.1." + std::to_string(i % 250);
+        break;
+      case 1:
+        row.calendar.year = 2017 + static_cast<int>(i % 3);
+        break;
+      case 2:
+        row.calendar.weekofyear = 1 + static_cast<int>(i % 53);
+        break;
+      case 3:
+        row.calendar.dayofmonth = 1 + static_cast<int>(i % 31);
+        row.calendar.month = 12;
+        break;
+      case 4:
+        row.lags[i % kNumLags] = std::numeric_limits<double>::quiet_NaN();
+        break;
+      case 5:
+        row.rolling[i % kNumMeasures] = (i % 2 ? 1 : -1) * std::numeric_limits<double>::infinity();
+        break;
     }
     row.linear_trend = -row.linear_trend;
     rows.push_back(std::move(row));
@@ -123,8 +136,8 @@ TEST(ModelScoring, RowEncoderWritesTheEncodersVectors) {
     encoder.transform(rows[r], std::span<float>(want));
     for (size_t f = 0; f < width; ++f)
       ASSERT_TRUE(same_bits(got[r * width + f], want[f]))
-          << "row " << r << " feature " << encoder.feature_names()[f] << ": " << got[r * width + f] << " vs "
-          << want[f];
+          << "row " << r << " feature " << encoder.feature_names()[f] << ": " << got[r * width + f]
+          << " vs " << want[f];
   }
 }
 
@@ -138,22 +151,26 @@ TEST(ModelScoring, FlatForestEqualsTheForestBitForBit) {
   const size_t width = static_cast<size_t>(model.encoder().num_features());
   const auto want = forest.predict_proba(forest::MatrixView{matrix, rows.size(), width});
   bool walked_and_masked = false;
-  for (const auto kernel : {FlatForest::Kernel::kWalk, FlatForest::Kernel::kAvx2, FlatForest::Kernel::kAvx512}) {
+  for (const auto kernel :
+       {FlatForest::Kernel::kWalk, FlatForest::Kernel::kAvx2, FlatForest::Kernel::kAvx512}) {
     const FlatForest flat(forest, kernel);
     ASSERT_TRUE(flat.usable());
     if (flat.kernel() != kernel) continue;  // this CPU lacks it
     const size_t masked = flat.masked_trees();
     EXPECT_EQ(masked == 0, kernel == FlatForest::Kernel::kWalk) << FlatForest::kernel_name(kernel);
     walked_and_masked |= masked > 0 && masked < forest.trees().size();
-    for (const size_t batch : {size_t{1}, size_t{7}, size_t{8}, size_t{48}, size_t{65}, rows.size()}) {
+    for (const size_t batch :
+         {size_t{1}, size_t{7}, size_t{8}, size_t{48}, size_t{65}, rows.size()}) {
       std::vector<double> got(rows.size() * forest.num_classes());
       for (size_t begin = 0; begin < rows.size(); begin += batch) {
         const size_t n = std::min(batch, rows.size() - begin);
-        flat.predict_proba(matrix.data() + begin * width, n, got.data() + begin * forest.num_classes());
+        flat.predict_proba(matrix.data() + begin * width, n,
+                           got.data() + begin * forest.num_classes());
       }
       for (size_t i = 0; i < got.size(); ++i)
-        ASSERT_TRUE(same_bits(got[i], want[i])) << FlatForest::kernel_name(kernel) << ", batch " << batch
-                                                << ", value " << i << ": " << got[i] << " vs " << want[i];
+        ASSERT_TRUE(same_bits(got[i], want[i]))
+            << FlatForest::kernel_name(kernel) << ", batch " << batch << ", value " << i << ": "
+            << got[i] << " vs " << want[i];
     }
   }
   // On a CPU with a bit-vector kernel, both ways score trees of this forest.
@@ -175,7 +192,8 @@ TEST(ModelScoring, PredictEqualsEncoderAndForestForAnyThreadCount) {
     ASSERT_EQ(got.size(), rows.size());
     for (size_t r = 0; r < rows.size(); ++r) {
       ASSERT_EQ(got[r].label, best[r] + 1) << r;
-      for (int k = 0; k < 3; ++k) ASSERT_TRUE(same_bits(got[r].probability[k], proba[r * 3 + k])) << r;
+      for (int k = 0; k < 3; ++k)
+        ASSERT_TRUE(same_bits(got[r].probability[k], proba[r * 3 + k])) << r;
     }
   }
 }

@@ -52,10 +52,12 @@ class RawClient {
   }
   // Reads until `done(text)` holds, the peer closes, or the timeout passes.
   template <typename Done>
-  std::string read_until(Done done, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  std::string read_until(Done done,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     const auto deadline = Clock::now() + timeout;
     while (!done(received_)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       pollfd p{fd_, POLLIN, 0};
       if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
       char chunk[65536];
@@ -102,7 +104,9 @@ class RawClient {
   std::string received_;
 };
 
-int status_of(const std::string& response) { return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0; }
+int status_of(const std::string& response) {
+  return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
+}
 std::string body_of(const std::string& response) {
   const size_t at = response.find("\r\n\r\n");
   return at == std::string::npos ? "" : response.substr(at + 4);
@@ -114,11 +118,14 @@ class HttpTransport : public ::testing::Test {
   static void TearDownTestSuite() { bundle_.reset(); }
   static std::string score_body() {
     json records = json::array();
-    for (const FeatureRow& row : bundle_->etl_rows(kServer, kStart, 3)) records.push_back(serve::record_of(row));
+    for (const FeatureRow& row : bundle_->etl_rows(kServer, kStart, 3))
+      records.push_back(serve::record_of(row));
     return records.dump();
   }
-  static std::string post(const std::string& path, const std::string& body, const std::string& extra = "") {
-    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+  static std::string post(const std::string& path, const std::string& body,
+                          const std::string& extra = "") {
+    return "POST " + path +
+           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
   }
   static std::unique_ptr<GoldenBundle> bundle_;
@@ -132,8 +139,9 @@ TEST_F(HttpTransport, AnswersWhatOtherClientsSend) {
   RawClient c(local.port());
   ASSERT_TRUE(c.connected());
   // Expect: 100-continue: the interim answer, then the body, then the answer.
-  const std::string head = "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                           std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n";
+  const std::string head =
+      "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n";
   c.send(head);
   const std::string interim = c.response();
   EXPECT_EQ(interim.rfind("HTTP/1.1 100 Continue", 0), 0u) << interim;
@@ -144,8 +152,9 @@ TEST_F(HttpTransport, AnswersWhatOtherClientsSend) {
 
   // A chunked body, then two pipelined requests in one write, on the same
   // keep-alive connection; answers come in order.
-  std::string chunked = "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n";
+  std::string chunked =
+      "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
   for (size_t at = 0; at < body.size(); at += 1000) {
     const std::string part = body.substr(at, 1000);
     char size[16];
@@ -162,7 +171,8 @@ TEST_F(HttpTransport, AnswersWhatOtherClientsSend) {
   // HEAD: the GET answer's headers, no body; a percent-encoded path.
   c.send("HEAD /readyz HTTP/1.1\r\nHost: x\r\n\r\nGET /%68ealthz HTTP/1.1\r\nHost: x\r\n\r\n");
   const std::string headed = c.read_until([](const std::string& text) {
-    return text.find("HTTP/1.1", 10) != std::string::npos && text.find(R"({"status":"ok"})") != std::string::npos;
+    return text.find("HTTP/1.1", 10) != std::string::npos &&
+           text.find(R"({"status":"ok"})") != std::string::npos;
   });
   EXPECT_EQ(status_of(headed), 200) << headed;
   EXPECT_NE(headed.find("Content-Length: "), std::string::npos);
@@ -189,10 +199,13 @@ TEST_F(HttpTransport, RefusesBadRequestsInTheJsonErrorShape) {
   const Case cases[] = {
       {"bad request line", "GARBAGE\r\n\r\n", 400, "bad request"},
       {"bad header", "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n", 400, "bad request"},
-      {"headers too large", "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", 431, "headers"},
-      {"body over the limit", post("/score", std::string(5000, ' ')), 413, "5000 bytes is over the limit of 4096"},
+      {"headers too large",
+       "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", 431, "headers"},
+      {"body over the limit", post("/score", std::string(5000, ' ')), 413,
+       "5000 bytes is over the limit of 4096"},
       {"chunked body over the limit",
-       "POST /score HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n" +
+       "POST /score HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n1388\r\n" +
            std::string(5000, ' ') + "\r\n0\r\n\r\n",
        413, "limit"},
       {"over the limit, expecting 100-continue",
@@ -207,7 +220,8 @@ TEST_F(HttpTransport, RefusesBadRequestsInTheJsonErrorShape) {
     EXPECT_EQ(status_of(answer), bc.status) << bc.name << ": " << answer;
     json error;
     ASSERT_NO_THROW(error = json::parse(body_of(answer))) << bc.name << ": " << answer;
-    EXPECT_NE(error["error"].get<std::string>().find(bc.mentions), std::string::npos) << bc.name << ": " << error;
+    EXPECT_NE(error["error"].get<std::string>().find(bc.mentions), std::string::npos)
+        << bc.name << ": " << error;
     EXPECT_TRUE(c.closed_by_peer()) << bc.name;
   }
   auto c = local.client();
@@ -234,8 +248,8 @@ TEST_F(HttpTransport, ServesMoreConnectionsThanThreads) {
 // stop() closes idle keep-alive connections at once and answers a request
 // whose body is still arriving.
 TEST_F(HttpTransport, StopClosesIdleConnectionsAndFinishesRequestsInFlight) {
-  auto service = std::make_unique<serve::ScoringService>(open_options(), serve::load_model_bundle(bundle_->model_dir()),
-                                                         std::vector<ServerHistory>{});
+  auto service = std::make_unique<serve::ScoringService>(
+      open_options(), serve::load_model_bundle(bundle_->model_dir()), std::vector<ServerHistory>{});
   serve::HttpOptions http;
   http.port = 0;
   http.threads = 2;

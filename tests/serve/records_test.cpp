@@ -1,5 +1,7 @@
 // The wire format of feature records: what a client may leave out, and how
 // each wrong type names its record and field.
+#include "serve/records.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <tuple>
 
 #include "features/calendar.h"
-#include "serve/records.h"
 
 namespace loadcast::serve {
 namespace {
@@ -29,7 +30,8 @@ int status_of(const json& record, std::string* message = nullptr) {
 }
 
 TEST(ServeRecords, MissingCalendarTrendAndLagsAreDerivedOrZero) {
-  const auto parsed = parse_record(json{{"ServerIP", "10.0.0.1"}, {"SessionStartHourTime", "2016-07-04 09:00:00"}}, 0, kOrigin);
+  const auto parsed = parse_record(
+      json{{"ServerIP", "10.0.0.1"}, {"SessionStartHourTime", "2016-07-04 09:00:00"}}, 0, kOrigin);
   const FeatureRow& row = parsed.row;
   EXPECT_EQ(parsed.key, "10.0.0.1_2016-07-04 09:00:00");
   const Calendar expected = calendar_of_hour(row.hour);
@@ -56,7 +58,8 @@ TEST(ServeRecords, RoundTripsAFeatureRow) {
   EXPECT_EQ(back.linear_trend, row.linear_trend);
   EXPECT_EQ(back.lags, row.lags);
   EXPECT_EQ(back.rolling, row.rolling);
-  for (int c = 0; c < kNumCategorical; ++c) EXPECT_EQ(categorical_value(back, c), categorical_value(row, c)) << c;
+  for (int c = 0; c < kNumCategorical; ++c)
+    EXPECT_EQ(categorical_value(back, c), categorical_value(row, c)) << c;
 }
 
 TEST(ServeRecords, AcceptsPandasShapes) {
@@ -78,11 +81,20 @@ TEST(ServeRecords, ErrorsNameTheRecordAndField) {
     json value;
   };
   const Case cases[] = {
-      {"ServerIP", 5},           {"ServerIP", ""},          {"SessionStartHourTime", "yesterday"},
-      {"SessionStartHourTime", "2016-07-01 00:30:00"},      {"SessionStartHourTime", true},
-      {"month", 13},             {"month", "7"},            {"hourofday", 1.5},
-      {"dayofweek", "Funday"},   {"dayofweek", 3},          {"Holiday", 2},
-      {"linearTrend", "0"},      {"peakLoadLag48", "12"},   {"peakBytesDailyLag2Win7", json::array()},
+      {"ServerIP", 5},
+      {"ServerIP", ""},
+      {"SessionStartHourTime", "yesterday"},
+      {"SessionStartHourTime", "2016-07-01 00:30:00"},
+      {"SessionStartHourTime", true},
+      {"month", 13},
+      {"month", "7"},
+      {"hourofday", 1.5},
+      {"dayofweek", "Funday"},
+      {"dayofweek", 3},
+      {"Holiday", 2},
+      {"linearTrend", "0"},
+      {"peakLoadLag48", "12"},
+      {"peakBytesDailyLag2Win7", json::array()},
       {"key", 12},
   };
   for (const Case& c : cases) {
@@ -118,9 +130,10 @@ TEST(ServeRecordsFast, MatchesParseRecordOnGoodBodies) {
   for (int i = 0; i < kNumLags; ++i) row.lags[i] = 0.1 * i + 1e-7 * i * i;
   for (int i = 0; i < kNumMeasures; ++i) row.rolling[i] = 3.3333333333333335 * (i + 1);
   json full = record_of(row);
-  json sparse = {{"ServerIP", "10.0.0.1"}, {"SessionStartHourTime", 1467363600000}, {"Holiday", true},
-                 {"peakLoadLag48", 17}, {"peakLoadLag49", nullptr}, {"key", "k\u00e9y"}, {"other", {{"x", 1}}},
-                 {"month", 7.0}};
+  json sparse = {{"ServerIP", "10.0.0.1"},   {"SessionStartHourTime", 1467363600000},
+                 {"Holiday", true},          {"peakLoadLag48", 17},
+                 {"peakLoadLag49", nullptr}, {"key", "k\u00e9y"},
+                 {"other", {{"x", 1}}},      {"month", 7.0}};
   const json body = json::array({full, sparse, full});
   const std::string text = body.dump();
   const auto fast = parse_records_fast(text, kOrigin, 100);
@@ -134,10 +147,10 @@ TEST(ServeRecordsFast, MatchesParseRecordOnGoodBodies) {
     EXPECT_EQ(got.row.hour, ref.row.hour);
     const Calendar& a = got.row.calendar;
     const Calendar& b = ref.row.calendar;
-    EXPECT_EQ(std::tie(a.year, a.month, a.weekofyear, a.dayofmonth, a.hourofday, a.dayofweek, a.holiday,
-                       a.business_hour, a.morning),
-              std::tie(b.year, b.month, b.weekofyear, b.dayofmonth, b.hourofday, b.dayofweek, b.holiday,
-                       b.business_hour, b.morning));
+    EXPECT_EQ(std::tie(a.year, a.month, a.weekofyear, a.dayofmonth, a.hourofday, a.dayofweek,
+                       a.holiday, a.business_hour, a.morning),
+              std::tie(b.year, b.month, b.weekofyear, b.dayofmonth, b.hourofday, b.dayofweek,
+                       b.holiday, b.business_hour, b.morning));
     EXPECT_EQ(got.row.linear_trend, ref.row.linear_trend);
     EXPECT_EQ(got.row.lags, ref.row.lags);
     EXPECT_EQ(got.row.rolling, ref.row.rolling);
@@ -153,7 +166,8 @@ TEST(ServeRecordsFast, MatchesParseRecordOnGoodBodies) {
 TEST(ServeRecordsFast, DeclinesWhatParseRecordRefuses) {
   const std::string ok = R"({"ServerIP":"a","SessionStartHourTime":"2016-07-01 09:00:00"})";
   EXPECT_TRUE(parse_records_fast("[" + ok + "]", kOrigin, 10).has_value());
-  EXPECT_FALSE(parse_records_fast("[" + ok + "," + ok + "]", kOrigin, 1).has_value());  // over the limit
+  EXPECT_FALSE(
+      parse_records_fast("[" + ok + "," + ok + "]", kOrigin, 1).has_value());  // over the limit
   for (const char* bad : {
            R"({"ServerIP":"a"})",
            R"({"ServerIP":"","SessionStartHourTime":"2016-07-01 09:00:00"})",
@@ -184,7 +198,8 @@ TEST(ServeRecordsFast, DeclinesWhatParseRecordRefuses) {
   }
   EXPECT_FALSE(parse_records_fast("{}", kOrigin, 10).has_value());
   EXPECT_FALSE(parse_records_fast("[", kOrigin, 10).has_value());
-  EXPECT_FALSE(parse_records_fast(std::string(40, '[') + std::string(40, ']'), kOrigin, 10).has_value());
+  EXPECT_FALSE(
+      parse_records_fast(std::string(40, '[') + std::string(40, ']'), kOrigin, 10).has_value());
 }
 
 // On Demand reads only what is asked for: ignored fields and what follows
@@ -231,10 +246,10 @@ TEST(ServeRecordsFast, MatchesParseRecordOnUnusualButValidBodies) {
     EXPECT_EQ(got.row.hour, ref.row.hour) << i;
     const Calendar& a = got.row.calendar;
     const Calendar& b = ref.row.calendar;
-    EXPECT_EQ(std::tie(a.year, a.month, a.weekofyear, a.dayofmonth, a.hourofday, a.dayofweek, a.holiday,
-                       a.business_hour, a.morning),
-              std::tie(b.year, b.month, b.weekofyear, b.dayofmonth, b.hourofday, b.dayofweek, b.holiday,
-                       b.business_hour, b.morning))
+    EXPECT_EQ(std::tie(a.year, a.month, a.weekofyear, a.dayofmonth, a.hourofday, a.dayofweek,
+                       a.holiday, a.business_hour, a.morning),
+              std::tie(b.year, b.month, b.weekofyear, b.dayofmonth, b.hourofday, b.dayofweek,
+                       b.holiday, b.business_hour, b.morning))
         << i;
     EXPECT_EQ(got.row.linear_trend, ref.row.linear_trend) << i;
     EXPECT_EQ(got.row.lags, ref.row.lags) << i;
@@ -258,7 +273,8 @@ TEST(ServeRecordsFast, AgreesWithParseRecordOnRandomBodies) {
     while (digits.size() > 1 && digits[0] == '0') digits.erase(0, 1);
     std::string text = (pick(4) == 0 ? "-" : "") + digits;
     if (pick(2)) text += "." + std::to_string(pick(1000000));
-    if (pick(3) == 0) text += (pick(2) ? "e" : "E") + std::string(pick(2) ? "-" : "+") + std::to_string(pick(30));
+    if (pick(3) == 0)
+      text += (pick(2) ? "e" : "E") + std::string(pick(2) ? "-" : "+") + std::to_string(pick(30));
     return text;
   };
   const auto space = [&] { return std::string(pick(3), " \n\t"[pick(3)]); };
@@ -266,16 +282,19 @@ TEST(ServeRecordsFast, AgreesWithParseRecordOnRandomBodies) {
   for (int body = 0; body < 200; ++body) {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"ServerIP", "\"10.0.0." + std::to_string(pick(5)) + "\""},
-        {"SessionStartHourTime", "\"2016-07-0" + std::to_string(1 + pick(9)) + " 1" + std::to_string(pick(10)) + ":00:00\""},
+        {"SessionStartHourTime", "\"2016-07-0" + std::to_string(1 + pick(9)) + " 1" +
+                                     std::to_string(pick(10)) + ":00:00\""},
         {"hourofday", std::to_string(pick(24))},
         {"Holiday", pick(2) ? "true" : "0"},
         {"linearTrend", number()},
     };
-    for (int i = 0; i < kNumScaled; ++i) fields.emplace_back(scaled_column_name(i), pick(8) ? number() : "null");
+    for (int i = 0; i < kNumScaled; ++i)
+      fields.emplace_back(scaled_column_name(i), pick(8) ? number() : "null");
     std::shuffle(fields.begin(), fields.end(), rng);
     std::string text = "[" + space() + "{";
     for (size_t f = 0; f < fields.size(); ++f)
-      text += (f ? "," : "") + space() + "\"" + fields[f].first + "\"" + space() + ":" + space() + fields[f].second;
+      text += (f ? "," : "") + space() + "\"" + fields[f].first + "\"" + space() + ":" + space() +
+              fields[f].second;
     text += "}" + space() + "]";
     const auto fast = parse_records_fast(text, kOrigin, 10);
     const json parsed = json::parse(text);
@@ -305,16 +324,20 @@ TEST(ServeRecordsFast, AgreesWithParseRecordOnRandomBodies) {
 // significant digits wrongly (0.1000000000000000055511151231257827 as 0);
 // the fast path leaves them to nlohmann.
 TEST(ServeRecordsFast, DeclinesNumbersOfNineteenDigitsOrMore) {
-  const std::string head = R"([{"ServerIP":"a","SessionStartHourTime":"2016-07-01 09:00:00","peakLoadLag48":)";
-  for (const std::string number : {"0.1000000000000000055511151231257827", "85137770435821965.57e-33",
-                                   "9223372036854775807", "1234567890123456789"}) {
+  const std::string head =
+      R"([{"ServerIP":"a","SessionStartHourTime":"2016-07-01 09:00:00","peakLoadLag48":)";
+  for (const std::string number :
+       {"0.1000000000000000055511151231257827", "85137770435821965.57e-33", "9223372036854775807",
+        "1234567890123456789"}) {
     const std::string text = head + number + "}]";
     EXPECT_FALSE(parse_records_fast(text, kOrigin, 10).has_value()) << number;
-    EXPECT_EQ(parse_record(json::parse(text)[0], 0, kOrigin).row.lags[0], std::strtod(number.c_str(), nullptr))
+    EXPECT_EQ(parse_record(json::parse(text)[0], 0, kOrigin).row.lags[0],
+              std::strtod(number.c_str(), nullptr))
         << number;
   }
   // Leading zeros are not significant: a double's 17 digits after "0.00".
-  for (const std::string number : {"0.10000000000000001e0", "0.003650467716176135", "-0.000123456789012345678"}) {
+  for (const std::string number :
+       {"0.10000000000000001e0", "0.003650467716176135", "-0.000123456789012345678"}) {
     const auto fast = parse_records_fast(head + number + "}]", kOrigin, 10);
     ASSERT_TRUE(fast.has_value()) << number;
     EXPECT_EQ((*fast)[0].row.lags[0], std::strtod(number.c_str(), nullptr)) << number;

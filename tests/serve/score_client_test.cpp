@@ -1,6 +1,8 @@
 // The scoring client's retries (SPEC §9): 5xx answers and dropped
 // connections are retried with a doubling backoff up to the attempt bound,
 // 4xx answers are not, and the answer is read back in record order.
+#include "client/score_client.h"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -9,7 +11,6 @@
 #include <mutex>
 #include <thread>
 
-#include "client/score_client.h"
 #include "common/error.h"
 
 namespace loadcast::client {
@@ -21,7 +22,8 @@ using nlohmann::json;
 // (called with the attempt number, from 1).
 class FakeService {
  public:
-  explicit FakeService(std::function<void(int, httplib::Response&)> answer) : answer_(std::move(answer)) {
+  explicit FakeService(std::function<void(int, httplib::Response&)> answer)
+      : answer_(std::move(answer)) {
     server_.Post("/score", [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard lock(mutex_);
@@ -37,7 +39,9 @@ class FakeService {
     server_.stop();
     thread_.join();
   }
-  WebServiceConfig config() const { return {"http://127.0.0.1:" + std::to_string(port_) + "/score", "k1", {}}; }
+  WebServiceConfig config() const {
+    return {"http://127.0.0.1:" + std::to_string(port_) + "/score", "k1", {}};
+  }
   int calls() const { return calls_; }
   std::string last_authorization() const {
     std::lock_guard lock(mutex_);
@@ -104,7 +108,8 @@ TEST(ScoreClientRetries, GivesUpAfterTheAttemptBound) {
     post_score(service.config(), two_records(), quick(3));
     FAIL() << "expected a failure";
   } catch (const Failure& f) {
-    EXPECT_NE(std::string(f.what()).find("gave up after 3 attempts"), std::string::npos) << f.what();
+    EXPECT_NE(std::string(f.what()).find("gave up after 3 attempts"), std::string::npos)
+        << f.what();
   }
   EXPECT_EQ(service.calls(), 3);
 }
@@ -112,13 +117,15 @@ TEST(ScoreClientRetries, GivesUpAfterTheAttemptBound) {
 TEST(ScoreClientRetries, DoesNotRetryAClientError) {
   FakeService service([](int, httplib::Response& res) {
     res.status = 400;
-    res.set_content(R"({"error":"record 1, field 'SessionStartHourTime': missing"})", "application/json");
+    res.set_content(R"({"error":"record 1, field 'SessionStartHourTime': missing"})",
+                    "application/json");
   });
   try {
     post_score(service.config(), two_records(), quick(4));
     FAIL() << "expected a failure";
   } catch (const Failure& f) {
-    EXPECT_NE(std::string(f.what()).find("answered 400: record 1, field 'SessionStartHourTime'"), std::string::npos)
+    EXPECT_NE(std::string(f.what()).find("answered 400: record 1, field 'SessionStartHourTime'"),
+              std::string::npos)
         << f.what();
   }
   EXPECT_EQ(service.calls(), 1);
@@ -131,7 +138,8 @@ TEST(ScoreClientRetries, RetriesAnUnreachableServiceThenFails) {
     config = gone.config();
   }  // stopped: nothing listens on its port any more
   int retried = 0;
-  EXPECT_THROW(post_score(config, two_records(), quick(2), [&](const std::string&) { ++retried; }), Failure);
+  EXPECT_THROW(post_score(config, two_records(), quick(2), [&](const std::string&) { ++retried; }),
+               Failure);
   EXPECT_EQ(retried, 1);
 }
 

@@ -19,7 +19,8 @@ GoldenBundle::GoldenBundle() : output_(temp_.path() / "out") {
   outcome.model->save(model_dir());
 }
 
-std::vector<FeatureRow> GoldenBundle::etl_rows(const std::string& server, const std::string& start, int hours) const {
+std::vector<FeatureRow> GoldenBundle::etl_rows(const std::string& server, const std::string& start,
+                                               int hours) const {
   const int64_t first = seconds_of(*parse_timestamp(start));
   std::vector<FeatureRow> out;
   for (FeatureRow& row : read_feature_table(output_ / "features"))
@@ -35,7 +36,8 @@ serve::ServiceOptions open_options() {
 }
 
 LocalService::LocalService(const GoldenBundle& bundle, serve::ServiceOptions options, int threads) {
-  service_ = std::make_unique<serve::ScoringService>(std::move(options), serve::load_model_bundle(bundle.model_dir()),
+  service_ = std::make_unique<serve::ScoringService>(std::move(options),
+                                                     serve::load_model_bundle(bundle.model_dir()),
                                                      read_stores(bundle.output()));
   serve::HttpOptions http;
   http.port = 0;

@@ -26,7 +26,8 @@ class GoldenBundle {
   const std::filesystem::path& output() const { return output_; }
   std::filesystem::path model_dir() const { return output_ / "model"; }
   // The ETL's own feature rows of `server` for `hours` hours from `start`.
-  std::vector<FeatureRow> etl_rows(const std::string& server, const std::string& start, int hours) const;
+  std::vector<FeatureRow> etl_rows(const std::string& server, const std::string& start,
+                                   int hours) const;
 
  private:
   TempDir temp_;

@@ -2,12 +2,12 @@
 // SIGHUP reloads under load without losing a request (and a failed reload
 // keeps the model), SIGTERM answers the request in flight and exits 0, and
 // the client prints the service's forecast.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,8 +39,9 @@ class ServeProcess {
       const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (err >= 0) dup2(err, STDERR_FILENO);
       close(out[0]);
-      execl(LOADCAST_BINARY, LOADCAST_BINARY, "serve", "--model", model.c_str(), "--stores", stores.c_str(), "--port",
-            "0", "--threads", "2", "--no-auth", static_cast<char*>(nullptr));
+      execl(LOADCAST_BINARY, LOADCAST_BINARY, "serve", "--model", model.c_str(), "--stores",
+            stores.c_str(), "--port", "0", "--threads", "2", "--no-auth",
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);
@@ -86,14 +87,16 @@ class ServeProcess {
 
 std::string body_of(const GoldenBundle& bundle) {
   json records = json::array();
-  for (const FeatureRow& row : bundle.etl_rows(kServer, kStart, 48)) records.push_back(serve::record_of(row));
+  for (const FeatureRow& row : bundle.etl_rows(kServer, kStart, 48))
+    records.push_back(serve::record_of(row));
   return records.dump();
 }
 
 // Polls /metrics until it contains `line` (a whole counter line), for up to 20 s.
 bool wait_for_metric(httplib::Client& c, const std::string& line) {
   for (int i = 0; i < 400; ++i) {
-    if (const auto res = c.Get("/metrics"); res && res->body.find(line + "\n") != std::string::npos) return true;
+    if (const auto res = c.Get("/metrics"); res && res->body.find(line + "\n") != std::string::npos)
+      return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
@@ -127,7 +130,8 @@ TEST(ServeProcess, SighupReloadsUnderLoadWithoutLosingARequest) {
   for (int i = 1; i <= 5; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     server.signal(SIGHUP);
-    EXPECT_TRUE(wait_for_metric(observer, "loadcast_model_reloads_total{result=\"ok\"} " + std::to_string(i)));
+    EXPECT_TRUE(wait_for_metric(
+        observer, "loadcast_model_reloads_total{result=\"ok\"} " + std::to_string(i)));
   }
   // A broken bundle: the reload fails and the old model keeps serving.
   fs::remove(model / "forest.json");
@@ -142,8 +146,10 @@ TEST(ServeProcess, SighupReloadsUnderLoadWithoutLosingARequest) {
   auto c = server.client();
   const auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("loadcast_model_reloads_total{result=\"ok\"} 5"), std::string::npos) << metrics->body;
-  EXPECT_NE(metrics->body.find("loadcast_model_reloads_total{result=\"failed\"} 1"), std::string::npos);
+  EXPECT_NE(metrics->body.find("loadcast_model_reloads_total{result=\"ok\"} 5"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("loadcast_model_reloads_total{result=\"failed\"} 1"),
+            std::string::npos);
   EXPECT_EQ(c.Post("/score", body, "application/json")->status, 200);
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait_exit(10), 0);
@@ -176,8 +182,10 @@ TEST(ServeProcess, SigtermAnswersTheRequestInFlightAndExitsZero) {
   addr.sin_port = htons(static_cast<uint16_t>(server.port()));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string head = "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  const std::string head =
+      "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
   const std::string first = head + body.substr(0, body.size() / 2);
   ASSERT_EQ(write(fd, first.data(), first.size()), static_cast<ssize_t>(first.size()));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -187,7 +195,8 @@ TEST(ServeProcess, SigtermAnswersTheRequestInFlightAndExitsZero) {
   ASSERT_EQ(write(fd, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
   std::string answer;
   char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;)
+    answer.append(buffer, static_cast<size_t>(n));
   close(fd);
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 200);
   EXPECT_NE(answer.find("\"prediction\":"), std::string::npos);
@@ -224,12 +233,13 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
                          .dump());
   int code = -1;
   const fs::path workspace = temp.path() / "workspace";
-  const std::string out =
-      run_score(config.string() + " --start '" + kStart + "' --workspace " + workspace.string(), code);
+  const std::string out = run_score(
+      config.string() + " --start '" + kStart + "' --workspace " + workspace.string(), code);
   ASSERT_EQ(code, 0) << out;
 
   // The run is recorded, with its predictions counted and the key masked.
-  const std::string shown = run_program("runs --workspace " + workspace.string() + " --format json show 1").output;
+  const std::string shown =
+      run_program("runs --workspace " + workspace.string() + " --format json show 1").output;
   const json run = json::parse(shown);
   EXPECT_EQ(run.dump().find("secondary-key"), std::string::npos) << shown;
   EXPECT_NE(shown.find("\"score\""), std::string::npos) << shown;
@@ -238,23 +248,27 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
 
   auto c = local.client();
   httplib::Headers auth = {{"Authorization", "Bearer primary-key"}};
-  const auto res = c.Post("/v1/forecast", auth, json{{"serverIP", kServer}, {"start", kStart}, {"hours", 48}}.dump(),
+  const auto res = c.Post("/v1/forecast", auth,
+                          json{{"serverIP", kServer}, {"start", kStart}, {"hours", 48}}.dump(),
                           "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   std::ostringstream expected;
   const json forecast = json::parse(res->body);
   for (const json& p : forecast["predictions"])
-    expected << p["SessionStartHourTime"].get<std::string>() << "  " << p["label"].get<std::string>() << " ("
-             << p["prediction"].get<int>() << ")\n";
+    expected << p["SessionStartHourTime"].get<std::string>() << "  "
+             << p["label"].get<std::string>() << " (" << p["prediction"].get<int>() << ")\n";
   EXPECT_EQ(out, expected.str());
 
   run_score(config.string() + " --server-ip 9.9.9.9 --workspace " + workspace.string(), code);
   EXPECT_EQ(code, 3);
 
   const fs::path unreachable = temp.path() / "down.json";
-  write_text(unreachable, json{{"url", "http://127.0.0.1:1/score"}, {"statsLocation", bundle.output().string()}}.dump());
-  run_score(unreachable.string() + " --retries 2 --backoff-ms 10 --workspace " + workspace.string(), code);
+  write_text(unreachable,
+             json{{"url", "http://127.0.0.1:1/score"}, {"statsLocation", bundle.output().string()}}
+                 .dump());
+  run_score(unreachable.string() + " --retries 2 --backoff-ms 10 --workspace " + workspace.string(),
+            code);
   EXPECT_EQ(code, 1);
 
   const fs::path wrong_key = temp.path() / "wrong.json";
@@ -271,7 +285,8 @@ TEST(ServeCommandLine, RefusesToStartWithoutKeysOrWithARegistryReference) {
   int code = -1;
   const std::string base = std::string(LOADCAST_BINARY) + " serve --port 0 --model ";
   auto run = [&](const std::string& args) {
-    const int status = std::system(("env -u LOADCAST_SERVICE_KEYS " + base + args + " >/dev/null 2>&1").c_str());
+    const int status =
+        std::system(("env -u LOADCAST_SERVICE_KEYS " + base + args + " >/dev/null 2>&1").c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   };
   code = run(bundle.model_dir().string());

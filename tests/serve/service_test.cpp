@@ -4,13 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
 #include "common/error.h"
-
 #include "serve/records.h"
 #include "serve/serve_fixture.h"
 
@@ -24,7 +23,8 @@ class ServeTest : public ::testing::Test {
   static void SetUpTestSuite() { bundle_ = std::make_unique<GoldenBundle>(); }
   static void TearDownTestSuite() { bundle_.reset(); }
 
-  static json post_json(httplib::Client& c, const std::string& path, const std::string& body, int expected = 200) {
+  static json post_json(httplib::Client& c, const std::string& path, const std::string& body,
+                        int expected = 200) {
     const auto res = c.Post(path, body, "application/json");
     EXPECT_TRUE(res) << path;
     if (!res) return nullptr;
@@ -84,7 +84,8 @@ TEST_F(ServeTest, ScoreAnswersTheSeedExampleInPandasIndexShape) {
     EXPECT_TRUE(p == 1.0 || p == 2.0 || p == 3.0) << p;
   }
   EXPECT_NE(res->body.find("\"prediction\":"), std::string::npos);
-  EXPECT_NE(res->body.find(".0}"), std::string::npos) << "prediction must be written as a float: " << res->body;
+  EXPECT_NE(res->body.find(".0}"), std::string::npos)
+      << "prediction must be written as a float: " << res->body;
 }
 
 TEST_F(ServeTest, InvocationsInBothFormatsAgreeWithScore) {
@@ -103,8 +104,8 @@ TEST_F(ServeTest, InvocationsInBothFormatsAgreeWithScore) {
     for (const json& name : columns) values.push_back(r.at(name.get<std::string>()));
     data.push_back(values);
   }
-  const json by_split =
-      post_json(c, "/invocations", json{{"dataframe_split", {{"columns", columns}, {"data", data}}}}.dump());
+  const json by_split = post_json(
+      c, "/invocations", json{{"dataframe_split", {{"columns", columns}, {"data", data}}}}.dump());
   ASSERT_EQ(by_records.at("predictions").size(), 48u);
   std::set<double> seen;
   for (size_t i = 0; i < 48; ++i) {
@@ -121,8 +122,8 @@ TEST_F(ServeTest, ForecastEqualsPredictOnTheEtlRows) {
   const auto rows = bundle_->etl_rows(kServer, kStart, 48);
   ASSERT_EQ(rows.size(), 48u);
   const json predicted = post_json(c, "/v1/predict", records_of(rows).dump());
-  const json forecast =
-      post_json(c, "/v1/forecast", json{{"serverIP", kServer}, {"start", kStart}, {"hours", 48}}.dump());
+  const json forecast = post_json(
+      c, "/v1/forecast", json{{"serverIP", kServer}, {"start", kStart}, {"hours", 48}}.dump());
   ASSERT_EQ(predicted.at("predictions").size(), 48u);
   ASSERT_EQ(forecast.at("predictions").size(), 48u);
   std::set<int> labels;
@@ -155,29 +156,47 @@ TEST_F(ServeTest, EveryBadInputClassGetsItsStatus) {
   options.max_records = 3;
   LocalService local(*bundle_, options);
   auto c = local.client();
-  const std::string good = R"({"ServerIP":"210.181.165.92","SessionStartHourTime":"2016-07-02 00:00:00"})";
+  const std::string good =
+      R"({"ServerIP":"210.181.165.92","SessionStartHourTime":"2016-07-02 00:00:00"})";
   const BadCase cases[] = {
       {"malformed", "POST", "/score", "application/json", "[{\"ServerIP\":", 400, "malformed JSON"},
       {"not an array", "POST", "/score", "application/json", "{}", 400, "array"},
-      {"wrong type", "POST", "/v1/predict", "application/json", "[" + good + ",{\"ServerIP\":\"x\",\"SessionStartHourTime\":\"2016-07-02 00:00:00\",\"month\":\"July\"}]", 400, "record 1, field 'month'"},
-      {"missing ServerIP", "POST", "/score", "application/json", R"([{"SessionStartHourTime":"2016-07-02 00:00:00"}])", 400, "record 0, field 'ServerIP'"},
-      {"missing hour", "POST", "/score", "application/json", R"([{"ServerIP":"1.2.3.4"}])", 400, "SessionStartHourTime"},
-      {"bad hour", "POST", "/score", "application/json", R"([{"ServerIP":"1.2.3.4","SessionStartHourTime":"2016-13-01 00:00:00"}])", 400, "SessionStartHourTime"},
+      {"wrong type", "POST", "/v1/predict", "application/json",
+       "[" + good +
+           ",{\"ServerIP\":\"x\",\"SessionStartHourTime\":\"2016-07-02 "
+           "00:00:00\",\"month\":\"July\"}]",
+       400, "record 1, field 'month'"},
+      {"missing ServerIP", "POST", "/score", "application/json",
+       R"([{"SessionStartHourTime":"2016-07-02 00:00:00"}])", 400, "record 0, field 'ServerIP'"},
+      {"missing hour", "POST", "/score", "application/json", R"([{"ServerIP":"1.2.3.4"}])", 400,
+       "SessionStartHourTime"},
+      {"bad hour", "POST", "/score", "application/json",
+       R"([{"ServerIP":"1.2.3.4","SessionStartHourTime":"2016-13-01 00:00:00"}])", 400,
+       "SessionStartHourTime"},
       {"deep nesting", "POST", "/score", "application/json", std::string(200, '['), 400, "nesting"},
-      {"invocations shape", "POST", "/invocations", "application/json", R"({"records":[]})", 400, "dataframe_records"},
-      {"split rows", "POST", "/invocations", "application/json", R"({"dataframe_split":{"columns":["ServerIP"],"data":[[1,2]]}})", 400, "record 0"},
+      {"invocations shape", "POST", "/invocations", "application/json", R"({"records":[]})", 400,
+       "dataframe_records"},
+      {"split rows", "POST", "/invocations", "application/json",
+       R"({"dataframe_split":{"columns":["ServerIP"],"data":[[1,2]]}})", 400, "record 0"},
       {"unknown path", "GET", "/nope", "", "", 404, "/nope"},
       {"wrong method", "GET", "/score", "", "", 405, "POST"},
       {"wrong method 2", "POST", "/healthz", "application/json", "{}", 405, "GET"},
-      {"too large", "POST", "/score", "application/json", "[" + std::string(5000, ' ') + "]", 413, "limit"},
-      {"too many records", "POST", "/score", "application/json", "[" + good + "," + good + "," + good + "," + good + "]", 413, "limit"},
+      {"too large", "POST", "/score", "application/json", "[" + std::string(5000, ' ') + "]", 413,
+       "limit"},
+      {"too many records", "POST", "/score", "application/json",
+       "[" + good + "," + good + "," + good + "," + good + "]", 413, "limit"},
       {"not json", "POST", "/score", "text/csv", "a,b", 415, "Content-Type"},
       {"no content type", "POST", "/v1/predict", "", "[]", 415, "Content-Type"},
-      {"unknown server", "POST", "/v1/forecast", "application/json", R"({"serverIP":"9.9.9.9","start":"2016-07-02 00:00:00"})", 404, "9.9.9.9"},
-      {"zero hours", "POST", "/v1/forecast", "application/json", R"({"serverIP":"210.181.165.92","hours":0})", 400, "hours"},
-      {"too many hours", "POST", "/v1/forecast", "application/json", R"({"serverIP":"210.181.165.92","hours":337})", 400, "hours"},
-      {"bad start", "POST", "/v1/forecast", "application/json", R"({"serverIP":"210.181.165.92","start":"soon"})", 400, "start"},
-      {"no server", "POST", "/v1/forecast", "application/json", R"({"start":"2016-07-02 00:00:00"})", 400, "serverIP"},
+      {"unknown server", "POST", "/v1/forecast", "application/json",
+       R"({"serverIP":"9.9.9.9","start":"2016-07-02 00:00:00"})", 404, "9.9.9.9"},
+      {"zero hours", "POST", "/v1/forecast", "application/json",
+       R"({"serverIP":"210.181.165.92","hours":0})", 400, "hours"},
+      {"too many hours", "POST", "/v1/forecast", "application/json",
+       R"({"serverIP":"210.181.165.92","hours":337})", 400, "hours"},
+      {"bad start", "POST", "/v1/forecast", "application/json",
+       R"({"serverIP":"210.181.165.92","start":"soon"})", 400, "start"},
+      {"no server", "POST", "/v1/forecast", "application/json",
+       R"({"start":"2016-07-02 00:00:00"})", 400, "serverIP"},
   };
   for (const BadCase& bc : cases) {
     httplib::Request req;
@@ -185,7 +204,8 @@ TEST_F(ServeTest, EveryBadInputClassGetsItsStatus) {
     req.path = bc.path;
     req.body = bc.body;
     if (*bc.content_type) req.set_header("Content-Type", bc.content_type);
-    if (!bc.body.empty() || std::string(bc.method) == "POST") req.set_header("Content-Length", std::to_string(bc.body.size()));
+    if (!bc.body.empty() || std::string(bc.method) == "POST")
+      req.set_header("Content-Length", std::to_string(bc.body.size()));
     const auto res = c.send(req);
     ASSERT_TRUE(res) << bc.name;
     EXPECT_EQ(res->status, bc.status) << bc.name << ": " << res->body;
@@ -203,7 +223,8 @@ TEST_F(ServeTest, PrimaryAndSecondaryKeysOpenScoringOnly) {
   options.keys = serve::ServiceKeys::parse("first-key-123, second-key-456", "test");
   LocalService local(*bundle_, options);
   auto c = local.client();
-  const std::string body = R"([{"ServerIP":"210.181.165.92","SessionStartHourTime":"2016-07-02 00:00:00"}])";
+  const std::string body =
+      R"([{"ServerIP":"210.181.165.92","SessionStartHourTime":"2016-07-02 00:00:00"}])";
   auto post = [&](const char* auth) {
     httplib::Headers headers;
     if (auth) headers.emplace("Authorization", auth);
@@ -220,11 +241,14 @@ TEST_F(ServeTest, PrimaryAndSecondaryKeysOpenScoringOnly) {
   EXPECT_EQ(c.Get("/readyz")->status, 200);
   const auto metrics = c.Get("/metrics");
   EXPECT_EQ(metrics->status, 200);
-  EXPECT_NE(metrics->body.find("loadcast_http_requests_total{path=\"/score\",status=\"401\"} 4"), std::string::npos)
+  EXPECT_NE(metrics->body.find("loadcast_http_requests_total{path=\"/score\",status=\"401\"} 4"),
+            std::string::npos)
       << metrics->body;
   EXPECT_NE(metrics->body.find("loadcast_rows_scored_total 2"), std::string::npos);
-  EXPECT_NE(metrics->body.find("loadcast_model_info{version=\"" + local.service().model()->version), std::string::npos);
-  EXPECT_NE(metrics->body.find("loadcast_http_request_duration_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("loadcast_model_info{version=\"" + local.service().model()->version),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("loadcast_http_request_duration_seconds_bucket{le=\"+Inf\"}"),
+            std::string::npos);
 }
 
 TEST(ServeAuth, ConstantTimeEqualCompares) {
@@ -269,11 +293,21 @@ TEST_F(ServeTest, FuzzedBodiesNeverGetA5xx) {
       for (int e = 0; e < edits && !body.empty(); ++e) {
         const size_t at = pick(body.size());
         switch (pick(5)) {
-          case 0: body[at] = alphabet[pick(alphabet.size())]; break;
-          case 1: body.erase(at, 1 + pick(20)); break;
-          case 2: body.insert(at, 1, alphabet[pick(alphabet.size())]); break;
-          case 3: body.resize(at); break;
-          default: body.insert(at, std::string(1 + pick(3), body[pick(body.size())])); break;
+          case 0:
+            body[at] = alphabet[pick(alphabet.size())];
+            break;
+          case 1:
+            body.erase(at, 1 + pick(20));
+            break;
+          case 2:
+            body.insert(at, 1, alphabet[pick(alphabet.size())]);
+            break;
+          case 3:
+            body.resize(at);
+            break;
+          default:
+            body.insert(at, std::string(1 + pick(3), body[pick(body.size())]));
+            break;
         }
       }
     }

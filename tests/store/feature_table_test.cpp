@@ -16,7 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string row_id(const FeatureRow& row) { return row.server_ip + "_" + format_timestamp(row.hour); }
+std::string row_id(const FeatureRow& row) {
+  return row.server_ip + "_" + format_timestamp(row.hour);
+}
 
 std::vector<std::string> ids(const std::vector<FeatureRow>& rows) {
   std::vector<std::string> out;
@@ -28,7 +30,8 @@ std::vector<std::string> ids(const std::vector<FeatureRow>& rows) {
 // The golden feature table cut into three part files of uneven sizes, two
 // in one month folder.
 fs::path split_golden_table(const fs::path& root) {
-  const std::string text = testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "expected/features.csv");
+  const std::string text =
+      testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "expected/features.csv");
   const size_t header_end = text.find('\n') + 1;
   const std::string header = text.substr(0, header_end);
   std::vector<std::string> lines;
@@ -38,7 +41,8 @@ fs::path split_golden_table(const fs::path& root) {
     at = end;
   }
   const size_t cuts[] = {0, lines.size() / 5, lines.size() / 2, lines.size()};
-  const char* files[] = {"2016/07/part-00000.csv", "2016/07/part-00001.csv", "2016/08/part-00000.csv"};
+  const char* files[] = {"2016/07/part-00000.csv", "2016/07/part-00001.csv",
+                         "2016/08/part-00000.csv"};
   for (int f = 0; f < 3; ++f) {
     std::string part = header;
     for (size_t i = cuts[f]; i < cuts[f + 1]; ++i) part += lines[i];
@@ -85,7 +89,8 @@ TEST(FeatureTableShares, ABadRowIsNamedByFileAndByte) {
   } catch (const Failure& f) {
     const std::string message = f.what();
     EXPECT_EQ(f.code(), ExitCode::kData);
-    EXPECT_NE(message.find(last.string() + " (line at byte " + std::to_string(line_start) + ")"), std::string::npos)
+    EXPECT_NE(message.find(last.string() + " (line at byte " + std::to_string(line_start) + ")"),
+              std::string::npos)
         << message;
     EXPECT_NE(message.find("'Funday'"), std::string::npos) << message;
   }

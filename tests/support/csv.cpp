@@ -117,7 +117,8 @@ std::string compare_tables(const CsvTable& expected, const CsvTable& actual,
     return out;
   };
   if (expected.rows.size() != actual.rows.size())
-    note("row count: expected " + std::to_string(expected.rows.size()) + ", got " + std::to_string(actual.rows.size()));
+    note("row count: expected " + std::to_string(expected.rows.size()) + ", got " +
+         std::to_string(actual.rows.size()));
   const auto e = keyed(expected);
   const auto a = keyed(actual);
   for (const auto& [key, erow] : e) {

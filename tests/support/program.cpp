@@ -27,8 +27,9 @@ ProgramOutcome run_program(const std::string& args, const std::string& env) {
 int write_generated_case(const std::filesystem::path& dir, const std::string& generate_options,
                          const std::string& extra_fields, std::string* output) {
   const std::filesystem::path data = dir / "data";
-  const int status =
-      run_shell(std::string(LOADCAST_BINARY) + " generate --out " + data.string() + " " + generate_options, output);
+  const int status = run_shell(
+      std::string(LOADCAST_BINARY) + " generate --out " + data.string() + " " + generate_options,
+      output);
   nlohmann::json config = nlohmann::json::parse("{" + extra_fields + "}");
   config["storageAccount"] = "a";
   config["storageKey"] = "";

@@ -36,7 +36,8 @@ class ThreadCommunicator final : public dist::Communicator {
   void allreduce_sum(std::span<double> values) override { reduce(values); }
 
   std::vector<Bytes> alltoallv(const std::vector<Bytes>& send) override {
-    if (static_cast<int>(send.size()) != size()) fail_internal("alltoallv: one buffer per rank expected");
+    if (static_cast<int>(send.size()) != size())
+      fail_internal("alltoallv: one buffer per rank expected");
     auto all = exchange(send);
     std::vector<Bytes> got;
     for (auto& from : all) got.push_back(std::move(from[rank_]));

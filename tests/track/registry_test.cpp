@@ -1,11 +1,12 @@
 // The model registry: register -> promote -> resolve by stage, one production
 // version at a time, and tampered bundles refused.
+#include "track/registry.h"
+
 #include <gtest/gtest.h>
 
 #include "common/error.h"
 #include "common/sha256.h"
 #include "support/csv.h"
-#include "track/registry.h"
 
 namespace loadcast::track {
 namespace {
@@ -86,30 +87,44 @@ TEST_F(RegistryTest, TamperedBundleIsRefused) {
 TEST_F(RegistryTest, ClearErrorsForBadReferencesAndRuns) {
   register_model(*store_, train_run("[1]"), "fleet");
   const fs::path ws = dir_.path() / "ws";
-  EXPECT_NE(failure_of([&] { resolve_model_reference(ws, "fleet"); }).find("NAME@VERSION"), std::string::npos);
-  EXPECT_NE(failure_of([&] { resolve_model_reference(ws, "other@1"); }).find("no model named 'other'"),
+  EXPECT_NE(failure_of([&] { resolve_model_reference(ws, "fleet"); }).find("NAME@VERSION"),
             std::string::npos);
-  EXPECT_NE(failure_of([&] { resolve_model_reference(ws, "fleet@production"); }).find("no version in stage production"),
+  EXPECT_NE(
+      failure_of([&] { resolve_model_reference(ws, "other@1"); }).find("no model named 'other'"),
+      std::string::npos);
+  EXPECT_NE(failure_of([&] {
+              resolve_model_reference(ws, "fleet@production");
+            }).find("no version in stage production"),
             std::string::npos);
-  EXPECT_NE(failure_of([&] { resolve_model_reference(ws, "fleet@gold"); }).find("'gold'"), std::string::npos);
-  EXPECT_NE(failure_of([&] { resolve_model_reference(dir_.path() / "none", "fleet@1"); }).find("no model registry"),
+  EXPECT_NE(failure_of([&] { resolve_model_reference(ws, "fleet@gold"); }).find("'gold'"),
             std::string::npos);
-  EXPECT_NE(failure_of([&] { register_model(*store_, train_run("[3]", "failed"), "fleet"); }).find("is failed"),
+  EXPECT_NE(failure_of([&] {
+              resolve_model_reference(dir_.path() / "none", "fleet@1");
+            }).find("no model registry"),
+            std::string::npos);
+  EXPECT_NE(failure_of([&] {
+              register_model(*store_, train_run("[3]", "failed"), "fleet");
+            }).find("is failed"),
             std::string::npos);
   const int64_t etl = store_->begin_run(NewRun{.command = "etl"});
   store_->end_run(etl, RunStatus::kFinished);
-  EXPECT_NE(failure_of([&] { register_model(*store_, etl, "fleet"); }).find("etl run"), std::string::npos);
-  EXPECT_NE(failure_of([&] { register_model(*store_, 999, "fleet"); }).find("run 999 does not exist"),
+  EXPECT_NE(failure_of([&] { register_model(*store_, etl, "fleet"); }).find("etl run"),
             std::string::npos);
-  EXPECT_NE(failure_of([&] { register_model(*store_, train_run("[4]"), "../evil"); }).find("model name"),
+  EXPECT_NE(
+      failure_of([&] { register_model(*store_, 999, "fleet"); }).find("run 999 does not exist"),
+      std::string::npos);
+  EXPECT_NE(
+      failure_of([&] { register_model(*store_, train_run("[4]"), "../evil"); }).find("model name"),
+      std::string::npos);
+  EXPECT_NE(failure_of([&] { promote_model(*store_, "fleet", 1, "gold"); }).find("stage 'gold'"),
             std::string::npos);
-  EXPECT_NE(failure_of([&] { promote_model(*store_, "fleet", 1, "gold"); }).find("stage 'gold'"), std::string::npos);
 }
 
 TEST_F(RegistryTest, BundleChangedSinceTheRunIsNotRegistered) {
   const int64_t id = train_run("[1]");
   testing::write_text(dir_.path() / "out1" / "model" / "forest.json", "[9]");
-  EXPECT_NE(failure_of([&] { register_model(*store_, id, "fleet"); }).find("changed since run"), std::string::npos);
+  EXPECT_NE(failure_of([&] { register_model(*store_, id, "fleet"); }).find("changed since run"),
+            std::string::npos);
   EXPECT_TRUE(list_models(*store_).empty());
 }
 

@@ -1,5 +1,7 @@
 // The run store: schema creation, migration from an older version, dead-run
 // reaping, secret masking, and the SHA-256 it records artifacts with.
+#include "track/run_store.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 #include "common/sha256.h"
 #include "support/csv.h"
 #include "track/recorder.h"
-#include "track/run_store.h"
 
 namespace loadcast::track {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 bool has_table(RunStore& store, const std::string& name) {
-  auto s = store.database().prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+  auto s = store.database().prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
   s.bind(1, name);
   s.step();
   return s.integer(0) == 1;
@@ -53,7 +55,8 @@ TEST(RunStore, CreatesTheLatestSchema) {
   testing::TempDir dir;
   auto store = RunStore::open(dir.path() / "ws");
   EXPECT_EQ(store->schema_version(), kSchemaVersion);
-  for (const char* table : {"schema_version", "runs", "params", "metrics", "artifacts", "model_versions"})
+  for (const char* table :
+       {"schema_version", "runs", "params", "metrics", "artifacts", "model_versions"})
     EXPECT_TRUE(has_table(*store, table)) << table;
   EXPECT_TRUE(fs::exists(dir.path() / "ws" / RunStore::kFileName));
   auto mode = store->database().prepare("PRAGMA journal_mode");
@@ -70,10 +73,13 @@ TEST(RunStore, MigratesAVersionOneStoreKeepingItsRuns) {
     EXPECT_FALSE(has_table(*old, "model_versions"));
     // What a version-1 build wrote.
     old->database().exec(
-        "INSERT INTO runs (command, arguments, config, ranks, threads, host, started_at, ended_at, duration_s, status) "
-        "VALUES ('etl', '[\"c.json\"]', '{\"storageKey\":\"***\"}', 1, 4, 'h', 1000.0, 1002.5, 2.5, 'finished');"
+        "INSERT INTO runs (command, arguments, config, ranks, threads, host, started_at, ended_at, "
+        "duration_s, status) "
+        "VALUES ('etl', '[\"c.json\"]', '{\"storageKey\":\"***\"}', 1, 4, 'h', 1000.0, 1002.5, "
+        "2.5, 'finished');"
         "INSERT INTO metrics (run_id, name, value, step) VALUES (1, 'accepted', 42, 0);"
-        "INSERT INTO artifacts (run_id, path, bytes, sha256) VALUES (1, '/x/etl_summary.json', 10, 'ab');");
+        "INSERT INTO artifacts (run_id, path, bytes, sha256) VALUES (1, '/x/etl_summary.json', 10, "
+        "'ab');");
   }
   auto store = RunStore::open(dir.path());
   EXPECT_EQ(store->schema_version(), kSchemaVersion);
@@ -147,7 +153,8 @@ TEST(Recorder, RecordsAFinishedRunWithoutItsSecrets) {
   testing::write_text(dir.path() / "out.txt", "hello");
   int64_t id = 0;
   {
-    RunRecorder run({dir.path() / "ws", "etl", {"config.json", "--note", "hunter2-secret"}, config, 3});
+    RunRecorder run(
+        {dir.path() / "ws", "etl", {"config.json", "--note", "hunter2-secret"}, config, 3});
     ASSERT_TRUE(run.active());
     id = run.id();
     run.param("p", "v");
