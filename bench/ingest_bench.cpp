@@ -7,9 +7,9 @@
 #include <random>
 #include <string>
 
+#include "common/ip_address.h"
 #include "common/time.h"
 #include "ingest/line_parser.h"
-#include "ingest/server_ip.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "features/feature_row.h"
+#include "aggregate/measures.h"
 
 namespace loadcast {
 
@@ -93,6 +93,13 @@ class BucketTable {
   std::vector<uint32_t> slots_;  // index into entries_, or kEmpty
   std::vector<Entry> entries_;   // dense, in insertion order
   size_t mask_ = 0;
+};
+
+// The five-minute aggregates of one input chunk: merged in global chunk
+// order, partials give the same sums whatever the thread or rank count.
+struct ChunkPartial {
+  uint64_t chunk = 0;  // global chunk index
+  BucketTable table;
 };
 
 }  // namespace loadcast

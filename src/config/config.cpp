@@ -11,18 +11,6 @@
 
 namespace loadcast {
 
-std::string layout_name(Layout layout) {
-  switch (layout) {
-    case Layout::kSessions17:
-      return "sessions17";
-    case Layout::kSessions16:
-      return "sessions16";
-    case Layout::kAuto:
-      break;
-  }
-  return "auto";
-}
-
 namespace {
 
 using nlohmann::json;
@@ -133,10 +121,10 @@ class FieldReader {
   std::set<std::string> seen_;
 };
 
-ForestParams read_forest(const json& object, const std::string& origin,
-                         std::vector<std::string>& warnings) {
+forest::ForestParams read_forest(const json& object, const std::string& origin,
+                                 std::vector<std::string>& warnings) {
   FieldReader f(object, origin, "forest.");
-  ForestParams p;
+  forest::ForestParams p;
   p.num_trees = static_cast<int>(f.integer("numTrees", p.num_trees, 1, 10000));
   p.max_depth = static_cast<int>(f.integer("maxDepth", p.max_depth, 1, 30));
   p.seed = static_cast<uint64_t>(f.integer("seed", static_cast<int64_t>(p.seed), 0, INT64_MAX));

@@ -9,21 +9,10 @@
 #include <vector>
 
 #include "common/time.h"
+#include "forest/params.h"
+#include "ingest/layout.h"
 
 namespace loadcast {
-
-enum class Layout { kAuto, kSessions17, kSessions16 };
-std::string layout_name(Layout layout);
-
-// Random forest hyperparameters (SPEC §2 `forest`, §5).
-struct ForestParams {
-  int num_trees = 100;  // 1 .. 10000
-  int max_depth = 8;    // 1 .. 30
-  uint64_t seed = 42;
-  int max_bins = 32;                             // 2 .. 256
-  std::string feature_subset_strategy = "sqrt";  // all, sqrt, log2, onethird
-  double subsampling_rate = 1.0;                 // (0, 1]
-};
 
 struct Config {
   std::filesystem::path config_path;  // the file this came from
@@ -40,7 +29,7 @@ struct Config {
   double low_threshold = 100;
   double high_threshold = 500;
   std::vector<std::string> filter_ips = {"115.220.193.16", "210.181.165.92"};
-  ForestParams forest;
+  forest::ForestParams forest;
   std::vector<std::string> warnings;  // unknown fields, ignored
 };
 
@@ -50,10 +39,5 @@ struct Config {
 // folder; a relative `output` against the current directory.
 Config load_config(const std::filesystem::path& path);
 Config parse_config(const std::string& json_text, const std::filesystem::path& origin);
-
-// The label of SPEC §3.7 for a peak load.
-inline int label_for(double peak_load, double low, double high) {
-  return peak_load <= low ? 1 : (peak_load <= high ? 2 : 3);
-}
 
 }  // namespace loadcast

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "common/hash.h"
+#include "common/ip_address.h"
 #include "dist/wire.h"
-#include "ingest/server_ip.h"
 
 namespace loadcast::dist {
 

@@ -9,9 +9,8 @@
 #include <vector>
 
 #include "aggregate/bucket_table.h"
+#include "aggregate/server_dictionary.h"
 #include "dist/communicator.h"
-#include "ingest/pipeline.h"
-#include "ingest/server_dictionary.h"
 
 namespace loadcast::dist {
 

@@ -76,6 +76,17 @@ LineAccounting sum_over_ranks(dist::Communicator& comm, const LineAccounting& a)
   return total;
 }
 
+// The rules of a line's fate for this configuration.
+LineRules line_rules(const Config& config, Layout layout, bool filter_ip) {
+  LineRules rules;
+  rules.layout = layout;
+  rules.window_begin = config.train_begin;
+  rules.window_end = config.train_end;
+  rules.filter_ip = filter_ip;
+  rules.filter_ips = config.filter_ips;
+  return rules;
+}
+
 // What every rank must agree on before reading: rank 0 lists the inputs once
 // (so all ranks cut the same chunks) and detects the layout.
 struct InputPlan {
@@ -190,7 +201,6 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   const InputPlan plan = plan_inputs(comm, config, options, source);
   IngestOptions ingest_options;
   ingest_options.threads = threads;
-  ingest_options.filter_ip = options.filter_ip;
   ingest_options.chunk_bytes = options.chunk_bytes;
   ingest_options.progress = options.progress && root;
   ingest_options.round_chunks = plan.round_chunks;
@@ -311,7 +321,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   s["servers"] = report.servers;
   s["rows"] = report.rows;
   s["dailyRows"] = report.daily_rows;
-  s["layout"] = layout_name(plan.layout);
+  s["layout"] = std::string(layout_name(plan.layout));
   s["trainBegin"] = format_timestamp(seconds_of(config.train_begin));
   s["trainEnd"] = format_timestamp(seconds_of(config.train_end));
   s["testSplitStart"] = format_timestamp(seconds_of(config.test_split_start));

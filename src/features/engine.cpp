@@ -1,6 +1,5 @@
 #include "features/engine.h"
 
-#include "config/config.h"
 #include "features/calendar.h"
 
 namespace loadcast {

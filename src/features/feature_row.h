@@ -8,13 +8,9 @@
 #include <string>
 #include <string_view>
 
-namespace loadcast {
+#include "aggregate/measures.h"
 
-// The eight summed measures, in the order of every table and vector:
-// Load, Bytes, Load1..Load5, LoadSecure.
-inline constexpr int kNumMeasures = 8;
-inline constexpr std::array<std::string_view, kNumMeasures> kMeasureNames = {
-    "Load", "Bytes", "Load1", "Load2", "Load3", "Load4", "Load5", "LoadSecure"};
+namespace loadcast {
 
 // Hourly lags, in hours, in feature order.
 inline constexpr int kNumLags = 12;
@@ -54,6 +50,12 @@ struct FeatureRow {
   std::array<double, kNumMeasures> rolling{};  // peak{X}DailyLag2Win7
   int label = 0;                               // 1 low, 2 medium, 3 high
 };
+
+// The label of a row from its own peak load: 1 (low) up to `low`, 2
+// (medium) up to `high`, else 3 (high).
+inline int label_for(double peak_load, double low, double high) {
+  return peak_load <= low ? 1 : (peak_load <= high ? 2 : 3);
+}
 
 // The categorical columns of SPEC §4, in encoding order.
 inline constexpr int kNumCategorical = 10;

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "dist/communicator.h"
 #include "forest/binning.h"
+#include "forest/params.h"
 
 namespace loadcast::forest {
 

@@ -7,10 +7,10 @@
 #include <numeric>
 #include <unordered_set>
 
+#include "common/ip_address.h"
 #include "common/time.h"
 #include "features/calendar.h"
 #include "generate/random.h"
-#include "ingest/server_ip.h"
 
 namespace loadcast::generate {
 

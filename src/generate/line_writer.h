@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
 #include "generate/fleet.h"
+#include "ingest/layout.h"
 
 namespace loadcast::generate {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/config.h"
+#include "ingest/layout.h"
 
 namespace loadcast::generate {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "features/feature_row.h"
+#include "ingest/layout.h"
 
 namespace loadcast {
 
@@ -16,11 +16,6 @@ enum class Reject : int { kFieldCount = 0, kBadTimestamp = 1, kBadServerIp = 2 }
 inline constexpr int kNumRejectReasons = 3;
 inline constexpr std::array<std::string_view, kNumRejectReasons> kRejectNames = {
     "field_count", "bad_timestamp", "bad_server_ip"};
-
-// Raw column names of the eight used measures, in kMeasureNames order.
-inline constexpr std::array<std::string_view, kNumMeasures> kMeasureFieldNames = {
-    "TotalLoad",         "MbytesTransferred", "SubService_1_Load", "SubService_2_Load",
-    "SubService_3_Load", "SubService_4_Load", "SubService_5_Load", "SecureBytes_Load"};
 
 struct LineAccounting {
   int64_t lines = 0;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/ip_address.h"
 #include "common/number.h"
-#include "ingest/server_ip.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -14,13 +14,6 @@
 #endif
 
 namespace loadcast {
-
-const ColumnLayout& column_layout(Layout layout) {
-  // measure order: TotalLoad, MbytesTransferred, SubService_1..5_Load, SecureBytes_Load
-  static const ColumnLayout k17{17, 1, 15, {14, 4, 8, 9, 10, 11, 12, 13}};
-  static const ColumnLayout k16{16, 0, 15, {13, 3, 7, 8, 9, 10, 11, 12}};
-  return layout == Layout::kSessions16 ? k16 : k17;
-}
 
 namespace {
 

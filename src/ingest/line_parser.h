@@ -9,22 +9,13 @@
 #include <vector>
 
 #include "aggregate/bucket_table.h"
+#include "aggregate/server_dictionary.h"
 #include "common/time.h"
-#include "config/config.h"
 #include "ingest/accounting.h"
-#include "ingest/server_dictionary.h"
+#include "ingest/layout.h"
 #include "ingest/server_key_cache.h"
 
 namespace loadcast {
-
-// Positions of the used fields for one column layout (0-based).
-struct ColumnLayout {
-  int field_count;
-  int session_start;
-  int server_ip;
-  std::array<int, kNumMeasures> measure;  // kMeasureNames order
-};
-const ColumnLayout& column_layout(Layout layout);  // kSessions17 or kSessions16
 
 // What decides a line's fate besides its own text.
 struct LineRules {

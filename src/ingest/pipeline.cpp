@@ -31,16 +31,6 @@ Layout resolve_layout(Layout configured, std::string_view sample, const std::str
   return *detected;
 }
 
-LineRules line_rules(const Config& config, Layout layout, bool filter_ip) {
-  LineRules rules;
-  rules.layout = layout;
-  rules.window_begin = config.train_begin;
-  rules.window_end = config.train_end;
-  rules.filter_ip = filter_ip;
-  rules.filter_ips = config.filter_ips;
-  return rules;
-}
-
 namespace {
 
 // A pool of workers that parses one round of chunks at a time: start() lets
@@ -208,15 +198,15 @@ LineAccounting parse_rounds(ChunkSource& source, const LineRules& rules, ServerD
   return parser.accounting();
 }
 
-IngestResult ingest(const Config& config, const IngestOptions& options) {
+IngestResult ingest(const std::string& data_file, LineRules rules, const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestResult result;
-  result.files = expand_inputs(config.data_file);
+  result.files = expand_inputs(data_file);
   result.servers = std::make_unique<ServerDictionary>();
   ChunkSource source(result.files, options.chunk_bytes, 0, 1);
   result.layout =
-      resolve_layout(config.layout, source.peek(kLayoutSampleBytes), result.files.front().path);
-  const LineRules rules = line_rules(config, result.layout, options.filter_ip);
+      resolve_layout(rules.layout, source.peek(kLayoutSampleBytes), result.files.front().path);
+  rules.layout = result.layout;
   result.accounting =
       parse_rounds(source, rules, *result.servers, options, total_input_bytes(result.files),
                    [&](std::vector<ChunkPartial>& round) {

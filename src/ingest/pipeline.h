@@ -12,29 +12,21 @@
 #include <vector>
 
 #include "aggregate/bucket_table.h"
-#include "config/config.h"
+#include "aggregate/server_dictionary.h"
 #include "ingest/accounting.h"
 #include "ingest/chunk_source.h"
 #include "ingest/line_parser.h"
-#include "ingest/server_dictionary.h"
 #include "io/input.h"
 
 namespace loadcast {
 
 struct IngestOptions {
   int threads = 1;                // parsing workers
-  bool filter_ip = false;         // FILTER_IP debug mode
   size_t chunk_bytes = 8u << 20;  // fixed, so results do not depend on threads or ranks
   bool progress = false;          // draw progress on stderr
   // Chunks per rank and round (memory: two rounds of partials); 0 means two
   // per thread. REQUIRES: the same on every rank of a job.
   int round_chunks = 0;
-};
-
-// The five-minute aggregates of one chunk.
-struct ChunkPartial {
-  uint64_t chunk = 0;  // global chunk index
-  BucketTable table;
 };
 
 // Receives one round's partials, sorted by chunk, and merges them; returns
@@ -50,9 +42,6 @@ int64_t total_input_bytes(const std::vector<InputFile>& files);
 // Resolves `auto` from a sample of the first input's first lines; throws a
 // usage error when neither layout fits.
 Layout resolve_layout(Layout configured, std::string_view sample, const std::string& first_input);
-
-// The rules of a line's fate for this configuration.
-LineRules line_rules(const Config& config, Layout layout, bool filter_ip);
 
 // Parses every chunk that `source` holds for this rank, round after round,
 // and returns this rank's line accounting. `progress_bytes`: the input size
@@ -70,7 +59,9 @@ struct IngestResult {
   double seconds = 0;
 };
 
-// One process: every chunk of the configuration's inputs merged in order.
-IngestResult ingest(const Config& config, const IngestOptions& options);
+// One process: every chunk of the inputs `data_file` names (expand_inputs)
+// merged in order. `rules.layout` may be kAuto: it is then detected from the
+// first input.
+IngestResult ingest(const std::string& data_file, LineRules rules, const IngestOptions& options);
 
 }  // namespace loadcast

@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "ingest/server_ip.h"
+#include "common/ip_address.h"
 
 namespace loadcast {
 

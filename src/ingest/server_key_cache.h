@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "aggregate/bucket_table.h"
-#include "ingest/server_dictionary.h"
+#include "aggregate/server_dictionary.h"
 
 namespace loadcast {
 

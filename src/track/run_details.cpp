@@ -26,7 +26,7 @@ void record_config(RunRecorder& run, const Config& config) {
   run.param("dataFile", config.data_file);
   run.param("duration", config.duration);
   run.param("output", std::filesystem::absolute(config.output).lexically_normal().string());
-  run.param("layout", layout_name(config.layout));
+  run.param("layout", std::string(layout_name(config.layout)));
   run.param("trainBegin", format_timestamp(seconds_of(config.train_begin)));
   run.param("trainEnd", format_timestamp(seconds_of(config.train_end)));
   run.param("testSplitStart", format_timestamp(seconds_of(config.test_split_start)));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/time.h"
 #include "generate/options.h"
 
 namespace loadcast::generate {

@@ -4,9 +4,9 @@
 
 #include <random>
 
+#include "common/ip_address.h"
 #include "etl/etl.h"
 #include "ingest/pipeline.h"
-#include "ingest/server_ip.h"
 #include "support/csv.h"
 
 namespace loadcast {
@@ -49,7 +49,12 @@ class AdversarialTest : public ::testing::Test {
     IngestOptions options;
     options.threads = threads;
     options.chunk_bytes = chunk;
-    const auto result = ingest(config_for(contents, layout), options);
+    const Config config = config_for(contents, layout);
+    LineRules rules;
+    rules.layout = config.layout;
+    rules.window_begin = config.train_begin;
+    rules.window_end = config.train_end;
+    const auto result = ingest(config.data_file, rules, options);
     int64_t expected_lines = 0;
     for (const auto& c : contents) expected_lines += physical_lines(c);
     EXPECT_EQ(result.accounting.lines, expected_lines);

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/ip_address.h"
 #include "common/number.h"
-#include "ingest/server_ip.h"
 #include "support/csv.h"
 
 namespace loadcast {

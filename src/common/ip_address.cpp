@@ -1,4 +1,4 @@
-#include "ingest/server_ip.h"
+#include "common/ip_address.h"
 
 #include <cctype>
 #include <string>

@@ -1,6 +1,6 @@
-#include "ingest/server_dictionary.h"
+#include "aggregate/server_dictionary.h"
 
-#include "ingest/server_ip.h"
+#include "common/ip_address.h"
 
 namespace loadcast {
 

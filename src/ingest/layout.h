@@ -1,0 +1,35 @@
+// The two column layouts of the raw session CSV (docs/data-format.md):
+// which field holds SessionStart, ServerIP and the eight measures.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+#include "aggregate/measures.h"
+
+namespace loadcast {
+
+enum class Layout { kAuto, kSessions17, kSessions16 };
+
+// "auto", "sessions17", "sessions16".
+std::string_view layout_name(Layout layout);
+// The layout named `text`; nullopt for another name.
+std::optional<Layout> parse_layout(std::string_view text);
+
+// Raw column names of the eight measures, in kMeasureNames order.
+inline constexpr std::array<std::string_view, kNumMeasures> kMeasureFieldNames = {
+    "TotalLoad",         "MbytesTransferred", "SubService_1_Load", "SubService_2_Load",
+    "SubService_3_Load", "SubService_4_Load", "SubService_5_Load", "SecureBytes_Load"};
+
+// Positions of the used fields for one column layout (0-based).
+struct ColumnLayout {
+  int field_count;
+  int session_start;
+  int server_ip;
+  std::array<int, kNumMeasures> measure;  // kMeasureNames order
+};
+// REQUIRES: layout is kSessions17 or kSessions16.
+const ColumnLayout& column_layout(Layout layout);
+
+}  // namespace loadcast
