@@ -1,19 +1,16 @@
 // `loadcast serve`: the scoring service of SPEC §8. Loads the bundle (and the
 // stores), serves until SIGTERM/SIGINT (draining in-flight requests) and
 // reloads the bundle on SIGHUP.
-#include <pthread.h>
-#include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
 #include "serve/http_server.h"
+#include "serve/lifecycle.h"
 #include "serve/service.h"
 #include "store/tables.h"
 #include "track/registry.h"
@@ -96,18 +93,11 @@ int run_serve(int argc, char** argv) {
   }
   service.require_auth = !no_auth;
 
+  // Before any thread starts, so that every thread inherits the mask.
+  serve::block_service_signals();
   auto model = serve::load_model_bundle(model_ref);
   std::vector<ServerHistory> histories;
   if (!stores.empty()) histories = read_stores(stores);
-
-  // Signals are taken by sigwait on this thread only: block them before any
-  // other thread starts so that every worker inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   serve::ScoringService scoring(std::move(service), model, std::move(histories));
   serve::HttpServer server(scoring, http);
@@ -117,33 +107,7 @@ int run_serve(int argc, char** argv) {
   std::printf("loadcast serve: listening on http://%s:%d\n", http.host.c_str(), port);
   std::fflush(stdout);
 
-  std::thread listener([&] {
-    server.serve();
-    // Ending by itself (not through stop()) must still wake the signal loop.
-    kill(getpid(), SIGTERM);
-  });
-  // stop() is a no-op until the accept loop runs; wait for it so an early
-  // SIGTERM is not lost.
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      const std::string problem = scoring.reload();
-      if (problem.empty()) {
-        std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n",
-                     model->path.string().c_str(), scoring.model()->version.c_str());
-      } else {
-        std::fprintf(stderr, "loadcast serve: reload failed, keeping version %s: %s\n",
-                     scoring.model()->version.c_str(), problem.c_str());
-      }
-      continue;
-    }
-    std::fprintf(stderr, "loadcast serve: %s, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server.stop();
-    break;
-  }
-  listener.join();
+  serve::serve_until_stopped(server, scoring);
   std::fprintf(stderr, "loadcast serve: stopped\n");
   return 0;
 }

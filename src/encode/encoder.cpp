@@ -4,10 +4,10 @@
 #include <array>
 #include <cmath>
 #include <numeric>
-#include <thread>
 
 #include "common/error.h"
 #include "common/exact_sum.h"
+#include "common/thread_pool.h"
 #include "dist/wire.h"
 
 namespace loadcast {
@@ -179,26 +179,10 @@ void Encoder::transform(const FeatureRow& row, std::span<float> out) const {
 std::vector<float> Encoder::transform_all(std::span<const FeatureRow> rows, int threads) const {
   const size_t width = feature_names_.size();
   std::vector<float> matrix(rows.size() * width);
-  const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, rows.size() / 4096));
-  auto encode_range = [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
+  parallel_for(rows.size(), threads, 4096, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r)
       transform(rows[r], std::span<float>(matrix.data() + r * width, width));
-    }
-  };
-  if (workers == 1) {
-    encode_range(0, rows.size());
-    return matrix;
-  }
-  {
-    // The workers join at the end of this scope, before the matrix is returned.
-    std::vector<std::jthread> pool;
-    const size_t chunk = (rows.size() + workers - 1) / workers;
-    for (size_t w = 0; w < workers; ++w) {
-      const size_t begin = std::min(rows.size(), w * chunk);
-      const size_t end = std::min(rows.size(), begin + chunk);
-      pool.emplace_back(encode_range, begin, end);
-    }
-  }
+  });
   return matrix;
 }
 

@@ -4,10 +4,10 @@
 #include <array>
 #include <chrono>
 #include <memory>
-#include <thread>
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/thread_pool.h"
 #include "common/time.h"
 #include "dist/job.h"
 #include "dist/shuffle.h"
@@ -268,26 +268,21 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
     std::vector<FeatureRow> rows;
   };
   std::vector<Built> built;
+  std::vector<std::vector<ServerBucket>> buckets(static_cast<size_t>(threads));  // per worker
   for (size_t first = 0; first < slices.size(); first += batch) {
     const size_t count = std::min(batch, slices.size() - first);
     built.assign(count, Built{});
-    auto build = [&](size_t t) {
-      std::vector<ServerBucket> buckets;
-      for (size_t i = t; i < count; i += static_cast<size_t>(threads)) {
-        const ServerSlice& s = slices[first + i];
-        buckets.clear();
-        for (size_t k = s.begin; k < s.end; ++k) {
-          const auto& e = entries[order[k].second];
-          buckets.push_back({key_bucket(e.key), e.sums});
-        }
-        built[i].history = history_from_buckets(s.ip, buckets);
-        append_grid_rows(built[i].history, params, built[i].rows);
+    run_tasks(count, threads, [&](size_t i, int worker) {
+      const ServerSlice& s = slices[first + i];
+      std::vector<ServerBucket>& mine = buckets[static_cast<size_t>(worker)];
+      mine.clear();
+      for (size_t k = s.begin; k < s.end; ++k) {
+        const auto& e = entries[order[k].second];
+        mine.push_back({key_bucket(e.key), e.sums});
       }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(build, static_cast<size_t>(t));
-    build(0);
-    for (auto& th : pool) th.join();
+      built[i].history = history_from_buckets(s.ip, mine);
+      append_grid_rows(built[i].history, params, built[i].rows);
+    });
     for (const Built& b : built) {
       write_feature_rows(features, b.rows);
       write_hourly_store(hourly, b.history);

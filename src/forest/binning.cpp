@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <numeric>
-#include <thread>
 
+#include "common/thread_pool.h"
 #include "dist/wire.h"
 #include "forest/sampling.h"
 
@@ -12,23 +12,6 @@ namespace loadcast::forest {
 namespace {
 
 constexpr uint64_t kSampleSalt = 0x51A7B1C5ULL;
-
-// Runs fn(begin, end) over [0, n) in at most `threads` contiguous chunks of
-// at least `grain` items.
-template <typename Fn>
-void parallel_ranges(size_t n, int threads, size_t grain, Fn fn) {
-  const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, n / grain));
-  if (workers == 1) {
-    fn(size_t{0}, n);
-    return;
-  }
-  std::vector<std::jthread> pool;
-  const size_t chunk = (n + workers - 1) / workers;
-  for (size_t w = 0; w < workers; ++w) {
-    const size_t begin = std::min(n, w * chunk);
-    pool.emplace_back(fn, begin, std::min(n, begin + chunk));
-  }
-}
 
 // Spark's quantile walk over the sorted distinct values of a sample (with
 // their counts): a threshold is placed whenever the running count passes the
@@ -128,7 +111,7 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
   const size_t cols = x.cols;
   const int ranks = comm.size();
   std::vector<ValueCounts> local(cols);
-  parallel_ranges(cols, threads, 1, [&](size_t begin, size_t end) {
+  parallel_for(cols, threads, 1, [&](size_t begin, size_t end) {
     // Columns are copied out a cache line of each row at a time: one column
     // at a time would miss the cache on every value of a wide row.
     constexpr size_t kBlock = 16;
@@ -187,7 +170,7 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
     }
   }
   std::vector<FeatureSplits> mine(owned.size());
-  parallel_ranges(owned.size(), threads, 1, [&](size_t begin, size_t end) {
+  parallel_for(owned.size(), threads, 1, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
       mine[i] = splits_of(merged[i].values, merged[i].counts, max_bins);
   });
@@ -234,7 +217,7 @@ BinnedMatrix bin_matrix(const MatrixView& x, std::span<const FeatureSplits> spli
   }
   m.stride = std::max<size_t>(1, bytes + (bits + 7) / 8);
   m.data.assign(m.rows * m.stride, 0);
-  parallel_ranges(x.rows, threads, 4096, [&](size_t begin, size_t end) {
+  parallel_for(x.rows, threads, 4096, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       const float* values = x.row(r);
       uint8_t* out = m.data.data() + r * m.stride;

@@ -7,9 +7,9 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <thread>
 
 #include "common/error.h"
+#include "common/thread_pool.h"
 #include "forest/criterion.h"
 #include "forest/sampling.h"
 
@@ -56,20 +56,6 @@ constexpr uint64_t kFeatureSalt = 0xFEA7E5ULL;
 // rounds and batches, never the forest.
 constexpr size_t kHistogramBudget = size_t{64} << 20;  // bytes of counts per allreduce
 constexpr size_t kRowStateBudget = size_t{512} << 20;  // bootstrap state of one batch of trees
-
-// Runs fn(task, worker) for every task in [0, n) on up to `threads` workers
-// that take tasks in turn; each task writes only its own outputs.
-template <typename Fn>
-void for_each_task(size_t n, int threads, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&](int worker) {
-    for (size_t t = next++; t < n; t = next++) fn(t, worker);
-  };
-  const int workers = static_cast<int>(std::clamp<size_t>(threads, 1, std::max<size_t>(1, n)));
-  std::vector<std::jthread> pool;
-  for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
-  work(0);
-}
 
 // What every tree of the forest shares.
 struct Shape {
@@ -269,7 +255,7 @@ class LevelGrower {
     const int K = s_.num_classes;
     std::vector<GrowingTree> batch(count);
     std::vector<int64_t> root_counts(static_cast<size_t>(count) * K, 0);
-    for_each_task(batch.size(), threads_, [&](size_t b, int) {
+    run_tasks(batch.size(), threads_, [&](size_t b, int) {
       GrowingTree& g = batch[b];
       g.tree_index = first + static_cast<int>(b);
       draw_bootstrap(s_, g);
@@ -323,14 +309,14 @@ class LevelGrower {
     const int K = s_.num_classes;
     std::vector<int64_t> hist(counters, 0);
     std::vector<std::vector<uint32_t>> scratch(std::max(1, threads_));
-    for_each_task(round.size(), threads_, [&](size_t i, int worker) {
+    run_tasks(round.size(), threads_, [&](size_t i, int worker) {
       local_histogram(s_, batch[round[i].tree], round[i], scratch[worker],
                       hist.data() + round[i].hist_offset);
     });
     allreduce(hist);
 
     std::vector<Split> splits(round.size());
-    for_each_task(round.size(), threads_, [&](size_t i, int worker) {
+    run_tasks(round.size(), threads_, [&](size_t i, int worker) {
       const OpenNode& open = round[i];
       GrowingTree& g = batch[open.tree];
       splits[i] = best_split(s_, &g.tree.counts[static_cast<size_t>(open.node) * K], open,
@@ -476,19 +462,9 @@ std::vector<double> Forest::predict_proba(const MatrixView& x, int threads) cons
                   std::to_string(x.cols));
   }
   std::vector<double> proba(x.rows * num_classes_);
-  const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, x.rows / 512));
-  auto run = [&](size_t begin, size_t end) {
+  parallel_for(x.rows, threads, 512, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) predict_row(x.row(r), proba.data() + r * num_classes_);
-  };
-  {
-    std::vector<std::jthread> pool;
-    const size_t chunk = (x.rows + workers - 1) / workers;
-    for (size_t w = 1; w < workers; ++w) {
-      const size_t begin = std::min(x.rows, w * chunk);
-      pool.emplace_back(run, begin, std::min(x.rows, begin + chunk));
-    }
-    run(0, std::min(x.rows, chunk));
-  }
+  });
   return proba;
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_pool.h"
 #include "common/time.h"
 #include "generate/fleet.h"
 #include "generate/line_writer.h"
@@ -326,8 +327,9 @@ void calibrate(SliceGenerator& gen, uint64_t size) {
 
 using Deliver = std::function<void(const SliceOutput&)>;
 
-// Workers claim slices in order, at most `window` ahead of the writer (this
-// thread), which hands them to the sink strictly in slice order.
+// Workers on the thread pool claim slices in order, at most `window` ahead
+// of the writer (this thread), which hands them to the sink strictly in
+// slice order.
 void run_parallel(const SliceGenerator& gen, int threads, const Deliver& deliver) {
   const int64_t total = gen.slice_count();
   const int64_t window = int64_t{threads} * kAheadPerThread;
@@ -374,18 +376,17 @@ void run_parallel(const SliceGenerator& gen, int threads, const Deliver& deliver
     }
   };
 
-  std::vector<std::thread> pool;
+  ThreadPool::Batch workers;
   auto stop_and_join = [&] {
     {
       std::lock_guard lock(mutex);
       stop = true;
     }
     space.notify_all();
-    for (std::thread& t : pool) t.join();
-    pool.clear();
+    workers.wait();  // the workers keep their failures in `failure`
   };
   try {
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    workers = ThreadPool::shared().start(threads, [&](int) { worker(); });
     for (int64_t i = 0; i < total; ++i) {
       std::unique_ptr<SliceOutput> out;
       {

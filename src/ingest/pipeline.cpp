@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include "common/error.h"
 #include "common/progress.h"
+#include "common/thread_pool.h"
 
 namespace loadcast {
 
@@ -33,47 +32,52 @@ Layout resolve_layout(Layout configured, std::string_view sample, const std::str
 
 namespace {
 
-// A pool of workers that parses one round of chunks at a time: start() lets
-// them claim the next `round_chunks` chunks of the source, finish() waits for
-// them. The caller starts round r + 1 before it handles round r.
+// Workers that parse one round of chunks at a time on the thread pool:
+// start() lets them claim the next `round_chunks` chunks of the source,
+// finish() waits for them. The caller starts round r + 1 before it handles
+// round r. Each worker keeps its parser (and its caches) across rounds.
 class RoundParser {
  public:
   RoundParser(ChunkSource& source, const LineRules& rules, ServerDictionary& servers, int threads,
               int round_chunks, Progress& progress)
       : source_(source),
-        rules_(rules),
-        servers_(servers),
         round_chunks_(round_chunks),
         progress_(progress),
-        accounting_(static_cast<size_t>(threads)) {
-    for (int t = 0; t < threads; ++t) workers_.emplace_back([this, t] { work(t); });
+        workers_(static_cast<size_t>(threads)) {
+    for (auto& w : workers_) w.parser = std::make_unique<LineParser>(rules, servers);
   }
   ~RoundParser() {
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
     }
-    start_cv_.notify_all();
-    for (auto& w : workers_) w.join();
+    running_ = ThreadPool::Batch();  // waits for a round still in progress
   }
   RoundParser(const RoundParser&) = delete;
   RoundParser& operator=(const RoundParser&) = delete;
 
   // REQUIRES: the previous round was finished.
   void start() {
-    std::lock_guard lock(mutex_);
-    claimed_ = 0;
-    busy_ = static_cast<int>(workers_.size());
-    ++round_;
-    start_cv_.notify_all();
+    {
+      std::lock_guard lock(mutex_);
+      claimed_ = 0;
+    }
+    running_ = ThreadPool::shared().start(static_cast<int>(workers_.size()), [this](int w) {
+      try {
+        parse_claimed(workers_[static_cast<size_t>(w)]);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        failed_ = true;  // the others stop claiming; the batch rethrows it
+        throw;
+      }
+    });
   }
 
   // The partials of the round started last, sorted by chunk; rethrows the
   // first failure of a worker.
   std::vector<ChunkPartial> finish() {
-    std::unique_lock lock(mutex_);
-    done_cv_.wait(lock, [&] { return busy_ == 0; });
-    if (error_) std::rethrow_exception(error_);
+    running_.wait();
+    std::lock_guard lock(mutex_);
     std::vector<ChunkPartial> round = std::move(parsed_);
     parsed_.clear();
     std::sort(round.begin(), round.end(),
@@ -94,40 +98,23 @@ class RoundParser {
   // REQUIRES: every round was finished.
   LineAccounting accounting() const {
     LineAccounting total;
-    for (const auto& a : accounting_) total.add(a);
+    for (const auto& w : workers_) total.add(w.accounting);
     return total;
   }
 
  private:
-  void work(int t) {
-    LineParser parser(rules_, servers_);
-    LineAccounting& accounting = accounting_[static_cast<size_t>(t)];
-    Chunk chunk;
-    uint64_t seen = 0;
-    while (true) {
-      {
-        std::unique_lock lock(mutex_);
-        start_cv_.wait(lock, [&] { return stop_ || round_ != seen; });
-        if (stop_) return;
-        seen = round_;
-      }
-      try {
-        parse_claimed(parser, chunk, accounting);
-      } catch (...) {
-        std::lock_guard lock(mutex_);
-        if (!error_) error_ = std::current_exception();
-      }
-      std::lock_guard lock(mutex_);
-      if (--busy_ == 0) done_cv_.notify_all();
-    }
-  }
+  struct Worker {
+    std::unique_ptr<LineParser> parser;
+    Chunk chunk;                // its read buffer
+    LineAccounting accounting;  // read after the last round
+  };
 
-  void parse_claimed(LineParser& parser, Chunk& chunk, LineAccounting& accounting) {
+  void parse_claimed(Worker& worker) {
     while (true) {
       BucketTable table(0);
       {
         std::lock_guard lock(mutex_);
-        if (stop_ || error_ || claimed_ >= round_chunks_) return;
+        if (stop_ || failed_ || claimed_ >= round_chunks_) return;
         ++claimed_;
         if (pool_.empty()) {
           table = BucketTable(1 << 16);
@@ -139,40 +126,35 @@ class RoundParser {
       // Claims happen in one order per source, so a round holds exactly this
       // rank's next round_chunks_ chunks.
       ChunkRange range;
-      if (!source_.claim(chunk, range)) {
+      if (!source_.claim(worker.chunk, range)) {
         std::lock_guard lock(mutex_);
         pool_.push_back(std::move(table));
         return;
       }
-      source_.read_lines(range, chunk, [&](std::string_view lines) {
+      LineAccounting& accounting = worker.accounting;
+      source_.read_lines(range, worker.chunk, [&](std::string_view lines) {
         const int64_t accepted_before = accounting.accepted;
-        parser.parse(lines, table, accounting);
+        worker.parser->parse(lines, table, accounting);
         progress_.advance(static_cast<int64_t>(lines.size()),
                           accounting.accepted - accepted_before);
       });
       std::lock_guard lock(mutex_);
-      parsed_.push_back(ChunkPartial{chunk.sequence, std::move(table)});
+      parsed_.push_back(ChunkPartial{worker.chunk.sequence, std::move(table)});
     }
   }
 
   ChunkSource& source_;
-  const LineRules& rules_;
-  ServerDictionary& servers_;
   const int round_chunks_;
   Progress& progress_;
-  std::vector<LineAccounting> accounting_;  // one per worker, read after the last round
-  std::vector<std::thread> workers_;
+  std::vector<Worker> workers_;  // each used by one pool thread at a time
+  ThreadPool::Batch running_;    // the round in progress
 
   std::mutex mutex_;
-  std::condition_variable start_cv_;
-  std::condition_variable done_cv_;
-  uint64_t round_ = 0;                // rounds started; guarded by mutex_
   int claimed_ = 0;                   // guarded by mutex_
-  int busy_ = 0;                      // workers still in the round; guarded by mutex_
   bool stop_ = false;                 // guarded by mutex_
+  bool failed_ = false;               // guarded by mutex_
   std::vector<ChunkPartial> parsed_;  // guarded by mutex_
   std::vector<BucketTable> pool_;     // guarded by mutex_
-  std::exception_ptr error_;          // guarded by mutex_
 };
 
 }  // namespace

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "common/error.h"
+#include "common/thread_pool.h"
 #include "store/atomic_dir.h"
 
 namespace loadcast {
@@ -159,20 +159,14 @@ std::vector<Prediction> Model::predict(std::span<const FeatureRow> rows, int thr
     // row ranges on threads. Each row's result is the same on any thread.
     constexpr size_t kBlock = 256;
     proba.resize(rows.size() * K);
-    const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, rows.size() / 512));
-    const size_t chunk = (rows.size() + workers - 1) / workers;
-    auto run = [&](size_t begin) {
-      const size_t end = std::min(rows.size(), begin + chunk);
-      std::vector<float> features(std::min(kBlock, end > begin ? end - begin : 0) * width);
+    parallel_for(rows.size(), threads, 512, [&](size_t begin, size_t end) {
+      std::vector<float> features(std::min(kBlock, end - begin) * width);
       for (size_t b = begin; b < end; b += kBlock) {
         const size_t n = std::min(kBlock, end - b);
         row_encoder_.transform(rows.subspan(b, n), features.data());
         flat_.predict_proba(features.data(), n, proba.data() + b * K);
       }
-    };
-    std::vector<std::jthread> pool;
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(run, w * chunk);
-    run(0);
+    });
   } else {
     const auto matrix = encoder_.transform_all(rows, threads);
     proba = forest_.predict_proba(forest::MatrixView{matrix, rows.size(), width}, threads);

@@ -1,0 +1,63 @@
+#include "serve/lifecycle.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+namespace loadcast::serve {
+
+namespace {
+
+sigset_t service_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+}  // namespace
+
+void block_service_signals() {
+  const sigset_t signals = service_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+void serve_until_stopped(HttpServer& server, ScoringService& scoring) {
+  const sigset_t signals = service_signals();
+  std::thread transport([&] {
+    server.serve();
+    // Ending by itself (not through stop()) must still wake the signal loop.
+    kill(getpid(), SIGTERM);
+  });
+  // stop() is a no-op until the accept loop runs; wait for it so an early
+  // SIGTERM is not lost.
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      const std::string problem = scoring.reload();
+      const auto model = scoring.model();
+      if (problem.empty()) {
+        std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n",
+                     model->path.string().c_str(), model->version.c_str());
+      } else {
+        std::fprintf(stderr, "loadcast serve: reload failed, keeping version %s: %s\n",
+                     model->version.c_str(), problem.c_str());
+      }
+      continue;
+    }
+    std::fprintf(stderr, "loadcast serve: %s, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+    break;
+  }
+  transport.join();
+}
+
+}  // namespace loadcast::serve
