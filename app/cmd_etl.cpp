@@ -77,13 +77,7 @@ int run_etl(int argc, char** argv) {
     if (!root) return 0;
 
     const LineAccounting& a = report.accounting;
-    std::printf(
-        "lines %lld: accepted %lld, outside_window %lld, filtered_ip %lld, blank %lld, "
-        "field_count %lld, bad_timestamp %lld, bad_server_ip %lld\n",
-        static_cast<long long>(a.lines), static_cast<long long>(a.accepted),
-        static_cast<long long>(a.outside_window), static_cast<long long>(a.filtered_ip),
-        static_cast<long long>(a.blank), static_cast<long long>(a.rejected[0]),
-        static_cast<long long>(a.rejected[1]), static_cast<long long>(a.rejected[2]));
+    std::printf("%s\n", describe(a).c_str());
     std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s\n",
                 static_cast<long long>(report.servers), static_cast<long long>(report.rows),
                 static_cast<long long>(report.daily_rows), config.output.string().c_str());

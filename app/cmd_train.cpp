@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "config/config.h"
 #include "dist/job.h"
+#include "etl/etl.h"
 #include "model/trainer.h"
 #include "store/tables.h"
 #include "track/run_details.h"
@@ -20,23 +21,6 @@ namespace loadcast::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The ETL's line accounting, when its summary sits next to the features.
-nlohmann::json read_accounting(const fs::path& output) {
-  std::ifstream in(output / "etl_summary.json", std::ios::binary);
-  if (!in) return nullptr;
-  try {
-    const auto summary = nlohmann::json::parse(in);
-    nlohmann::json accounting = nlohmann::json::object();
-    for (const char* key : {"lines", "accepted", "outside_window", "filtered_ip", "blank",
-                            "rejected", "missing_values", "servers", "rows"}) {
-      if (summary.contains(key)) accounting[key] = summary[key];
-    }
-    return accounting;
-  } catch (const nlohmann::json::exception&) {
-    return nullptr;
-  }
-}
 
 void print_metrics_table(const char* name, const Metrics& m) {
   std::printf("%-5s rows %8lld  accuracy %.4f  wPrecision %.4f  wRecall %.4f  F1 %.4f\n", name,
@@ -129,7 +113,7 @@ int run_train(int argc, char** argv) {
 
     TrainRequest request;
     request.threads = threads;
-    request.data_accounting = read_accounting(config.output);
+    request.data_accounting = read_data_accounting(config.output);
     request.on_phase = phase;
     request.comm = comm.get();
     TrainOutcome outcome = train_model(config, rows, request);

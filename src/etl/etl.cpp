@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <fstream>
 #include <memory>
 
 #include "common/error.h"
@@ -34,46 +35,30 @@ struct ServerSlice {
   size_t end;
 };
 
+// The accounting as etl_summary.json holds it: the line fates at the top
+// level, "rejected" and "missing_values" as objects (the bytes go elsewhere).
 nlohmann::json accounting_json(const LineAccounting& a) {
   nlohmann::json j;
-  j["lines"] = a.lines;
-  j["accepted"] = a.accepted;
-  j["outside_window"] = a.outside_window;
-  j["filtered_ip"] = a.filtered_ip;
-  j["blank"] = a.blank;
-  for (int r = 0; r < kNumRejectReasons; ++r)
-    j["rejected"][std::string(kRejectNames[r])] = a.rejected[r];
-  for (int m = 0; m < kNumMeasures; ++m)
-    j["missing_values"][std::string(kMeasureFieldNames[m])] = a.missing_values[m];
+  for_each_counter(a, [&](const CounterName& c, int64_t v) {
+    if (c.kind == CounterKind::kBytes) return;
+    if (c.group.empty()) {
+      j[std::string(c.name)] = v;
+    } else {
+      j[std::string(c.group)][std::string(c.name)] = v;
+    }
+  });
   return j;
 }
 
-std::string describe(const LineAccounting& a) {
-  std::string s = std::to_string(a.lines) + " lines: " + std::to_string(a.accepted) +
-                  " accepted, " + std::to_string(a.outside_window) + " outside the window, " +
-                  std::to_string(a.filtered_ip) + " filtered, " + std::to_string(a.blank) +
-                  " blank";
-  for (int r = 0; r < kNumRejectReasons; ++r)
-    s += ", " + std::to_string(a.rejected[r]) + " " + std::string(kRejectNames[r]);
-  return s;
-}
+constexpr const char* kSummaryFile = "etl_summary.json";
+constexpr const char* kServersKey = "servers";
+constexpr const char* kRowsKey = "rows";
 
 // Every counter of the line accounting, summed over the ranks.
 LineAccounting sum_over_ranks(dist::Communicator& comm, const LineAccounting& a) {
-  std::vector<int64_t> v = {a.lines, a.accepted, a.outside_window, a.filtered_ip, a.blank, a.bytes};
-  v.insert(v.end(), a.rejected.begin(), a.rejected.end());
-  v.insert(v.end(), a.missing_values.begin(), a.missing_values.end());
-  comm.allreduce_sum(v);
-  LineAccounting total;
-  total.lines = v[0];
-  total.accepted = v[1];
-  total.outside_window = v[2];
-  total.filtered_ip = v[3];
-  total.blank = v[4];
-  total.bytes = v[5];
-  std::copy_n(v.begin() + 6, kNumRejectReasons, total.rejected.begin());
-  std::copy_n(v.begin() + 6 + kNumRejectReasons, kNumMeasures, total.missing_values.begin());
-  return total;
+  auto values = counter_values(a);
+  comm.allreduce_sum(values);
+  return accounting_of(values);
 }
 
 // The rules of a line's fate for this configuration.
@@ -237,10 +222,9 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   std::unique_ptr<OutputLock> lock;
   std::array<std::unique_ptr<StagedDirectory>, 3> staged;
   const nlohmann::json staging = dist::decide_on_root(comm, [&] {
-    lock = std::make_unique<OutputLock>(
-        out, "etl",
-        std::vector<fs::path>{out / tables[0], out / tables[1], out / tables[2],
-                              out / "etl_summary.json"});
+    lock = std::make_unique<OutputLock>(out, "etl",
+                                        std::vector<fs::path>{out / tables[0], out / tables[1],
+                                                              out / tables[2], out / kSummaryFile});
     nlohmann::json paths = nlohmann::json::array();
     for (size_t t = 0; t < tables.size(); ++t) {
       staged[t] = std::make_unique<StagedDirectory>(out / tables[t]);
@@ -313,8 +297,8 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   // The summary is written last: it marks the output complete.
   nlohmann::json& s = report.summary;
   s = accounting_json(report.accounting);
-  s["servers"] = report.servers;
-  s["rows"] = report.rows;
+  s[kServersKey] = report.servers;
+  s[kRowsKey] = report.rows;
   s["dailyRows"] = report.daily_rows;
   s["layout"] = std::string(layout_name(plan.layout));
   s["trainBegin"] = format_timestamp(seconds_of(config.train_begin));
@@ -339,8 +323,25 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   s["ingestMBPerSecond"] =
       report.ingest_seconds > 0 ? report.accounting.bytes / 1e6 / report.ingest_seconds : 0.0;
   s["version"] = LOADCAST_VERSION;
-  write_file_atomically(out / "etl_summary.json", s.dump(2) + "\n");
+  write_file_atomically(out / kSummaryFile, s.dump(2) + "\n");
   return report;
+}
+
+nlohmann::json read_data_accounting(const fs::path& output) {
+  std::ifstream in(output / kSummaryFile, std::ios::binary);
+  if (!in) return nullptr;
+  try {
+    const auto summary = nlohmann::json::parse(in);
+    nlohmann::json accounting = nlohmann::json::object();
+    const nlohmann::json keys = accounting_json(LineAccounting{});
+    for (auto it = keys.begin(); it != keys.end(); ++it)
+      if (summary.contains(it.key())) accounting[it.key()] = summary[it.key()];
+    for (const char* key : {kServersKey, kRowsKey})
+      if (summary.contains(key)) accounting[key] = summary[key];
+    return accounting;
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;
+  }
 }
 
 }  // namespace loadcast

@@ -45,4 +45,9 @@ EtlReport run_etl(const Config& config, const EtlOptions& options);
 // Counts in the returned report are totals over all ranks.
 EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communicator& comm);
 
+// The line accounting, servers and rows of the etl_summary.json under
+// `output` (what a model bundle records about its data); null when there
+// is no readable summary.
+nlohmann::json read_data_accounting(const std::filesystem::path& output);
+
 }  // namespace loadcast

@@ -42,17 +42,8 @@ void record_config(RunRecorder& run, const Config& config) {
 
 void record_etl(RunRecorder& run, const Config& config, const EtlReport& report) {
   const LineAccounting& a = report.accounting;
-  run.metric("lines", static_cast<double>(a.lines));
-  run.metric("accepted", static_cast<double>(a.accepted));
-  run.metric("outside_window", static_cast<double>(a.outside_window));
-  run.metric("filtered_ip", static_cast<double>(a.filtered_ip));
-  run.metric("blank", static_cast<double>(a.blank));
-  for (int r = 0; r < kNumRejectReasons; ++r)
-    run.metric("rejected." + std::string(kRejectNames[r]), static_cast<double>(a.rejected[r]));
-  for (int m = 0; m < kNumMeasures; ++m)
-    run.metric("missing_values." + std::string(kMeasureFieldNames[m]),
-               static_cast<double>(a.missing_values[m]));
-  run.metric("bytes", static_cast<double>(a.bytes));
+  for_each_counter(
+      a, [&](const CounterName& c, int64_t v) { run.metric(c.dotted(), static_cast<double>(v)); });
   run.metric("servers", static_cast<double>(report.servers));
   run.metric("rows", static_cast<double>(report.rows));
   run.metric("daily_rows", static_cast<double>(report.daily_rows));
