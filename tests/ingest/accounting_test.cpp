@@ -18,7 +18,8 @@ LineAccounting numbered() {
 TEST(LineAccounting, EveryCounterIsVisitedOnceWithADistinctName) {
   std::set<std::string> names;
   int count = 0;
-  for_each_counter(LineAccounting{}, [&](const CounterName& c, int64_t) {
+  const LineAccounting empty;
+  for_each_counter(empty, [&](const CounterName& c, int64_t) {
     names.insert(c.dotted());
     ++count;
   });
