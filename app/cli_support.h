@@ -58,6 +58,76 @@ inline std::vector<std::string> recorded_arguments(int argc, char** argv) {
   return std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc);
 }
 
+// `text` broken into lines of at most `width` characters at spaces, for
+// option help that CLI11 prints as it is.
+inline std::string wrap_help(const std::string& text, size_t width = 64) {
+  std::string out;
+  size_t line = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const size_t word = end - pos;
+    if (line > 0 && line + 1 + word > width) {
+      out += '\n';
+      line = 0;
+    } else if (line > 0) {
+      out += ' ';
+      ++line;
+    }
+    out.append(text, pos, word);
+    line += word;
+    pos = end + 1;
+  }
+  return out;
+}
+
+// One command-line option per declared field of a ParamSet (--name), with
+// its help, allowed values and default; apply() reads the options given
+// into the options struct, with errors naming the option.
+template <class S>
+class DeclaredOptions {
+ public:
+  DeclaredOptions(CLI::App& cli, const ParamSet<S>& params)
+      : params_(params), texts_(params.params().size()), options_(params.params().size()) {
+    // CLI11 keeps a reference to each text: texts_ never grows after this.
+    for (size_t i = 0; i < params.params().size(); ++i) {
+      const Param<S>& p = params.params()[i];
+      if (!p.from_text) continue;
+      std::string help = p.help;
+      if (!p.allowed_text.empty()) help += " (" + p.allowed_text + ")";
+      options_[i] = cli.add_option("--" + p.name, texts_[i], wrap_help(help))
+                        ->type_name(type_name(p.type_name))
+                        ->default_str(p.default_text);
+    }
+  }
+
+  DeclaredOptions(const DeclaredOptions&) = delete;
+  DeclaredOptions& operator=(const DeclaredOptions&) = delete;
+
+  void apply(S& target) const {
+    std::vector<std::pair<std::string, std::string>> given;
+    for (size_t i = 0; i < options_.size(); ++i)
+      if (options_[i] && options_[i]->count() > 0)
+        given.emplace_back(params_.params()[i].name, texts_[i]);
+    params_.read_options(given, target);
+  }
+
+ private:
+  static std::string type_name(const std::string& type) {
+    if (type == "integer") return "N";
+    if (type == "number") return "X";
+    if (type == "size") return "BYTES";
+    if (type == "timestamp") return "T";
+    if (type == "choice") return "NAME";
+    return "TEXT";
+  }
+
+  const ParamSet<S>& params_;
+  std::vector<std::string> texts_;
+  std::vector<CLI::Option*> options_;
+};
+
 inline Config load_config_for(const std::string& command, const std::string& path) {
   Config config = load_config(path);
   for (const auto& field : config.warnings)

@@ -30,7 +30,7 @@ int run_etl(int argc, char** argv) {
   std::string mode = "FALSE";
   int threads = dist::default_threads();
   std::string output;
-  double chunk_mb = 8;
+  double chunk_mb = static_cast<double>(kDefaultChunkBytes) / (1 << 20);
   std::string workspace;
   cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
   cli.add_option(

@@ -117,7 +117,7 @@ int show_run(track::RunStore& store, const std::string& format, int64_t id) {
   row("run", "git_revision", r.git_revision.empty() ? "-" : r.git_revision);
   row("run", "started", track::format_unix_time(r.started_at));
   row("run", "ended", r.ended_at ? track::format_unix_time(*r.ended_at) : "-");
-  row("run", "duration", duration_text(r));
+  row("run", "elapsed", duration_text(r));
   // The configuration is one long cell: a row of its own in CSV, a line after the table otherwise.
   if (format == "csv") row("run", "config", r.config.is_null() ? "-" : r.config.dump());
   for (const auto& [name, value] : r.params) row("param", name, value);
@@ -179,7 +179,7 @@ int compare_runs(track::RunStore& store, const std::string& format, int64_t id_a
       {"run", "status", a.status, b.status, a.status == b.status ? "" : "differs"});
   table.rows.push_back(
       {"run", "target", a.target.empty() ? "-" : a.target, b.target.empty() ? "-" : b.target, ""});
-  table.rows.push_back({"run", "duration", duration_text(a), duration_text(b),
+  table.rows.push_back({"run", "elapsed", duration_text(a), duration_text(b),
                         a.duration_seconds && b.duration_seconds
                             ? format_number(*b.duration_seconds - *a.duration_seconds) + " s"
                             : ""});

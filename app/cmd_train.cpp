@@ -44,13 +44,18 @@ int run_train(int argc, char** argv) {
       "Reads the feature table that 'loadcast etl' wrote under the output folder (features/), fits "
       "the categorical indexers and the lag scaler on all rows, splits by time (train rows before "
       "testSplitStart, test rows from it on), trains a random forest with the configuration's "
-      "'forest' parameters (numTrees 100, maxDepth 8, seed 42, maxBins 32, featureSubsetStrategy "
-      "sqrt, subsamplingRate 1.0 unless set), prints train and test metrics, and writes the model "
-      "bundle to <output>/model/ atomically. The same feature table and seed give a byte-identical "
-      "forest for any thread count. Under 'mpirun -np N loadcast train CONFIG' each rank reads its "
-      "own share of the feature table, the encoder's counts and moments and the trees' class "
-      "histograms are summed across ranks, every rank grows the same forest, and rank 0 writes the "
-      "bundle: byte-identical to one process's, whatever N.",
+      "'forest' parameters (" +
+          describe_defaults(forest::forest_params()) +
+          " unless set), prints "
+          "train and test metrics, and writes the model bundle to <output>/model/ atomically (see "
+          "docs/configuration.md and docs/outputs.md). The same feature table and seed give a "
+          "byte-identical "
+          "forest for any thread count. Under 'mpirun -np N loadcast train CONFIG' each rank reads "
+          "its "
+          "own share of the feature table, the encoder's counts and moments and the trees' class "
+          "histograms are summed across ranks, every rank grows the same forest, and rank 0 writes "
+          "the "
+          "bundle: byte-identical to one process's, whatever N.",
       "loadcast train");
   std::string config_path;
   int threads = dist::default_threads();

@@ -1,6 +1,8 @@
 // The run configuration: the seed's storageconfig.json, its duration presets
-// and the optional fields of SPEC §2, validated once. Each field's default
-// and bounds are declared here and nowhere else.
+// and the optional fields of docs/configuration.md, validated once. Every
+// field is declared once (config.cpp, forest/params.cpp) with its default,
+// bounds and help; reading, the run history, the bundle's info.json and the
+// documentation take them from there.
 #pragma once
 
 #include <cstdint>
@@ -8,30 +10,52 @@
 #include <string>
 #include <vector>
 
+#include "common/params.h"
 #include "common/time.h"
 #include "forest/params.h"
 #include "ingest/layout.h"
 
 namespace loadcast {
 
-struct Config {
+// The window of the data and the label thresholds: what the ETL keeps and
+// labels, and what a model was trained on.
+struct Window {
+  TimeNs train_begin = 0;  // inclusive
+  TimeNs train_end = 0;    // inclusive, to the sub-second
+  TimeNs test_split_start = 0;
+  double low_threshold = 0;
+  double high_threshold = 0;
+};
+
+// Where the data came from and its window: what a model bundle records.
+struct TrainingSpec : Window {
+  TrainingSpec();         // the declared defaults
+  std::string data_file;  // glob, `-` for stdin, or a blob URL
+  std::string duration;   // ONE_MONTH, FULL, CUSTOM
+};
+
+struct Config : TrainingSpec {
+  Config();                           // the declared defaults
   std::filesystem::path config_path;  // the file this came from
   std::string storage_account;
   std::string storage_key;  // secret: never printed or logged
   std::string storage_container;
-  std::string data_file;  // glob, `-` for stdin, or a blob URL
-  std::string duration;   // ONE_MONTH, FULL, CUSTOM
   std::filesystem::path output;
-  Layout layout = Layout::kAuto;
-  TimeNs train_begin = 0;
-  TimeNs train_end = 0;
-  TimeNs test_split_start = 0;
-  double low_threshold = 100;
-  double high_threshold = 500;
-  std::vector<std::string> filter_ips = {"115.220.193.16", "210.181.165.92"};
+  Layout layout;
+  std::vector<std::string> filter_ips;
   forest::ForestParams forest;
   std::vector<std::string> warnings;  // unknown fields, ignored
 };
+
+// The declarations: the window fields, the training spec (the window with
+// dataFile and duration), and the whole configuration.
+const ParamSet<Window>& window_params();
+const ParamSet<TrainingSpec>& training_params();
+const ParamSet<Config>& config_params();
+
+// Names of fields that other outputs carry too (the ETL summary).
+inline constexpr const char* kFilterIpsField = "filterIPs";
+inline constexpr const char* kForestField = "forest";
 
 // Reads and validates a configuration file. Throws Failure(kUsage) naming the
 // file and field on a missing file, bad JSON, a wrong type or an impossible

@@ -300,13 +300,10 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   s[kServersKey] = report.servers;
   s[kRowsKey] = report.rows;
   s["dailyRows"] = report.daily_rows;
-  s["layout"] = std::string(layout_name(plan.layout));
-  s["trainBegin"] = format_timestamp(seconds_of(config.train_begin));
-  s["trainEnd"] = format_timestamp(seconds_of(config.train_end));
-  s["testSplitStart"] = format_timestamp(seconds_of(config.test_split_start));
-  s["lowThreshold"] = config.low_threshold;
-  s["highThreshold"] = config.high_threshold;
-  s["filterIPs"] = options.filter_ip ? nlohmann::json(config.filter_ips) : nlohmann::json(nullptr);
+  s[kLayoutParam] = std::string(layout_name(plan.layout));  // the one detected
+  s.update(window_params().to_json(config));
+  s[kFilterIpsField] =
+      options.filter_ip ? nlohmann::json(config.filter_ips) : nlohmann::json(nullptr);
   s["files"] = nlohmann::json::array();
   for (const auto& f : plan.files) s["files"].push_back(f.path);
   s["bytes"] = report.accounting.bytes;

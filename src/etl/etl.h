@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "dist/communicator.h"
 #include "ingest/accounting.h"
+#include "ingest/chunk_source.h"
 
 namespace loadcast {
 
@@ -17,7 +18,7 @@ struct EtlOptions {
   int threads = 1;
   bool filter_ip = false;
   bool progress = false;
-  size_t chunk_bytes = 8u << 20;
+  size_t chunk_bytes = kDefaultChunkBytes;
 };
 
 struct EtlReport {

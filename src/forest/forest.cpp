@@ -49,6 +49,10 @@ int Tree::depth() const {
 
 namespace {
 
+// The training options a forest records beside its declared parameters.
+constexpr const char* kImpurityField = "impurity";
+constexpr const char* kQuantileSampleField = "quantileSample";
+
 constexpr uint64_t kBootstrapSalt = 0xB0075742ULL;
 constexpr uint64_t kFeatureSalt = 0xFEA7E5ULL;
 
@@ -396,10 +400,7 @@ Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
     if (label >= num_classes) fail_internal("forest training: label out of range");
   }
   const ForestParams& p = options.params;
-  if (p.num_trees < 1 || p.max_depth < 0 || p.max_bins < 2 || p.max_bins > 256 ||
-      !(p.subsampling_rate > 0 && p.subsampling_rate <= 1)) {
-    fail_usage("invalid forest parameters");
-  }
+  forest_params().check(p, ParamSource{"forest training", ExitCode::kUsage});
   std::array<int64_t, 1> total_rows{static_cast<int64_t>(x.rows)};
   comm.allreduce_sum(total_rows);
   if (total_rows[0] == 0) fail_data("cannot train a forest on zero rows");
@@ -510,14 +511,9 @@ nlohmann::json Forest::to_json() const {
   json["formatVersion"] = kFormatVersion;
   json["numClasses"] = num_classes_;
   json["numFeatures"] = num_features_;
-  json["params"] = {{"numTrees", p.num_trees},
-                    {"maxDepth", p.max_depth},
-                    {"seed", p.seed},
-                    {"maxBins", p.max_bins},
-                    {"featureSubsetStrategy", p.feature_subset_strategy},
-                    {"subsamplingRate", p.subsampling_rate},
-                    {"impurity", options_.impurity},
-                    {"quantileSample", options_.quantile_sample}};
+  json["params"] = forest_params().to_json(p);
+  json["params"][kImpurityField] = options_.impurity;
+  json["params"][kQuantileSampleField] = options_.quantile_sample;
   auto& trees = json["trees"] = nlohmann::json::array();
   for (const Tree& tree : trees_) {
     nlohmann::json t;
@@ -556,14 +552,11 @@ Forest Forest::from_json(const nlohmann::json& json) {
     forest.num_features_ = json.at("numFeatures").get<int>();
     const auto& p = json.at("params");
     auto& o = forest.options_;
-    o.params.num_trees = p.at("numTrees").get<int>();
-    o.params.max_depth = p.at("maxDepth").get<int>();
-    o.params.seed = p.at("seed").get<uint64_t>();
-    o.params.max_bins = p.at("maxBins").get<int>();
-    o.params.feature_subset_strategy = p.at("featureSubsetStrategy").get<std::string>();
-    o.params.subsampling_rate = p.at("subsamplingRate").get<double>();
-    o.impurity = p.at("impurity").get<std::string>();
-    o.quantile_sample = p.at("quantileSample").get<size_t>();
+    std::vector<std::string> others;  // the training options below
+    if (!p.is_object()) fail_data("bad forest: params is not an object");
+    forest_params().read(p, o.params, ParamSource{"bad forest", ExitCode::kData}, others);
+    o.impurity = p.at(kImpurityField).get<std::string>();
+    o.quantile_sample = p.at(kQuantileSampleField).get<size_t>();
     const int K = forest.num_classes_;
     if (K < 1 || forest.num_features_ < 0) fail_data("bad forest: class or feature count");
     for (const auto& t : json.at("trees")) {

@@ -1,18 +1,28 @@
-// The random forest's hyperparameters (the configuration's `forest` object).
+// The random forest's hyperparameters (the configuration's `forest`
+// object), declared once with their defaults, bounds and help.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "common/params.h"
+
 namespace loadcast::forest {
 
 struct ForestParams {
-  int num_trees = 100;  // 1 .. 10000
-  int max_depth = 8;    // 1 .. 30
-  uint64_t seed = 42;
-  int max_bins = 32;                             // 2 .. 256
-  std::string feature_subset_strategy = "sqrt";  // all, sqrt, log2, onethird
-  double subsampling_rate = 1.0;                 // (0, 1]
+  ForestParams();  // the declared defaults
+  int num_trees;
+  int max_depth;  // the root is at depth 0
+  uint64_t seed;
+  int max_bins;
+  std::string feature_subset_strategy;  // all, sqrt, log2, onethird
+  double subsampling_rate;              // (0, 1]
 };
+
+// Names of fields that other outputs carry too (a bundle's info.json).
+inline constexpr const char* kNumTreesField = "numTrees";
+
+// The declaration of every field above.
+const ParamSet<ForestParams>& forest_params();
 
 }  // namespace loadcast::forest

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "common/error.h"
@@ -19,95 +18,77 @@ constexpr double kSessionsPerServerHour = 50;
 constexpr double kBytesPerLineGuess = 100;
 constexpr int kMinDefaultServers = 8;
 constexpr int kMaxDefaultServers = 2000;
+constexpr int kMaxServers = 100000;
+
+// --start or --end: a window time, written back as a timestamp.
+Param<GenerateOptions> window_time(std::string name, int64_t GenerateOptions::*member,
+                                   const char* def, bool end_of_day, std::string help) {
+  Param<GenerateOptions> p;
+  p.name = std::move(name);
+  p.type_name = "timestamp";
+  p.help = std::move(help);
+  p.default_text = def;
+  const int64_t value = *parse_window_time(def, end_of_day);
+  p.set_default = [member, value](GenerateOptions& o) { o.*member = value; };
+  p.from_text = [member, end_of_day](std::string_view text,
+                                     GenerateOptions& o) -> std::optional<ParamProblem> {
+    const auto t = parse_window_time(text, end_of_day);
+    if (!t) return ParamProblem{ParamProblem::kWrongType, "YYYY-MM-DD[ HH:MM:SS]", ""};
+    o.*member = *t;
+    return std::nullopt;
+  };
+  p.to_json = [member](const GenerateOptions& o) {
+    return nlohmann::json(format_timestamp(o.*member));
+  };
+  return p;
+}
 
 }  // namespace
 
+const ParamSet<GenerateOptions>& generate_params() {
+  static const ParamSet<GenerateOptions> set = [] {
+    ParamSet<GenerateOptions> s;
+    using O = GenerateOptions;
+    s.add(window_time("start", &O::start, "2016-06-01 00:00:00", false,
+                      "first session second (UTC), YYYY-MM-DD[ HH:MM:SS]; a bare date means its "
+                      "00:00:00"));
+    s.add(window_time("end", &O::end, "2016-06-30 23:59:59", true,
+                      "last session second (UTC), inclusive; a bare date is its 23:59:59"));
+    s.integer<int>("servers", &O::servers, 0, 0, kMaxServers,
+                   "fleet size, 2 or more; 0 = from --size: about 50 sessions per server-hour, "
+                   "8 to 2000 servers, per-session loads scaled so the label balance holds");
+    s.size("size", &O::size, uint64_t{100} << 20, 1, uint64_t{1} << 50,
+           "bytes to write, within a few percent; suffixes K, M, G, T are powers of 1024 "
+           "(500K, 1G, 1.5G)");
+    s.real("dirty-rate", &O::dirty_rate, 0.01, RealRange{0, 1},
+           "share of all lines that are dirty: wrong field counts, bad timestamps and server "
+           "IPs, blank lines, empty/NaN/inf/text numbers, and valid oddities (quoted commas, "
+           "T/Z/fraction/offset timestamps, a few lines outside the window)");
+    s.choice<Layout>(kLayoutParam, &O::layout, Layout::kSessions17,
+                     {{"sessions17", Layout::kSessions17}, {"sessions16", Layout::kSessions16}},
+                     "sessions17 (TrafficType first, ServerIP before ClientIP) or sessions16");
+    s.integer<uint64_t>(kSeedParam, &O::seed, 1, 0, UINT64_MAX,
+                        "random seed; another seed gives another data set");
+    s.integer<int>("threads", &O::threads, 0, 0, 1024,
+                   "worker threads; 0 = one per hardware thread; the bytes are the same for "
+                   "every value");
+    return s;
+  }();
+  return set;
+}
+
+GenerateOptions::GenerateOptions() { generate_params().set_defaults(*this); }
+
 void validate(const GenerateOptions& o) {
-  if (o.end < o.start) {
+  const ParamSet<GenerateOptions>& params = generate_params();
+  params.check(o, ParamSource{"", ExitCode::kUsage, true});
+  if (o.servers == 1)
+    fail_usage(
+        "--servers 1 is impossible: the fleet always holds 115.220.193.16 and "
+        "210.181.165.92");
+  if (o.end < o.start)
     fail_usage("--end " + format_timestamp(o.end) + " is before --start " +
                format_timestamp(o.start));
-  }
-  if (o.size == 0) fail_usage("--size 0: the output must have at least one byte");
-  if (!(o.dirty_rate >= 0 && o.dirty_rate <= 1)) {
-    char value[32];
-    std::snprintf(value, sizeof value, "%g", o.dirty_rate);
-    fail_usage(std::string("--dirty-rate ") + value + " is outside [0, 1]");
-  }
-  if (o.servers != 0 && (o.servers < 2 || o.servers > 100000)) {
-    fail_usage("--servers " + std::to_string(o.servers) +
-               " is outside 2 .. 100000 (the fleet always holds 115.220.193.16 and "
-               "210.181.165.92)");
-  }
-  if (o.layout != Layout::kSessions17 && o.layout != Layout::kSessions16) {
-    fail_usage("--layout: expected sessions17 or sessions16");
-  }
-  if (o.threads < 0 || o.threads > 1024) {
-    fail_usage("--threads " + std::to_string(o.threads) + " is outside 0 .. 1024");
-  }
-}
-
-std::optional<uint64_t> parse_size(std::string_view text) {
-  size_t digits_end = 0;
-  while (digits_end < text.size() &&
-         ((text[digits_end] >= '0' && text[digits_end] <= '9') || text[digits_end] == '.')) {
-    ++digits_end;
-  }
-  std::string number(text.substr(0, digits_end));
-  if (number.empty() || std::count(number.begin(), number.end(), '.') > 1 || number == ".") {
-    return std::nullopt;
-  }
-  std::string_view suffix = text.substr(digits_end);
-  if (suffix.ends_with("iB")) {
-    suffix.remove_suffix(2);
-  } else if (suffix.ends_with("B") || suffix.ends_with("b")) {
-    suffix.remove_suffix(1);
-  }
-  double multiplier = 1;
-  if (suffix.size() > 1) return std::nullopt;
-  if (suffix.size() == 1) {
-    switch (suffix[0]) {
-      case 'k':
-      case 'K':
-        multiplier = 1024.0;
-        break;
-      case 'm':
-      case 'M':
-        multiplier = 1024.0 * 1024;
-        break;
-      case 'g':
-      case 'G':
-        multiplier = 1024.0 * 1024 * 1024;
-        break;
-      case 't':
-      case 'T':
-        multiplier = 1024.0 * 1024 * 1024 * 1024;
-        break;
-      default:
-        return std::nullopt;
-    }
-  }
-  double value = std::strtod(number.c_str(), nullptr) * multiplier;
-  if (!std::isfinite(value) || value >= 1.8e19) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(value));
-}
-
-std::string format_size(uint64_t bytes) {
-  static constexpr char kSuffixes[] = {'T', 'G', 'M', 'K'};
-  for (int i = 0; i < 4; ++i) {
-    uint64_t unit = uint64_t{1} << (10 * (4 - i));
-    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + kSuffixes[i];
-  }
-  return std::to_string(bytes);
-}
-
-std::optional<Layout> parse_layout(std::string_view text) {
-  if (text == "sessions17") return Layout::kSessions17;
-  if (text == "sessions16") return Layout::kSessions16;
-  return std::nullopt;
-}
-
-std::string_view layout_text(Layout layout) {
-  return layout == Layout::kSessions16 ? "sessions16" : "sessions17";
 }
 
 std::optional<int64_t> parse_window_time(std::string_view text, bool end_of_day) {

@@ -17,6 +17,10 @@
 
 namespace loadcast {
 
+// The default size of a chunk, the unit of partial sums: results depend
+// on it only in the last bits of float sums, never on threads or ranks.
+inline constexpr size_t kDefaultChunkBytes = size_t{8} << 20;
+
 // A nominal byte range [begin, end) of one input file.
 struct ChunkRange {
   int file = 0;

@@ -12,6 +12,9 @@ namespace loadcast {
 
 enum class Layout { kAuto, kSessions17, kSessions16 };
 
+// The name of every declaration's layout field or option.
+inline constexpr const char* kLayoutParam = "layout";
+
 // "auto", "sessions17", "sessions16".
 std::string_view layout_name(Layout layout);
 // The layout named `text`; nullopt for another name.

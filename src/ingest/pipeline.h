@@ -21,9 +21,9 @@
 namespace loadcast {
 
 struct IngestOptions {
-  int threads = 1;                // parsing workers
-  size_t chunk_bytes = 8u << 20;  // fixed, so results do not depend on threads or ranks
-  bool progress = false;          // draw progress on stderr
+  int threads = 1;  // parsing workers
+  size_t chunk_bytes = kDefaultChunkBytes;
+  bool progress = false;  // draw progress on stderr
   // Chunks per rank and round (memory: two rounds of partials); 0 means two
   // per thread. REQUIRES: the same on every rank of a job.
   int round_chunks = 0;

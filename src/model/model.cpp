@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/thread_pool.h"
+#include "config/config.h"
 #include "store/atomic_dir.h"
 
 namespace loadcast {
@@ -32,15 +33,6 @@ nlohmann::json read_json(const fs::path& dir, const char* name) {
   }
 }
 
-std::string time_text(TimeNs t) { return format_timestamp(seconds_of(t)); }
-
-TimeNs parse_time_field(const nlohmann::json& info, const char* field) {
-  const auto text = info.at(field).get<std::string>();
-  const auto t = parse_timestamp(text);
-  if (!t) fail_data(std::string("model info: bad timestamp in ") + field + ": " + text);
-  return *t;
-}
-
 }  // namespace
 
 Model::Model(ModelInfo info, Encoder encoder, forest::Forest forest, BundleMetrics metrics)
@@ -60,13 +52,7 @@ nlohmann::json Model::info_json() const {
   nlohmann::json j;
   j["bundleFormatVersion"] = kBundleFormatVersion;
   j["loadcastVersion"] = LOADCAST_VERSION;
-  j["trainBegin"] = time_text(info_.train_begin);
-  j["trainEnd"] = time_text(info_.train_end);
-  j["testSplitStart"] = time_text(info_.test_split_start);
-  j["lowThreshold"] = info_.low_threshold;
-  j["highThreshold"] = info_.high_threshold;
-  j["dataFile"] = info_.data_file;
-  j["duration"] = info_.duration;
+  j.update(training_params().to_json(info_));
   j["labels"] = {{"1", "low"}, {"2", "medium"}, {"3", "high"}};
   j["featureNames"] = encoder_.feature_names();
   j["numFeatures"] = encoder_.num_features();
@@ -74,9 +60,9 @@ nlohmann::json Model::info_json() const {
   j["columnForEncode"] = encoder_.column_for_encode();
   j["trainRows"] = info_.train_rows;
   j["testRows"] = info_.test_rows;
-  j["forest"] = forest_.to_json()["params"];
-  j["numTrees"] = forest_.trees().size();
-  j["files"] = {{"encoder", kEncoderFile}, {"forest", kForestFile}, {"metrics", kMetricsFile}};
+  j[kForestField] = forest_.to_json()["params"];
+  j[forest::kNumTreesField] = forest_.trees().size();
+  j["files"] = {{"encoder", kEncoderFile}, {kForestField, kForestFile}, {"metrics", kMetricsFile}};
   if (!info_.data_accounting.is_null()) j["dataAccounting"] = info_.data_accounting;
   return j;
 }
@@ -122,13 +108,11 @@ Model Model::load(const fs::path& dir) {
   }
   try {
     ModelInfo info;
-    info.train_begin = parse_time_field(info_json, "trainBegin");
-    info.train_end = parse_time_field(info_json, "trainEnd");
-    info.test_split_start = parse_time_field(info_json, "testSplitStart");
-    info.low_threshold = info_json.at("lowThreshold").get<double>();
-    info.high_threshold = info_json.at("highThreshold").get<double>();
-    info.data_file = info_json.at("dataFile").get<std::string>();
-    info.duration = info_json.value("duration", "");
+    std::vector<std::string> other_fields;  // the rest of info.json
+    const std::set<std::string> given = training_params().read(
+        info_json, info, ParamSource{"info.json", ExitCode::kData}, other_fields);
+    for (const auto& field : training_params().params())
+      if (!given.count(field.name)) fail_data("info.json has no '" + field.name + "'");
     info.train_rows = info_json.at("trainRows").get<int64_t>();
     info.test_rows = info_json.at("testRows").get<int64_t>();
     if (info_json.contains("dataAccounting")) info.data_accounting = info_json["dataAccounting"];

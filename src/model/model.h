@@ -23,15 +23,9 @@ namespace loadcast {
 
 inline constexpr int kBundleFormatVersion = 1;
 
-// What the bundle records about the run that made it.
-struct ModelInfo {
-  TimeNs train_begin = 0;
-  TimeNs train_end = 0;
-  TimeNs test_split_start = 0;
-  double low_threshold = 100;
-  double high_threshold = 500;
-  std::string data_file;
-  std::string duration;
+// What the bundle records about the run that made it: the data, window and
+// thresholds of its configuration (training_params), and the row counts.
+struct ModelInfo : TrainingSpec {
   int64_t train_rows = 0;
   int64_t test_rows = 0;
   nlohmann::json data_accounting;  // the ETL's line accounting, null if unknown

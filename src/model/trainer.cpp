@@ -120,13 +120,7 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
                         evaluate_split(forest, outcome.test, cols, threads, comm)};
 
   ModelInfo info;
-  info.train_begin = config.train_begin;
-  info.train_end = config.train_end;
-  info.test_split_start = config.test_split_start;
-  info.low_threshold = config.low_threshold;
-  info.high_threshold = config.high_threshold;
-  info.data_file = config.data_file;
-  info.duration = config.duration;
+  static_cast<TrainingSpec&>(info) = config;
   info.train_rows = split_rows[0];
   info.test_rows = split_rows[1];
   info.data_accounting = request.data_accounting;

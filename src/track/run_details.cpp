@@ -1,15 +1,22 @@
 #include "track/run_details.h"
 
-#include "common/time.h"
 #include "ingest/accounting.h"
 
 namespace loadcast::track {
 
 namespace {
 
-std::string number_text(double v) {
-  nlohmann::json j = v;
-  return j.dump();
+// Parameters as the run history holds them: texts as they are, other
+// values as JSON, the fields of an object as `object.field`.
+void record_params(RunRecorder& run, const nlohmann::json& params, const std::string& prefix = "") {
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    const std::string name = prefix + it.key();
+    if (it->is_object()) {
+      record_params(run, *it, name + ".");
+    } else {
+      run.param(name, it->is_string() ? it->get<std::string>() : it->dump());
+    }
+  }
 }
 
 void record_metrics(RunRecorder& run, const std::string& prefix, const Metrics& m) {
@@ -23,21 +30,10 @@ void record_metrics(RunRecorder& run, const std::string& prefix, const Metrics& 
 }  // namespace
 
 void record_config(RunRecorder& run, const Config& config) {
-  run.param("dataFile", config.data_file);
-  run.param("duration", config.duration);
-  run.param("output", std::filesystem::absolute(config.output).lexically_normal().string());
-  run.param("layout", std::string(layout_name(config.layout)));
-  run.param("trainBegin", format_timestamp(seconds_of(config.train_begin)));
-  run.param("trainEnd", format_timestamp(seconds_of(config.train_end)));
-  run.param("testSplitStart", format_timestamp(seconds_of(config.test_split_start)));
-  run.param("lowThreshold", number_text(config.low_threshold));
-  run.param("highThreshold", number_text(config.high_threshold));
-  run.param("forest.numTrees", std::to_string(config.forest.num_trees));
-  run.param("forest.maxDepth", std::to_string(config.forest.max_depth));
-  run.param("forest.seed", std::to_string(config.forest.seed));
-  run.param("forest.maxBins", std::to_string(config.forest.max_bins));
-  run.param("forest.featureSubsetStrategy", config.forest.feature_subset_strategy);
-  run.param("forest.subsamplingRate", number_text(config.forest.subsampling_rate));
+  // Every declared field but the secrets; the output folder as an absolute path.
+  Config shown = config;
+  shown.output = std::filesystem::absolute(config.output).lexically_normal();
+  record_params(run, config_params().to_json(shown));
 }
 
 void record_etl(RunRecorder& run, const Config& config, const EtlReport& report) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/size.h"
 #include "common/time.h"
 #include "generate/options.h"
 
@@ -40,10 +41,14 @@ TEST(GenerateOptions, ParsesSizesWithBinarySuffixes) {
 }
 
 TEST(GenerateOptions, ParsesLayoutsAndWindowTimes) {
-  EXPECT_EQ(parse_layout("sessions17"), Layout::kSessions17);
-  EXPECT_EQ(parse_layout("sessions16"), Layout::kSessions16);
-  EXPECT_FALSE(parse_layout("auto").has_value());
-  EXPECT_FALSE(parse_layout("csv").has_value());
+  const Param<GenerateOptions>& layout = *generate_params().find("layout");
+  GenerateOptions o;
+  EXPECT_FALSE(layout.from_text("sessions16", o).has_value());
+  EXPECT_EQ(o.layout, Layout::kSessions16);
+  EXPECT_FALSE(layout.from_text("sessions17", o).has_value());
+  EXPECT_EQ(o.layout, Layout::kSessions17);
+  EXPECT_TRUE(layout.from_text("auto", o).has_value());  // not a layout one can write
+  EXPECT_TRUE(layout.from_text("csv", o).has_value());
   EXPECT_EQ(parse_window_time("2016-06-01", false), 1464739200);
   EXPECT_EQ(parse_window_time("2016-06-30", true), 1467331199);
   EXPECT_EQ(parse_window_time("2016-06-01 01:00:00", false), 1464742800);
