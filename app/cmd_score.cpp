@@ -59,7 +59,8 @@ int run_score(int argc, char** argv) {
       fail_usage("--start: not a whole hour (YYYY-MM-DD HH:00:00): '" + start_text + "'");
     const client::WebServiceConfig config = client::load_webservice_config(config_path);
 
-    const std::vector<ServerHistory> histories = read_stores(config.stats_location);
+    const std::vector<ServerHistory> histories =
+        read_stores(config.stats_location, default_feature_schema());
     const auto history =
         std::find_if(histories.begin(), histories.end(),
                      [&](const ServerHistory& h) { return h.server_ip == server_ip; });

@@ -97,7 +97,7 @@ int run_serve(int argc, char** argv) {
   serve::block_service_signals();
   auto model = serve::load_model_bundle(model_ref);
   std::vector<ServerHistory> histories;
-  if (!stores.empty()) histories = read_stores(stores);
+  if (!stores.empty()) histories = read_stores(stores, model->model.schema());
 
   serve::ScoringService scoring(std::move(service), model, std::move(histories));
   serve::HttpServer server(scoring, http);

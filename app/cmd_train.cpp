@@ -94,9 +94,6 @@ int run_train(int argc, char** argv) {
     const bool show_progress = root && Progress::stderr_is_terminal();
     const auto started = std::chrono::steady_clock::now();
     auto phase = [&](std::string_view name) {
-      // Test hook (LOADCAST_FAIL_RANK): a rank that fails while the others wait in the forest's
-      // collectives.
-      if (name == "growing the forest") dist::fault_point(*comm, "train-forest");
       if (!show_progress) return;
       const double t =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -114,7 +111,7 @@ int run_train(int argc, char** argv) {
     });
     phase("reading the feature table");
     const std::vector<FeatureRow> rows =
-        read_feature_table(features_dir, comm->rank(), comm->size());
+        read_feature_table(features_dir, default_feature_schema(), comm->rank(), comm->size());
 
     TrainRequest request;
     request.threads = threads;

@@ -5,6 +5,9 @@
 
 namespace loadcast::app {
 
+// The whole program: argv[1] names the subcommand. Returns the exit code.
+int run_program(int argc, char** argv);
+
 int run_generate(int argc, char** argv);
 int run_etl(int argc, char** argv);
 int run_train(int argc, char** argv);

@@ -1,5 +1,5 @@
 // The loadcast program: dispatches to a subcommand and is the one place where
-// failures become a message on stderr and an exit code (SPEC §7).
+// failures become a message on stderr and an exit code (docs/errors.md).
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -41,7 +41,9 @@ void print_usage(std::FILE* out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace loadcast::app {
+
+int run_program(int argc, char** argv) {
   if (argc < 2) {
     print_usage(stderr);
     return static_cast<int>(loadcast::ExitCode::kUsage);
@@ -79,3 +81,5 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "loadcast: unknown command '%s' (try 'loadcast --help')\n", name.c_str());
   return static_cast<int>(loadcast::ExitCode::kUsage);
 }
+
+}  // namespace loadcast::app

@@ -28,7 +28,7 @@ fs::path output_folder() {
     Config config = load_config(fs::path(LOADCAST_SOURCE_DIR) / "tests/golden/case/config.json");
     config.output = out;
     run_etl(config, EtlOptions{});
-    const auto rows = read_feature_table(out / "features");
+    const auto rows = read_feature_table(out / "features", default_feature_schema());
     train_model(config, rows, TrainRequest{}).model->save(out / "model");
     return out;
   }();
@@ -36,7 +36,8 @@ fs::path output_folder() {
 }
 
 const std::vector<FeatureRow>& feature_rows() {
-  static const std::vector<FeatureRow> rows = read_feature_table(output_folder() / "features");
+  static const std::vector<FeatureRow> rows =
+      read_feature_table(output_folder() / "features", default_feature_schema());
   return rows;
 }
 
@@ -86,7 +87,8 @@ void BM_ScoreRequest48(benchmark::State& state) {
   serve::ScoringService service(options, serve::load_model_bundle(output_folder() / "model"), {});
   nlohmann::json records = nlohmann::json::array();
   const auto& all = feature_rows();
-  for (size_t i = 0; i < 48; ++i) records.push_back(serve::record_of(all[i % all.size()]));
+  for (size_t i = 0; i < 48; ++i)
+    records.push_back(serve::record_of(all[i % all.size()], default_feature_schema()));
   const std::string body = records.dump();
   serve::HttpRequest request{"POST", "/score", "application/json", "", body};
   for (auto _ : state) {
@@ -102,10 +104,11 @@ BENCHMARK(BM_ScoreRequest48)->Unit(benchmark::kMicrosecond);
 void BM_ParseRecords48(benchmark::State& state) {
   nlohmann::json records = nlohmann::json::array();
   const auto& all = feature_rows();
-  for (size_t i = 0; i < 48; ++i) records.push_back(serve::record_of(all[i % all.size()]));
+  for (size_t i = 0; i < 48; ++i)
+    records.push_back(serve::record_of(all[i % all.size()], default_feature_schema()));
   const std::string body = records.dump();
   for (auto _ : state) {
-    auto parsed = serve::parse_records_fast(body, 0, 100000, false);
+    auto parsed = serve::parse_records_fast(body, default_feature_schema(), 0, 100000, false);
     if (!parsed) state.SkipWithError("declined");
     benchmark::DoNotOptimize(parsed);
   }

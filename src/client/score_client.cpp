@@ -77,8 +77,8 @@ json forecast_records(const ServerHistory& history, int64_t start_seconds, int h
   FeatureParams params;  // the trend origin is the service's; thresholds do not reach the wire
   json records = json::array();
   for (int h = 0; h < hours; ++h)
-    records.push_back(
-        serve::record_of(feature_row(history, start_seconds + h * kSecondsPerHour, params), false));
+    records.push_back(serve::record_of(
+        feature_row(history, start_seconds + h * kSecondsPerHour, params), *params.schema, false));
   return records;
 }
 
@@ -140,7 +140,8 @@ std::vector<HourPrediction> post_score(const WebServiceConfig& config, const jso
         fail_internal(config.url + " answered without a prediction for record " +
                       std::to_string(i));
       const double p = (*row)["prediction"].get<double>();
-      const auto hour = parse_timestamp(records[i]["SessionStartHourTime"].get<std::string>());
+      const std::string& hour_column = default_feature_schema().of(ColumnRole::kHour).name;
+      const auto hour = parse_timestamp(records[i][hour_column].get<std::string>());
       out.push_back({hour ? seconds_of(*hour) : 0, static_cast<int>(std::lround(p))});
     }
     return out;

@@ -2,6 +2,7 @@
 // NaN/inf/overflow are missing) and the shortest round-trip writer of §6.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -116,5 +117,11 @@ inline std::optional<double> parse_decimal(std::string_view text) {
 // ".0" so that pandas and DuckDB read the column as floating point.
 void append_double(std::string& out, double value);
 std::string format_double(double value);
+// The decimal digits of an integer.
+inline void append_int(std::string& out, int64_t value) {
+  char buffer[24];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, r.ptr);
+}
 
 }  // namespace loadcast

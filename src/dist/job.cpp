@@ -5,6 +5,8 @@
 #include <exception>
 #include <thread>
 
+#include "common/faults.h"
+
 namespace loadcast::dist {
 
 void abort_job(Communicator& comm, const std::string& message, ExitCode code) {
@@ -38,15 +40,9 @@ int default_threads() {
   return std::max(1, cores / ranks_here);
 }
 
-void fault_point(const Communicator& comm, std::string_view point) {
-  const char* rank = std::getenv("LOADCAST_FAIL_RANK");
-  if (!rank || *rank == '\0' || std::atoi(rank) != comm.rank()) return;
-  const char* at = std::getenv("LOADCAST_FAIL_AT");
-  if (at && *at && point != at) return;
-  const char* how = std::getenv("LOADCAST_FAIL_HOW");
-  if (how && std::string_view(how) == "kill") std::raise(SIGKILL);
-  fail_internal("injected failure at '" + std::string(point) + "' (LOADCAST_FAIL_RANK=" + rank +
-                ")");
+void fault_point(const Communicator& comm, std::string_view step) {
+  if (fault_at("rank", step, comm.rank()) != Fault::kNone)
+    fail_internal("injected failure at '" + std::string(step) + "'");
 }
 
 }  // namespace loadcast::dist

@@ -61,10 +61,9 @@ nlohmann::json decide_on_root(Communicator& comm, const std::function<nlohmann::
 // mpirun placed on this node (OMPI_COMM_WORLD_LOCAL_SIZE), at least one.
 int default_threads();
 
-// Test hook for failure handling: with LOADCAST_FAIL_RANK=R, rank R fails at
-// the point named by LOADCAST_FAIL_AT (default: the first point reached):
-// it throws, or with LOADCAST_FAIL_HOW=kill dies of SIGKILL like a crashed
-// node. Does nothing when the variable is unset.
-void fault_point(const Communicator& comm, std::string_view point);
+// A named step of a job where a rank may be made to fail (common/faults.h,
+// point "rank"): it throws, or dies of SIGKILL like a crashed node. Does
+// nothing unless a test installed FaultPoints.
+void fault_point(const Communicator& comm, std::string_view step);
 
 }  // namespace loadcast::dist

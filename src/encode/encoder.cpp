@@ -28,12 +28,16 @@ void rebuild_lookup(CategoryIndex& index) {
 
 }  // namespace
 
-void Encoder::fit(std::span<const FeatureRow> rows) {
+void Encoder::fit(std::span<const FeatureRow> rows, const FeatureSchema& schema) {
   auto local = dist::make_local_communicator();
-  fit(rows, *local);
+  fit(rows, *local, schema);
 }
 
-void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
+void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm,
+                  const FeatureSchema& schema) {
+  schema_ = schema;
+  const int num_categorical = static_cast<int>(schema_.categorical().size());
+  const int num_scaled = schema_.num_scaled();
   std::array<int64_t, 1> total{static_cast<int64_t>(rows.size())};
   comm.allreduce_sum(total);
   if (total[0] == 0) fail_data("cannot fit the encoder: no feature rows");
@@ -41,16 +45,17 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
 
   // Category counts: every rank's, summed (the categories are few).
   dist::ByteWriter mine;
-  for (int c = 0; c < kNumCategorical; ++c) {
+  for (int c = 0; c < num_categorical; ++c) {
     std::unordered_map<std::string, int64_t> counts;
-    for (const auto& row : rows) ++counts[categorical_value(row, c)];
+    for (const auto& row : rows) ++counts[schema_.categorical_value(row, c)];
     mine.put<uint32_t>(static_cast<uint32_t>(counts.size()));
     for (const auto& [value, count] : counts) mine.put(value).put(count);
   }
-  std::vector<std::unordered_map<std::string, int64_t>> counts(kNumCategorical);
+  std::vector<std::unordered_map<std::string, int64_t>> counts(
+      static_cast<size_t>(num_categorical));
   for (const auto& bytes : comm.allgather(mine.take())) {
     dist::ByteReader in(bytes);
-    for (int c = 0; c < kNumCategorical; ++c) {
+    for (int c = 0; c < num_categorical; ++c) {
       const auto n = in.get<uint32_t>();
       for (uint32_t i = 0; i < n; ++i) {
         std::string value = in.get_string();
@@ -58,14 +63,14 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
       }
     }
   }
-  columns_.assign(kNumCategorical, {});
-  for (int c = 0; c < kNumCategorical; ++c) {
+  columns_.assign(static_cast<size_t>(num_categorical), {});
+  for (int c = 0; c < num_categorical; ++c) {
     std::vector<std::pair<std::string, int64_t>> sorted(counts[c].begin(), counts[c].end());
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
     CategoryIndex& index = columns_[c];
-    index.column = std::string(kCategoricalColumns[c]);
+    index.column = schema_.column(schema_.categorical()[static_cast<size_t>(c)]).name;
     for (auto& [value, count] : sorted) {
       index.categories.push_back(value);
       index.counts.push_back(count);
@@ -76,20 +81,20 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
 
   // Two passes (mean, then squared deviations) keep the std accurate; each
   // sum is exact, so neither row order nor rank count changes a bit.
-  scaler_std_.assign(kNumScaled, 0.0);
+  scaler_std_.assign(num_scaled, 0.0);
   if (rows_ >= 2) {
     const double n = static_cast<double>(rows_);
     auto global_sums = [&](auto term) {
-      std::vector<int64_t> limbs(static_cast<size_t>(kNumScaled) * ExactSum::kLimbs);
-      for (int s = 0; s < kNumScaled; ++s) {
+      std::vector<int64_t> limbs(static_cast<size_t>(num_scaled) * ExactSum::kLimbs);
+      for (int s = 0; s < num_scaled; ++s) {
         ExactSum sum;
         for (const auto& row : rows) sum.add(term(row, s));
         const auto l = sum.limbs();
         std::copy(l.begin(), l.end(), limbs.begin() + static_cast<ptrdiff_t>(s) * ExactSum::kLimbs);
       }
       comm.allreduce_sum(limbs);
-      std::vector<double> out(kNumScaled);
-      for (int s = 0; s < kNumScaled; ++s) {
+      std::vector<double> out(num_scaled);
+      for (int s = 0; s < num_scaled; ++s) {
         out[s] =
             ExactSum::from_limbs(std::span(limbs).subspan(static_cast<size_t>(s) * ExactSum::kLimbs,
                                                           ExactSum::kLimbs))
@@ -98,20 +103,20 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm) {
       return out;
     };
     std::vector<double> mean =
-        global_sums([](const FeatureRow& row, int s) { return scaled_value(row, s); });
+        global_sums([&](const FeatureRow& row, int s) { return schema_.scaled_value(row, s); });
     for (double& m : mean) m /= n;
     const std::vector<double> squares = global_sums([&](const FeatureRow& row, int s) {
-      const double d = scaled_value(row, s) - mean[s];
+      const double d = schema_.scaled_value(row, s) - mean[s];
       return d * d;
     });
-    for (int s = 0; s < kNumScaled; ++s) scaler_std_[s] = std::sqrt(squares[s] / (n - 1));
+    for (int s = 0; s < num_scaled; ++s) scaler_std_[s] = std::sqrt(squares[s] / (n - 1));
   }
   build_layout();
 }
 
 void Encoder::build_layout() {
   feature_names_.clear();
-  feature_names_.emplace_back("linearTrend");
+  feature_names_.push_back(schema_.of(ColumnRole::kTrend).name);
   for (const auto& index : columns_) {
     if (index.only_indexed) feature_names_.push_back(index.column + "_index");
   }
@@ -121,7 +126,7 @@ void Encoder::build_layout() {
       feature_names_.push_back(index.column + "=" + index.categories[i]);
     }
   }
-  for (int s = 0; s < kNumScaled; ++s) feature_names_.push_back(scaled_column_name(s));
+  for (int s = 0; s < schema_.num_scaled(); ++s) feature_names_.push_back(schema_.scaled_name(s));
 }
 
 std::vector<std::string> Encoder::column_only_indexed() const {
@@ -149,22 +154,24 @@ void Encoder::transform_impl(const FeatureRow& row, std::span<T> out) const {
   std::fill(out.begin(), out.end(), T{0});
   size_t pos = 0;
   out[pos++] = static_cast<T>(row.linear_trend);
-  for (int c = 0; c < kNumCategorical; ++c) {
+  const int num_categorical = static_cast<int>(columns_.size());
+  for (int c = 0; c < num_categorical; ++c) {
     const auto& index = columns_[c];
-    if (index.only_indexed) out[pos++] = static_cast<T>(index.index_of(categorical_value(row, c)));
+    if (index.only_indexed)
+      out[pos++] = static_cast<T>(index.index_of(schema_.categorical_value(row, c)));
   }
-  for (int c = 0; c < kNumCategorical; ++c) {
+  for (int c = 0; c < num_categorical; ++c) {
     const auto& index = columns_[c];
     if (index.only_indexed) continue;
     const size_t width = index.categories.size() - 1;
-    const int i = index.index_of(categorical_value(row, c));
+    const int i = index.index_of(schema_.categorical_value(row, c));
     // The last category and unseen ones are all zeros.
     if (static_cast<size_t>(i) < width) out[pos + i] = T{1};
     pos += width;
   }
-  for (int s = 0; s < kNumScaled; ++s) {
+  for (int s = 0; s < schema_.num_scaled(); ++s) {
     const double sd = scaler_std_[s];
-    out[pos++] = sd == 0 ? T{0} : static_cast<T>(scaled_value(row, s) / sd);
+    out[pos++] = sd == 0 ? T{0} : static_cast<T>(schema_.scaled_value(row, s) / sd);
   }
 }
 
@@ -198,9 +205,9 @@ nlohmann::json Encoder::to_json() const {
   json["columnOnlyIndexed"] = column_only_indexed();
   json["columnForEncode"] = column_for_encode();
   json["scaledColumns"] = nlohmann::json::array();
-  for (int s = 0; s < kNumScaled; ++s) {
-    json["scaledColumns"].push_back(scaled_column_name(s));
-    json["scalerStd"][scaled_column_name(s)] = scaler_std_[s];
+  for (int s = 0; s < schema_.num_scaled(); ++s) {
+    json["scaledColumns"].push_back(schema_.scaled_name(s));
+    json["scalerStd"][schema_.scaled_name(s)] = scaler_std_[s];
   }
   json["featureNames"] = feature_names_;
   json["numFeatures"] = num_features();
@@ -216,18 +223,27 @@ Encoder Encoder::from_json(const nlohmann::json& json) {
       fail_data("encoder format version " + std::to_string(version) +
                 " is not supported (expected " + std::to_string(kFormatVersion) + ")");
     }
-    for (int c = 0; c < kNumCategorical; ++c) {
+    // The lags of the schema follow from the scaled columns; the
+    // categorical columns must be the schema's.
+    const auto schema =
+        FeatureSchema::from_scaled_names(json.at("scaledColumns").get<std::vector<std::string>>());
+    if (!schema) fail_data("bad encoder: scaledColumns are not a feature schema's lags and means");
+    encoder.schema_ = *schema;
+    std::vector<std::string> categorical;
+    for (const int c : schema->categorical()) categorical.push_back(schema->column(c).name);
+    if (json.at("categoricalColumns").get<std::vector<std::string>>() != categorical)
+      fail_data("bad encoder: categoricalColumns differ from the feature schema's");
+    for (const std::string& column : categorical) {
       CategoryIndex index;
-      index.column = std::string(kCategoricalColumns[c]);
+      index.column = column;
       index.categories = json.at("categories").at(index.column).get<std::vector<std::string>>();
       index.counts = json.at("categoryCounts").at(index.column).get<std::vector<int64_t>>();
       index.only_indexed = index.categories.size() < 2;
       rebuild_lookup(index);
       encoder.columns_.push_back(std::move(index));
     }
-    for (int s = 0; s < kNumScaled; ++s) {
-      encoder.scaler_std_.push_back(json.at("scalerStd").at(scaled_column_name(s)).get<double>());
-    }
+    for (int s = 0; s < schema->num_scaled(); ++s)
+      encoder.scaler_std_.push_back(json.at("scalerStd").at(schema->scaled_name(s)).get<double>());
     encoder.rows_ = json.at("rows").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     fail_data(std::string("bad encoder: ") + e.what());

@@ -1,4 +1,4 @@
-// Feature encoding of SPEC §4: string indexers for the categorical columns
+// Feature encoding (docs/outputs.md): string indexers for the categorical columns
 // (only-indexed or one-hot with the last category dropped), the x/s scaler of
 // the lag columns, and the layout and names of the model's feature vector.
 // Fitting reduces exact counts and sums, so it gives the same encoder on one
@@ -14,6 +14,7 @@
 
 #include "dist/communicator.h"
 #include "features/feature_row.h"
+#include "features/schema.h"
 
 namespace loadcast {
 
@@ -35,17 +36,22 @@ class Encoder {
  public:
   static constexpr int kFormatVersion = 1;
 
-  // Fits indexers and scaler on all rows. Requires at least one row.
-  void fit(std::span<const FeatureRow> rows);
+  // Fits indexers and scaler on all rows, for the categorical and scaled
+  // columns of `schema`. Requires at least one row.
+  void fit(std::span<const FeatureRow> rows, const FeatureSchema& schema);
   // The same over the rows of every rank of `comm`, each passing its own
   // (collective): category counts are integer sums and the scaler's moments
   // exact sums, so the encoder does not depend on how rows are spread.
-  void fit(std::span<const FeatureRow> rows, dist::Communicator& comm);
+  void fit(std::span<const FeatureRow> rows, dist::Communicator& comm, const FeatureSchema& schema);
+
+  // The schema whose columns this encoder reads (a bundle's follows from
+  // its scaled column names).
+  const FeatureSchema& schema() const { return schema_; }
 
   int num_features() const { return static_cast<int>(feature_names_.size()); }
   const std::vector<std::string>& feature_names() const { return feature_names_; }
   const std::vector<CategoryIndex>& columns() const { return columns_; }
-  // Sample standard deviations of the kNumScaled columns.
+  // Sample standard deviations of the schema's scaled columns.
   const std::vector<double>& scaler_std() const { return scaler_std_; }
   std::vector<std::string> column_only_indexed() const;
   std::vector<std::string> column_for_encode() const;
@@ -67,7 +73,8 @@ class Encoder {
   void transform_impl(const FeatureRow& row, std::span<T> out) const;
   void build_layout();
 
-  std::vector<CategoryIndex> columns_;  // in kCategoricalColumns order
+  FeatureSchema schema_;
+  std::vector<CategoryIndex> columns_;  // in the schema's categorical order
   std::vector<double> scaler_std_;
   std::vector<std::string> feature_names_;
   int64_t rows_ = 0;

@@ -232,10 +232,12 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
     }
     return paths;
   });
-  PartitionedCsvWriter features(staging[0].get<std::string>(), feature_table_columns(),
-                                comm.rank());
-  PartitionedCsvWriter hourly(staging[1].get<std::string>(), hourly_store_columns(), comm.rank());
-  PartitionedCsvWriter daily(staging[2].get<std::string>(), daily_store_columns(), comm.rank());
+  const FeatureSchema& schema = default_feature_schema();
+  PartitionedCsvWriter features(staging[0].get<std::string>(), schema.names(), comm.rank());
+  PartitionedCsvWriter hourly(staging[1].get<std::string>(), schema.hourly_store_names(),
+                              comm.rank());
+  PartitionedCsvWriter daily(staging[2].get<std::string>(), schema.daily_store_names(),
+                             comm.rank());
 
   std::vector<std::pair<uint64_t, uint32_t>> order;
   const auto& entries = owned.entries();
@@ -268,7 +270,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
       append_grid_rows(built[i].history, params, built[i].rows);
     });
     for (const Built& b : built) {
-      write_feature_rows(features, b.rows);
+      write_feature_rows(features, b.rows, schema);
       write_hourly_store(hourly, b.history);
       write_daily_store(daily, b.history);
     }
@@ -289,12 +291,10 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   report.shuffle_bytes = totals[3];
   report.shuffle_rounds = shuffle.rounds();
   const double features_seconds = seconds_since(features_start);
-  if (root)
-    for (auto& dir : staged) dir->commit();
   report.total_seconds = seconds_since(start);
   if (!root) return report;
 
-  // The summary is written last: it marks the output complete.
+  // The summary marks the output complete; it goes in place with the tables.
   nlohmann::json& s = report.summary;
   s = accounting_json(report.accounting);
   s[kServersKey] = report.servers;
@@ -320,7 +320,9 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   s["ingestMBPerSecond"] =
       report.ingest_seconds > 0 ? report.accounting.bytes / 1e6 / report.ingest_seconds : 0.0;
   s["version"] = LOADCAST_VERSION;
-  write_file_atomically(out / kSummaryFile, s.dump(2) + "\n");
+  StagedFile summary(out / kSummaryFile, s.dump(2) + "\n");
+  // All four or none: a failure here leaves the previous output as it was.
+  commit_together({staged[0].get(), staged[1].get(), staged[2].get(), &summary});
   return report;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "features/schema.h"
 
 namespace loadcast {
 
@@ -68,7 +69,7 @@ nlohmann::json to_json(const Metrics& m) {
   json["perClass"] = nlohmann::json::array();
   for (int c = 0; c < kNumLabels; ++c) {
     const auto& cm = m.per_class[c];
-    json["perClass"].push_back({{"label", c + 1},
+    json["perClass"].push_back({{default_feature_schema().of(ColumnRole::kLabel).name, c + 1},
                                 {"name", kLabelNames[c]},
                                 {"precision", cm.precision},
                                 {"recall", cm.recall},

@@ -50,6 +50,10 @@ void compute_daily_means(ServerHistory& h) {
     for (int m = 0; m < kNumMeasures; ++m) h.daily[d][m] /= counts[d];
 }
 
+double linear_trend(int64_t hour_seconds, TimeNs origin) {
+  return static_cast<double>(hour_seconds - seconds_of(origin)) / kSecondsPerYear;
+}
+
 FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const FeatureParams& params) {
   FeatureRow row;
   row.server_ip = h.server_ip;
@@ -58,11 +62,11 @@ FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const Featu
   if (hour >= h.first_hour && hour <= h.last_hour())
     row.current = h.hours[static_cast<size_t>(hour - h.first_hour)];
   row.calendar = calendar_of_hour(hour_seconds);
-  row.linear_trend =
-      static_cast<double>(hour_seconds - seconds_of(params.train_begin)) / kSecondsPerYear;
+  row.linear_trend = linear_trend(hour_seconds, params.train_begin);
 
-  for (int l = 0; l < kNumLags; ++l) {
-    const int64_t past = hour - kHourlyLags[l];
+  const std::vector<int>& lags = params.schema->lags();
+  for (size_t l = 0; l < lags.size(); ++l) {
+    const int64_t past = hour - lags[l];
     row.lags[l] = past >= h.first_hour && past <= h.last_hour()
                       ? h.hours[static_cast<size_t>(past - h.first_hour)].peak[0]
                       : 0.0;

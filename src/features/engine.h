@@ -1,4 +1,4 @@
-// The one feature engine (SPEC §3). A server's history is its dense hourly
+// The one feature engine (docs/outputs.md). A server's history is its dense hourly
 // grid of peaks and its daily means; a feature row for any hour, inside the
 // grid (ETL) or after it (scoring, /v1/forecast), is computed from it by the
 // same function, so training and serving cannot drift apart.
@@ -13,6 +13,7 @@
 #include "aggregate/bucket_table.h"
 #include "common/time.h"
 #include "features/feature_row.h"
+#include "features/schema.h"
 
 namespace loadcast {
 
@@ -27,10 +28,14 @@ struct ServerHistory {
 };
 
 struct FeatureParams {
-  TimeNs train_begin = 0;  // origin of linearTrend
-  double low_threshold = 100;
-  double high_threshold = 500;
+  const FeatureSchema* schema = &default_feature_schema();  // which lags
+  TimeNs train_begin = 0;                                   // origin of linearTrend
+  double low_threshold = 0;
+  double high_threshold = 0;
 };
+
+// linearTrend of an hour: (hour - origin) in years of 365.25 days.
+double linear_trend(int64_t hour_seconds, TimeNs origin);
 
 // A five-minute bucket of one server: its epoch bucket number and sums.
 struct ServerBucket {

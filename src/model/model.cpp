@@ -74,13 +74,7 @@ nlohmann::json Model::metrics_json() const {
 void Model::save(const fs::path& dir) const {
   StagedDirectory staged(dir);
   auto write = [&](const char* name, const std::string& content) {
-    const fs::path path = staged.path() / name;
-    {
-      std::ofstream out(path, std::ios::binary);
-      out << content;
-      if (!out.flush()) fail_data("cannot write " + path.string());
-    }
-    sync_file(path);
+    write_synced_file(staged.path() / name, content);
   };
   write(kEncoderFile, encoder_.to_json().dump(1) + "\n");
   write(kForestFile, forest_.to_json().dump() + "\n");

@@ -58,6 +58,8 @@ class Model {
 
   const ModelInfo& info() const { return info_; }
   const Encoder& encoder() const { return encoder_; }
+  // The feature schema of the rows it scores (its encoder's).
+  const FeatureSchema& schema() const { return encoder_.schema(); }
   const forest::Forest& forest() const { return forest_; }
   const BundleMetrics& metrics() const { return metrics_; }
 

@@ -7,59 +7,26 @@
 namespace loadcast {
 namespace {
 
-constexpr int kServerIpColumn = 1;  // kCategoricalColumns[1]
-
-// The calendar field behind categorical column `column`'s value as
-// categorical_value writes it (the weekday's name, a number's digits, a
-// flag's 0/1); ServerIP has none.
-struct CodeField {
-  int Calendar::*number = nullptr;
-  bool Calendar::*flag = nullptr;
-};
-
-CodeField code_field(int column) {
-  switch (column) {
-    case 0:
-      return {&Calendar::dayofweek, nullptr};
-    case 2:
-      return {&Calendar::year, nullptr};
-    case 3:
-      return {&Calendar::month, nullptr};
-    case 4:
-      return {&Calendar::weekofyear, nullptr};
-    case 5:
-      return {&Calendar::dayofmonth, nullptr};
-    case 6:
-      return {&Calendar::hourofday, nullptr};
-    case 7:
-      return {nullptr, &Calendar::holiday};
-    case 8:
-      return {nullptr, &Calendar::business_hour};
-    case 9:
-      return {nullptr, &Calendar::morning};
-  }
-  return {};
-}
-
 // Widest range of codes kept in a table.
 constexpr int64_t kMaxCodeSpan = 1 << 16;
 
 }  // namespace
 
-RowEncoder::RowEncoder(const Encoder& encoder) {
+RowEncoder::RowEncoder(const Encoder& encoder) : schema_(encoder.schema()) {
   const auto& indexes = encoder.columns();
-  if (indexes.size() != kCategoricalColumns.size()) return;
+  if (indexes.size() != schema_.categorical().size()) return;
   for (size_t c = 0; c < indexes.size(); ++c)
-    if (indexes[c].column != kCategoricalColumns[c]) return;
+    if (indexes[c].column != schema_.column(schema_.categorical()[c]).name) return;
 
   // The layout of Encoder::build_layout, checked against its feature names.
-  std::vector<std::string> names{"linearTrend"};
+  std::vector<std::string> names{schema_.of(ColumnRole::kTrend).name};
   for (const bool one_hot : {false, true}) {
     for (size_t c = 0; c < indexes.size(); ++c) {
       const CategoryIndex& index = indexes[c];
       if (index.only_indexed == one_hot) continue;
       Column column;
       column.column = static_cast<int>(c);
+      column.feature = schema_.categorical()[c];
       column.one_hot = one_hot;
       column.offset = static_cast<int>(names.size());
       column.unseen = static_cast<int>(index.categories.size());
@@ -74,9 +41,9 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
     }
   }
   scaled_offset_ = static_cast<int>(names.size());
-  for (int s = 0; s < kNumScaled; ++s) names.push_back(scaled_column_name(s));
+  for (int s = 0; s < schema_.num_scaled(); ++s) names.push_back(schema_.scaled_name(s));
   if (names != encoder.feature_names() ||
-      encoder.scaler_std().size() != static_cast<size_t>(kNumScaled)) {
+      encoder.scaler_std().size() != static_cast<size_t>(schema_.num_scaled())) {
     columns_.clear();
     return;
   }
@@ -85,20 +52,20 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
 
   for (Column& column : columns_) {
     const CategoryIndex& index = indexes[column.column];
-    FeatureRow probe;
     // The codes whose text can be a category: the weekdays, the two flag
     // values, or the range of the categories that read as integers (no other
-    // integer's text is a category).
-    const CodeField field = code_field(column.column);
-    if (!field.number && !field.flag) {
+    // integer's text is a category). ServerIP is looked up by its text.
+    const FeatureColumn& feature = schema_.column(column.feature);
+    const ColumnType type = feature.type;
+    if (type == ColumnType::kText) {
       column.by_text = index.lookup;
       continue;
     }
     int64_t lo = 0;
     int64_t hi = -1;
-    if (field.flag) {
+    if (type == ColumnType::kFlag) {
       hi = 1;
-    } else if (column.column == 0) {
+    } else if (type == ColumnType::kWeekday) {
       hi = 6;
     } else {
       lo = std::numeric_limits<int>::max();
@@ -116,17 +83,12 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
       column.by_text = index.lookup;
       continue;
     }
-    column.number = field.number;
-    column.flag = field.flag;
     column.by_code = true;
     column.first_code = lo;
+    FeatureRow probe;
     for (int64_t code = lo; code <= hi; ++code) {
-      if (field.flag) {
-        probe.calendar.*field.flag = code != 0;
-      } else {
-        probe.calendar.*field.number = static_cast<int>(code);
-      }
-      column.table.push_back(index.index_of(categorical_value(probe, column.column)));
+      FeatureSchema::set_number(probe, feature, static_cast<double>(code));
+      column.table.push_back(index.index_of(schema_.categorical_value(probe, column.column)));
     }
   }
   usable_ = true;
@@ -134,15 +96,15 @@ RowEncoder::RowEncoder(const Encoder& encoder) {
 
 int RowEncoder::index_of(const Column& column, const FeatureRow& row) const {
   if (column.by_code) {
-    const int64_t code =
-        column.flag ? int64_t{row.calendar.*column.flag} : int64_t{row.calendar.*column.number};
+    const auto code =
+        static_cast<int64_t>(FeatureSchema::number(row, schema_.column(column.feature)));
     const int64_t at = code - column.first_code;
     if (at < 0 || at >= static_cast<int64_t>(column.table.size())) return column.unseen;
     return column.table[static_cast<size_t>(at)];
   }
-  const auto it = column.column == kServerIpColumn
+  const auto it = schema_.column(column.feature).type == ColumnType::kText
                       ? column.by_text.find(row.server_ip)
-                      : column.by_text.find(categorical_value(row, column.column));
+                      : column.by_text.find(schema_.categorical_value(row, column.column));
   return it == column.by_text.end() ? column.unseen : it->second;
 }
 
@@ -159,9 +121,10 @@ void RowEncoder::transform(std::span<const FeatureRow> rows, float* out) const {
         out[column.offset + i] = 1.0f;
       }
     }
-    for (int s = 0; s < kNumScaled; ++s) {
+    for (int s = 0; s < schema_.num_scaled(); ++s) {
       const double sd = scaler_std_[s];
-      out[scaled_offset_ + s] = sd == 0 ? 0.0f : static_cast<float>(scaled_value(row, s) / sd);
+      out[scaled_offset_ + s] =
+          sd == 0 ? 0.0f : static_cast<float>(schema_.scaled_value(row, s) / sd);
     }
     out += width;
   }

@@ -33,14 +33,13 @@ class RowEncoder {
 
  private:
   struct Column {
-    int column = 0;                   // index into kCategoricalColumns
-    bool one_hot = false;             // else one feature holding the category index
-    int offset = 0;                   // the column's first feature
-    int width = 0;                    // one-hot features: categories - 1
-    int unseen = 0;                   // the index of a value never seen: categories.size()
-    bool by_code = false;             // table lookup; else `by_text`
-    int Calendar::*number = nullptr;  // the code: this calendar field,
-    bool Calendar::*flag = nullptr;   // or this flag (0/1)
+    int column = 0;        // in the schema's categorical order
+    int feature = 0;       // the schema's column
+    bool one_hot = false;  // else one feature holding the category index
+    int offset = 0;        // the column's first feature
+    int width = 0;         // one-hot features: categories - 1
+    int unseen = 0;        // the index of a value never seen: categories.size()
+    bool by_code = false;  // table lookup by the column's number; else `by_text`
     int64_t first_code = 0;
     std::vector<int32_t> table;                    // category index of code first_code + i
     std::unordered_map<std::string, int> by_text;  // ServerIP, or codes spanning too wide a range
@@ -48,6 +47,7 @@ class RowEncoder {
 
   int index_of(const Column& column, const FeatureRow& row) const;
 
+  FeatureSchema schema_;
   bool usable_ = false;
   int width_ = 0;
   std::vector<Column> columns_;  // only-indexed ones first, then one-hot, as the layout

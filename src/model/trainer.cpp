@@ -74,7 +74,7 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
 
   phase("fitting the encoder");
   Encoder encoder;
-  encoder.fit(rows, comm);
+  encoder.fit(rows, comm, *request.schema);
 
   // Split by time: train rows are strictly before testSplitStart.
   std::vector<FeatureRow> train_rows;
@@ -107,6 +107,7 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   }
 
   phase("growing the forest");
+  dist::fault_point(comm, "train-forest");  // a rank failing while the others wait in collectives
   forest::TrainOptions options;
   options.params = config.forest;
   options.threads = threads;
@@ -146,7 +147,7 @@ void export_matrices(const TrainOutcome& outcome, const fs::path& dir) {
       line += '"' + names[c] + '"';
     }
     x << line << '\n';
-    y << "label\n";
+    y << outcome.model->schema().of(ColumnRole::kLabel).name << '\n';
     const size_t cols = names.size();
     for (size_t r = 0; r < split.rows(); ++r) {
       line.clear();

@@ -14,14 +14,16 @@
 #include "config/config.h"
 #include "dist/communicator.h"
 #include "features/feature_row.h"
+#include "features/schema.h"
 #include "model/model.h"
 
 namespace loadcast {
 
 struct TrainRequest {
   int threads = 1;
-  nlohmann::json data_accounting;                  // stored in info.json when not null
-  std::function<void(std::string_view)> on_phase;  // called at the start of each phase
+  const FeatureSchema* schema = &default_feature_schema();  // of the rows
+  nlohmann::json data_accounting;                           // stored in info.json when not null
+  std::function<void(std::string_view)> on_phase;           // called at the start of each phase
   // The job's ranks, each calling train_model with its own share of the
   // rows; null: this process holds every row.
   dist::Communicator* comm = nullptr;

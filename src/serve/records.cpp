@@ -5,191 +5,210 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cctype>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "features/calendar.h"
+#include "features/engine.h"
 
 namespace loadcast::serve {
 namespace {
 
 using nlohmann::json;
 
-constexpr double kSecondsPerYear = 365.25 * kSecondsPerDay;
+// A record's fields fit a 64-bit mask of given columns.
+constexpr int kMaxColumns = 64;
+
+// Epoch milliseconds a SessionStartHourTime may be: about the years
+// 1685..2255, what TimeNs holds.
+constexpr int64_t kMillisecondLimit = 9'000'000'000'000;
+
+// One record's value of a field, as either parser read it: absent (or null),
+// a string, a number (with its integer value when the token is an integer
+// that fits int64_t), a boolean, or anything else. `source` is the checked
+// parser's value, for the messages; the fast parser has none and declines a
+// record whose message would need it. Trivial, so that a record's array of
+// them costs nothing to declare; the members a kind does not read stay unset.
+struct Given {
+  enum Kind : uint8_t { kAbsent, kString, kNumber, kBool, kOther };
+  Kind kind;
+  bool integral;     // kNumber: an integer token within int64_t (then `integer`)
+  bool flag;         // kBool
+  int64_t integer;   // kNumber, integral
+  double number;     // kNumber
+  const char* text;  // kString
+  size_t text_size;
+  const json* source;
+  std::string_view string() const { return {text, text_size}; }
+};
+
+// The fields of one record, by schema column; bit c of `present` says
+// column c was given (not null).
+struct GivenFields {
+  std::array<Given, kMaxColumns> field;
+  uint64_t present = 0;
+  bool has(int column) const { return ((present >> column) & 1) != 0; }
+};
 
 [[noreturn]] void bad(size_t index, std::string_view field, const std::string& what) {
   throw RequestError(
       400, "record " + std::to_string(index) + ", field '" + std::string(field) + "': " + what);
 }
 
-std::string type_of(const json& v) { return v.type_name(); }
-
-// The value of `field`, or nullptr when absent or null (both mean "not given").
-const json* find(const json& record, std::string_view field) {
-  const auto it = record.find(field);
-  if (it == record.end() || it->is_null()) return nullptr;
-  return &*it;
+std::string type_of(const Given& v) {
+  switch (v.kind) {
+    case Given::kString:
+      return "string";
+    case Given::kNumber:
+      return "number";
+    case Given::kBool:
+      return "boolean";
+    default:
+      return v.source ? v.source->type_name() : "value";
+  }
 }
 
-double number_field(const json& record, size_t index, std::string_view field) {
-  const json* v = find(record, field);
-  if (!v) return 0.0;
-  if (!v->is_number()) bad(index, field, "expected a number, got " + type_of(*v));
-  const double x = v->get<double>();
-  if (!std::isfinite(x)) bad(index, field, "not a finite number");
-  return x;
+std::string shown(const Given& v) { return v.source ? v.source->dump() : std::string(); }
+
+double number_field(const Given& v, size_t index, std::string_view field) {
+  if (v.kind != Given::kNumber) bad(index, field, "expected a number, got " + type_of(v));
+  if (!std::isfinite(v.number)) bad(index, field, "not a finite number");
+  return v.number;
 }
 
-// An integer calendar field in [lo, hi]; pandas may send integral floats.
-std::optional<int> int_field(const json& record, size_t index, std::string_view field, int lo,
-                             int hi, bool allow_bool) {
-  const json* v = find(record, field);
-  if (!v) return std::nullopt;
+// An integer field in [lo, hi]; pandas may send integral floats, and flags
+// may be booleans.
+int int_field(const Given& v, size_t index, const FeatureColumn& column) {
   double x;
-  if (v->is_boolean() && allow_bool) {
-    x = v->get<bool>() ? 1 : 0;
-  } else if (v->is_number()) {
-    x = v->get<double>();
+  if (v.kind == Given::kBool && column.type == ColumnType::kFlag) {
+    x = v.flag ? 1 : 0;
+  } else if (v.kind == Given::kNumber) {
+    x = v.number;
   } else {
-    bad(index, field, "expected an integer, got " + type_of(*v));
+    bad(index, column.name, "expected an integer, got " + type_of(v));
   }
-  if (!(x >= lo && x <= hi)) {
-    bad(index, field,
-        "value " + v->dump() + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
-  }
-  if (x != std::floor(x)) bad(index, field, "expected an integer, got " + v->dump());
+  if (!(x >= column.lo && x <= column.hi))
+    bad(index, column.name,
+        "value " + shown(v) + " is outside " + std::to_string(column.lo) + ".." +
+            std::to_string(column.hi));
+  if (x != std::floor(x)) bad(index, column.name, "expected an integer, got " + shown(v));
   return static_cast<int>(x);
 }
 
-int weekday_of_name(std::string_view name) {
-  for (int d = 0; d < 7; ++d)
-    if (weekday_name(d) == name) return d;  // the usual spelling, without case folding
-  for (int d = 0; d < 7; ++d) {
-    const std::string_view day = weekday_name(d);
-    if (day.size() != name.size()) continue;
-    bool same = true;
-    for (size_t i = 0; i < day.size() && same; ++i)
-      same = std::tolower(static_cast<unsigned char>(day[i])) ==
-             std::tolower(static_cast<unsigned char>(name[i]));
-    if (same) return d;
-  }
-  return -1;
-}
-
-int64_t hour_field(const json& record, size_t index) {
-  constexpr std::string_view kField = "SessionStartHourTime";
-  const json* v = find(record, kField);
-  if (!v) bad(index, kField, "missing");
+int64_t hour_field(const Given& v, size_t index, std::string_view field) {
   int64_t seconds;
-  if (v->is_string()) {
-    const auto t = parse_timestamp(v->get_ref<const std::string&>());
-    if (!t) bad(index, kField, "not a timestamp (YYYY-MM-DD HH:MM:SS): " + v->dump());
+  if (v.kind == Given::kString) {
+    const auto t = parse_timestamp(v.string());
+    if (!t) bad(index, field, "not a timestamp (YYYY-MM-DD HH:MM:SS): " + shown(v));
+    if (*t % kNanosPerSecond != 0) bad(index, field, "not a whole hour: " + shown(v));
     seconds = seconds_of(*t);
-    if (*t % kNanosPerSecond != 0) bad(index, kField, "not a whole hour: " + v->dump());
-  } else if (v->is_number_integer()) {
+  } else if (v.kind == Given::kNumber && v.integral) {
     // pandas' to_json writes datetimes as epoch milliseconds by default.
-    const int64_t ms = v->get<int64_t>();
-    constexpr int64_t kLimit = 9'000'000'000'000;  // about the years 1685..2255, what TimeNs holds
-    if (ms < -kLimit || ms > kLimit || ms % 1000 != 0)
-      bad(index, kField, "not a whole hour: " + v->dump());
+    const int64_t ms = v.integer;
+    if (ms < -kMillisecondLimit || ms > kMillisecondLimit || ms % 1000 != 0)
+      bad(index, field, "not a whole hour: " + shown(v));
     seconds = ms / 1000;
   } else {
-    bad(index, kField, "expected a timestamp string, got " + type_of(*v));
+    bad(index, field, "expected a timestamp string, got " + type_of(v));
   }
-  if (seconds % kSecondsPerHour != 0) bad(index, kField, "not a whole hour: " + v->dump());
+  if (seconds % kSecondsPerHour != 0) bad(index, field, "not a whole hour: " + shown(v));
   return seconds;
 }
 
-}  // namespace
-
-std::string row_key(const FeatureRow& row) {
-  return row.server_ip + "_" + format_timestamp(row.hour);
-}
-
-ParsedRecord parse_record(const json& record, size_t index, TimeNs train_begin) {
-  if (!record.is_object()) {
-    throw RequestError(
-        400, "record " + std::to_string(index) + ": expected an object, got " + type_of(record));
-  }
+// The record from its given fields, the same for both parsers. Left-out
+// calendar fields and linearTrend come from the feature engine. Throws
+// RequestError naming the record and field.
+ParsedRecord assemble(const GivenFields& g, size_t index, const FeatureSchema& schema,
+                      TimeNs train_begin, bool keys) {
   ParsedRecord out;
   FeatureRow& row = out.row;
+  const FeatureColumn& server = schema.of(ColumnRole::kServer);
+  const int server_at = schema.find(server.name);
+  if (!g.has(server_at)) bad(index, server.name, "missing");
+  const Given& ip = g.field[static_cast<size_t>(server_at)];
+  if (ip.kind != Given::kString || ip.text_size == 0)
+    bad(index, server.name, "expected a non-empty string, got " + shown(ip));
+  row.server_ip = ip.string();
 
-  const json* ip = find(record, "ServerIP");
-  if (!ip) bad(index, "ServerIP", "missing");
-  if (!ip->is_string() || ip->get_ref<const std::string&>().empty())
-    bad(index, "ServerIP", "expected a non-empty string, got " + ip->dump());
-  row.server_ip = ip->get<std::string>();
-  row.hour = hour_field(record, index);
+  const FeatureColumn& hour = schema.of(ColumnRole::kHour);
+  const int hour_at = schema.find(hour.name);
+  if (!g.has(hour_at)) bad(index, hour.name, "missing");
+  row.hour = hour_field(g.field[static_cast<size_t>(hour_at)], index, hour.name);
 
-  // Calendar fields the record leaves out follow from the hour, as in the ETL.
-  Calendar& c = row.calendar;
-  static constexpr std::string_view kCalendarFields[] = {"year",       "month",        "weekofyear",
-                                                         "dayofmonth", "hourofday",    "dayofweek",
-                                                         "Holiday",    "BusinessHour", "Morning"};
+  // Calendar fields the record leaves out follow from the hour, as in the
+  // ETL; the integers and flags are checked first, then the day's name.
   bool complete = true;
-  for (std::string_view field : kCalendarFields) complete = complete && find(record, field);
-  if (!complete) c = calendar_of_hour(row.hour);  // the holiday rules are the costly part
-  if (auto v = int_field(record, index, "year", 1, 9999, false)) c.year = *v;
-  if (auto v = int_field(record, index, "month", 1, 12, false)) c.month = *v;
-  if (auto v = int_field(record, index, "weekofyear", 1, 53, false)) c.weekofyear = *v;
-  if (auto v = int_field(record, index, "dayofmonth", 1, 31, false)) c.dayofmonth = *v;
-  if (auto v = int_field(record, index, "hourofday", 0, 23, false)) c.hourofday = *v;
-  if (auto v = int_field(record, index, "Holiday", 0, 1, true)) c.holiday = *v;
-  if (auto v = int_field(record, index, "BusinessHour", 0, 1, true)) c.business_hour = *v;
-  if (auto v = int_field(record, index, "Morning", 0, 1, true)) c.morning = *v;
-  if (const json* d = find(record, "dayofweek")) {
-    if (!d->is_string())
-      bad(index, "dayofweek", "expected a day name (\"Monday\"), got " + type_of(*d));
-    const int day = weekday_of_name(d->get_ref<const std::string&>());
-    if (day < 0) bad(index, "dayofweek", "not a day name: " + d->dump());
-    c.dayofweek = day;
+  for (int c = 0; c < schema.num_columns(); ++c)
+    if (schema.column(c).role == ColumnRole::kCalendar) complete = complete && g.has(c);
+  if (!complete) row.calendar = calendar_of_hour(row.hour);  // the holidays are the costly part
+  for (const bool weekday : {false, true}) {
+    for (int c = 0; c < schema.num_columns(); ++c) {
+      const FeatureColumn& column = schema.column(c);
+      if (column.role != ColumnRole::kCalendar || !g.has(c) ||
+          (column.type == ColumnType::kWeekday) != weekday)
+        continue;
+      const Given& v = g.field[static_cast<size_t>(c)];
+      if (!weekday) {
+        FeatureSchema::set_number(row, column, int_field(v, index, column));
+        continue;
+      }
+      if (v.kind != Given::kString)
+        bad(index, column.name, "expected a day name (\"Monday\"), got " + type_of(v));
+      const int day = weekday_of_name(v.string());
+      if (day < 0) bad(index, column.name, "not a day name: " + shown(v));
+      FeatureSchema::set_number(row, column, day);
+    }
   }
 
-  if (find(record, "linearTrend")) {
-    row.linear_trend = number_field(record, index, "linearTrend");
-  } else {
-    row.linear_trend = static_cast<double>(row.hour - seconds_of(train_begin)) / kSecondsPerYear;
-  }
-  for (int i = 0; i < kNumScaled; ++i) {
-    const double x = number_field(record, index, scaled_column_name(i));
-    if (i < kNumLags)
-      row.lags[i] = x;
-    else
-      row.rolling[i - kNumLags] = x;
+  for (int c = 0; c < schema.num_columns(); ++c) {
+    const FeatureColumn& column = schema.column(c);
+    const bool scaled = column.request == RequestUse::kZero;
+    if (column.role != ColumnRole::kTrend && !scaled) continue;
+    if (g.has(c)) {
+      FeatureSchema::set_number(row, column,
+                                number_field(g.field[static_cast<size_t>(c)], index, column.name));
+    } else if (!scaled) {
+      row.linear_trend = linear_trend(row.hour, train_begin);
+    }
   }
 
-  if (const json* k = find(record, "key")) {
-    if (!k->is_string()) bad(index, "key", "expected a string, got " + type_of(*k));
-    out.key = k->get<std::string>();
-  } else {
+  const FeatureColumn& key = schema.of(ColumnRole::kKey);
+  const int key_at = schema.find(key.name);
+  if (g.has(key_at)) {
+    const Given& k = g.field[static_cast<size_t>(key_at)];
+    if (k.kind != Given::kString) bad(index, key.name, "expected a string, got " + type_of(k));
+    if (keys) out.key = k.string();
+  } else if (keys) {
     out.key = row_key(row);
   }
   return out;
 }
 
-namespace {
-
-// The fields the fast path reads; any other key of a record is ignored.
-enum Field : int {
-  kServerIP,
-  kHourTime,
-  kYear,
-  kMonth,
-  kWeekOfYear,
-  kDayOfMonth,
-  kHourOfDay,
-  kHoliday,
-  kBusinessHour,
-  kMorning,
-  kDayOfWeek,
-  kLinearTrend,
-  kKey,
-  kFirstScaled,
-};
-constexpr int kNumFields = kFirstScaled + kNumScaled;
+// A value of the checked parser as a Given.
+Given given_of(const json& v) {
+  Given g{};
+  g.source = &v;
+  if (v.is_string()) {
+    g.kind = Given::kString;
+    const std::string& text = v.get_ref<const std::string&>();
+    g.text = text.data();
+    g.text_size = text.size();
+  } else if (v.is_boolean()) {
+    g.kind = Given::kBool;
+    g.flag = v.get<bool>();
+  } else if (v.is_number()) {
+    g.kind = Given::kNumber;
+    g.number = v.get<double>();
+    g.integral = v.is_number_integer();
+    if (g.integral) g.integer = v.get<int64_t>();
+  } else {
+    g.kind = Given::kOther;
+  }
+  return g;
+}
 
 // The first min(n, 8) bytes at p as a little-endian word, the rest zero.
 uint64_t load_word(const char* p, size_t n) {
@@ -198,27 +217,15 @@ uint64_t load_word(const char* p, size_t n) {
   return w;
 }
 
-// Field name -> Field, as a small open-addressing table: a record's keys are
-// looked up once each, so the hash reads a few words rather than every byte.
+// Field name -> column, as a small open-addressing table: a record's keys
+// are looked up once each, so the hash reads a few words rather than every
+// byte.
 class FieldIds {
  public:
-  FieldIds() {
-    for (int i = 0; i < kNumScaled; ++i) scaled_[i] = scaled_column_name(i);
-    const std::pair<std::string_view, int> fixed[] = {{"ServerIP", kServerIP},
-                                                      {"SessionStartHourTime", kHourTime},
-                                                      {"year", kYear},
-                                                      {"month", kMonth},
-                                                      {"weekofyear", kWeekOfYear},
-                                                      {"dayofmonth", kDayOfMonth},
-                                                      {"hourofday", kHourOfDay},
-                                                      {"Holiday", kHoliday},
-                                                      {"BusinessHour", kBusinessHour},
-                                                      {"Morning", kMorning},
-                                                      {"dayofweek", kDayOfWeek},
-                                                      {"linearTrend", kLinearTrend},
-                                                      {"key", kKey}};
-    for (const auto& [name, id] : fixed) insert(name, id);
-    for (int i = 0; i < kNumScaled; ++i) insert(scaled_[i], kFirstScaled + i);
+  // The fields of the schema's records: a field's id is its column.
+  explicit FieldIds(const FeatureSchema& schema) : names_(schema.names()) {
+    for (int c = 0; c < schema.num_columns(); ++c)
+      if (schema.column(c).request != RequestUse::kNone) insert(names_[static_cast<size_t>(c)], c);
   }
 
   // Whether the key starting at `raw` (the text of a JSON string just past
@@ -279,37 +286,27 @@ class FieldIds {
     slots_[at] = {name, id};
   }
 
-  std::array<std::string, kNumScaled> scaled_;  // owns the scaled names the slots point at
+  std::vector<std::string> names_;  // owns the names the slots point at
   std::array<Slot, kSlots> slots_{};
   struct Padded {
     size_t size = 0;  // 0: no fast comparison
     uint64_t words[4] = {};
     uint64_t masks[4] = {};
   };
-  std::array<Padded, kNumFields> padded_{};
+  std::array<Padded, kMaxColumns> padded_{};
 };
 
-const FieldIds& field_ids() {
-  static const FieldIds ids;
-  return ids;
+// The field table of a schema, kept per thread for the schema last used (a
+// model's schema is a copy of the default one, with the same lags).
+const FieldIds& field_ids(const FeatureSchema& schema) {
+  thread_local std::vector<int> lags;
+  thread_local std::unique_ptr<FieldIds> ids;
+  if (!ids || lags != schema.lags()) {
+    ids = std::make_unique<FieldIds>(schema);
+    lags = schema.lags();
+  }
+  return *ids;
 }
-
-// One record's value of a field the fast path reads, as far as parse_record
-// cares: absent (or null), a string, a number (with its integer value when the
-// token is an integer that fits int64_t) or a boolean. Trivial, so that a
-// record's array of them costs nothing to declare; the members a kind does
-// not read stay unset.
-struct Given {
-  enum Kind : uint8_t { kAbsent, kString, kNumber, kBool };
-  Kind kind;
-  bool integral;     // kNumber: an integer token within int64_t (then `integer`)
-  bool flag;         // kBool
-  int64_t integer;   // kNumber, integral
-  double number;     // kNumber
-  const char* text;  // kString: into the parser's string buffer
-  size_t text_size;
-  std::string_view string() const { return {text, text_size}; }
-};
 
 namespace ondemand = simdjson::ondemand;
 
@@ -362,8 +359,9 @@ bool consume(ondemand::value value, int depth) {
   return false;
 }
 
-// Reads a known field's value; false on anything parse_record might refuse
-// or read differently (the caller then declines the body).
+// Reads a known field's value; false on a value that the checked path
+// reads differently or that only it can describe in an error (an array or
+// object): the caller then declines the body.
 bool read_given(ondemand::value value, Given& out) {
   ondemand::json_type type;
   if (value.type().get(type) != simdjson::SUCCESS) return false;
@@ -431,8 +429,8 @@ struct KeyOrder {
 
 // The id of an object member's key (-1: not a field of the records), without
 // a copy when the key has no escapes; false on a malformed key.
-bool member_id(ondemand::field& field, size_t position, KeyOrder& order, int& id) {
-  const FieldIds& ids = field_ids();
+bool member_id(const FieldIds& ids, ondemand::field& field, size_t position, KeyOrder& order,
+               int& id) {
   // Just past the opening quote; a key is followed by at least `:0}]` and
   // the SIMDJSON_PADDING bytes, so 32 bytes from here are readable.
   const char* raw = field.key().raw();
@@ -450,138 +448,61 @@ bool member_id(ondemand::field& field, size_t position, KeyOrder& order, int& id
   return true;
 }
 
-// A calendar field as int_field reads it, or nullopt where int_field throws.
-inline std::optional<int> fast_int(const Given& v, int lo, int hi, bool allow_bool) {
-  double x;
-  if (allow_bool && v.kind == Given::kBool) {
-    x = v.flag ? 1 : 0;
-  } else if (v.kind == Given::kNumber) {
-    x = v.number;
-  } else {
-    return std::nullopt;
-  }
-  if (!(x >= lo && x <= hi) || x != std::floor(x)) return std::nullopt;
-  return static_cast<int>(x);
-}
-
-// parse_record on a record read by simdjson; nullopt wherever parse_record
-// throws. Duplicate keys keep the last value, as nlohmann does.
-std::optional<ParsedRecord> fast_record(ondemand::value element, TimeNs train_begin, bool keys,
-                                        KeyOrder& order) {
+// A record read by simdjson; nullopt wherever the checked path would give
+// an error (it then gives it). Duplicate keys keep the last value, as
+// nlohmann does.
+std::optional<ParsedRecord> fast_record(ondemand::value element, size_t index,
+                                        const FeatureSchema& schema, const FieldIds& ids,
+                                        TimeNs train_begin, bool keys, KeyOrder& order) {
   ondemand::object object;
   if (element.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
-  static_assert(kNumFields <= 64);
-  std::array<Given, kNumFields> given;  // set where `present` has the field's bit
-  uint64_t present = 0;
+  GivenFields g;  // set where `present` has the field's bit
   size_t position = 0;
   for (auto member : object) {
     ondemand::field field;
     int id = -1;
     if (std::move(member).get(field) != simdjson::SUCCESS ||
-        !member_id(field, position++, order, id))
+        !member_id(ids, field, position++, order, id))
       return std::nullopt;
     if (id < 0) {
       if (!consume(field.value(), 16)) return std::nullopt;  // ignored, but it must be JSON
       continue;
     }
-    if (!read_given(field.value(), given[id])) return std::nullopt;
+    Given& v = g.field[static_cast<size_t>(id)];
+    v.source = nullptr;
+    if (!read_given(field.value(), v)) return std::nullopt;
     const uint64_t bit = uint64_t{1} << id;
-    present = given[id].kind == Given::kAbsent ? present & ~bit : present | bit;  // null: not given
+    g.present = v.kind == Given::kAbsent ? g.present & ~bit : g.present | bit;  // null: not given
   }
-  const auto has = [&](int field) { return ((present >> field) & 1) != 0; };
-  const auto is = [&](int field, Given::Kind kind) {
-    return has(field) && given[field].kind == kind;
-  };
-
-  ParsedRecord out;
-  FeatureRow& row = out.row;
-  if (!is(kServerIP, Given::kString) || given[kServerIP].text_size == 0) return std::nullopt;
-  row.server_ip = given[kServerIP].string();
-
-  const Given& hour = given[kHourTime];
-  int64_t seconds;
-  if (is(kHourTime, Given::kString)) {
-    const auto t = parse_timestamp(hour.string());
-    if (!t || *t % kNanosPerSecond != 0) return std::nullopt;
-    seconds = seconds_of(*t);
-  } else if (is(kHourTime, Given::kNumber) && hour.integral) {
-    constexpr int64_t kLimit = 9'000'000'000'000;
-    const int64_t ms = hour.integer;
-    if (ms < -kLimit || ms > kLimit || ms % 1000 != 0) return std::nullopt;
-    seconds = ms / 1000;
-  } else {
-    return std::nullopt;
+  try {
+    return assemble(g, index, schema, train_begin, keys);
+  } catch (const RequestError&) {
+    return std::nullopt;  // the checked path names the fault
   }
-  if (seconds % kSecondsPerHour != 0) return std::nullopt;
-  row.hour = seconds;
-
-  Calendar& c = row.calendar;
-  bool complete = true;
-  for (int f = kYear; f <= kDayOfWeek; ++f) complete = complete && has(f);
-  if (!complete) c = calendar_of_hour(row.hour);
-  struct IntField {
-    int field, lo, hi;
-    int Calendar::*member;
-  };
-  static constexpr IntField kInts[] = {{kYear, 1, 9999, &Calendar::year},
-                                       {kMonth, 1, 12, &Calendar::month},
-                                       {kWeekOfYear, 1, 53, &Calendar::weekofyear},
-                                       {kDayOfMonth, 1, 31, &Calendar::dayofmonth},
-                                       {kHourOfDay, 0, 23, &Calendar::hourofday}};
-  for (const IntField& f : kInts) {
-    if (!has(f.field)) continue;
-    const auto v = fast_int(given[f.field], f.lo, f.hi, false);
-    if (!v) return std::nullopt;
-    c.*f.member = *v;
-  }
-  const std::pair<int, bool Calendar::*> kFlags[] = {{kHoliday, &Calendar::holiday},
-                                                     {kBusinessHour, &Calendar::business_hour},
-                                                     {kMorning, &Calendar::morning}};
-  for (const auto& [field, member] : kFlags) {
-    if (!has(field)) continue;
-    const auto v = fast_int(given[field], 0, 1, true);
-    if (!v) return std::nullopt;
-    c.*member = *v;
-  }
-  if (has(kDayOfWeek)) {
-    if (given[kDayOfWeek].kind != Given::kString) return std::nullopt;
-    const int day = weekday_of_name(given[kDayOfWeek].string());
-    if (day < 0) return std::nullopt;
-    c.dayofweek = day;
-  }
-
-  const auto number = [&](int field, double& x) {
-    const Given& v = given[field];
-    if (!has(field)) {
-      x = 0.0;
-      return true;
-    }
-    if (v.kind != Given::kNumber) return false;
-    x = v.number;
-    return std::isfinite(x);
-  };
-  if (has(kLinearTrend)) {
-    if (!number(kLinearTrend, row.linear_trend)) return std::nullopt;
-  } else {
-    row.linear_trend = static_cast<double>(row.hour - seconds_of(train_begin)) / kSecondsPerYear;
-  }
-  for (int i = 0; i < kNumScaled; ++i) {
-    double& x = i < kNumLags ? row.lags[i] : row.rolling[i - kNumLags];
-    if (!number(kFirstScaled + i, x)) return std::nullopt;
-  }
-
-  if (has(kKey)) {
-    if (given[kKey].kind != Given::kString) return std::nullopt;
-    if (keys) out.key = given[kKey].string();
-  } else if (keys) {
-    out.key = row_key(row);
-  }
-  return out;
 }
 
 }  // namespace
 
+ParsedRecord parse_record(const json& record, size_t index, const FeatureSchema& schema,
+                          TimeNs train_begin) {
+  if (!record.is_object()) {
+    throw RequestError(
+        400, "record " + std::to_string(index) + ": expected an object, got " + record.type_name());
+  }
+  GivenFields g;
+  for (int c = 0; c < schema.num_columns(); ++c) {
+    const FeatureColumn& column = schema.column(c);
+    if (column.request == RequestUse::kNone) continue;
+    const auto it = record.find(column.name);
+    if (it == record.end() || it->is_null()) continue;  // both mean "not given"
+    g.field[static_cast<size_t>(c)] = given_of(*it);
+    g.present |= uint64_t{1} << c;
+  }
+  return assemble(g, index, schema, train_begin, true);
+}
+
 std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body,
+                                                            const FeatureSchema& schema,
                                                             TimeNs train_begin, size_t limit,
                                                             bool keys) {
   // simdjson reads up to SIMDJSON_PADDING bytes past the end: a padded copy,
@@ -598,6 +519,7 @@ std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view bod
     return std::nullopt;
   ondemand::array array;
   if (doc.get_array().get(array) != simdjson::SUCCESS) return std::nullopt;
+  const FieldIds& ids = field_ids(schema);
   std::vector<ParsedRecord> records;
   records.reserve(std::min<size_t>(limit, 1 + body.size() / 256));
   KeyOrder order;
@@ -605,7 +527,7 @@ std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view bod
     ondemand::value value;
     if (std::move(element).get(value) != simdjson::SUCCESS || records.size() == limit)
       return std::nullopt;
-    auto record = fast_record(value, train_begin, keys, order);
+    auto record = fast_record(value, records.size(), schema, ids, train_begin, keys, order);
     if (!record) return std::nullopt;
     records.push_back(std::move(*record));
   }
@@ -615,23 +537,39 @@ std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view bod
   return records;
 }
 
-json record_of(const FeatureRow& row, bool with_trend) {
+json record_of(const FeatureRow& row, const FeatureSchema& schema, bool with_trend) {
   json r = json::object();
-  r["key"] = row_key(row);
-  r["ServerIP"] = row.server_ip;
-  r["SessionStartHourTime"] = format_timestamp(row.hour);
-  const Calendar& c = row.calendar;
-  r["year"] = c.year;
-  r["month"] = c.month;
-  r["weekofyear"] = c.weekofyear;
-  r["dayofmonth"] = c.dayofmonth;
-  r["hourofday"] = c.hourofday;
-  r["dayofweek"] = std::string(weekday_name(c.dayofweek));
-  r["Holiday"] = c.holiday ? 1 : 0;
-  r["BusinessHour"] = c.business_hour ? 1 : 0;
-  r["Morning"] = c.morning ? 1 : 0;
-  if (with_trend) r["linearTrend"] = row.linear_trend;
-  for (int i = 0; i < kNumScaled; ++i) r[scaled_column_name(i)] = scaled_value(row, i);
+  for (const FeatureColumn& column : schema.columns()) {
+    if (column.request == RequestUse::kNone) continue;
+    switch (column.role) {
+      case ColumnRole::kKey:
+        r[column.name] = row_key(row);
+        continue;
+      case ColumnRole::kServer:
+        r[column.name] = row.server_ip;
+        continue;
+      case ColumnRole::kHour:
+        r[column.name] = format_timestamp(row.hour);
+        continue;
+      case ColumnRole::kTrend:
+        if (with_trend) r[column.name] = row.linear_trend;
+        continue;
+      default:
+        break;
+    }
+    switch (column.type) {
+      case ColumnType::kWeekday:
+        r[column.name] = std::string(weekday_name(row.calendar.dayofweek));
+        break;
+      case ColumnType::kInteger:
+      case ColumnType::kFlag:
+        r[column.name] = static_cast<int>(FeatureSchema::number(row, column));
+        break;
+      default:
+        r[column.name] = FeatureSchema::number(row, column);
+        break;
+    }
+  }
   return r;
 }
 

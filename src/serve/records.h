@@ -1,6 +1,8 @@
-// The wire format of a feature record (SPEC §3, §8): the one place where a
-// JSON record of the scoring contracts becomes a FeatureRow, and where a
-// FeatureRow becomes such a record (for the scoring client and the tests).
+// The wire format of a feature record (docs/http-api.md): the one place
+// where a JSON record of the scoring contracts becomes a FeatureRow, and
+// where a FeatureRow becomes such a record (for the scoring client and the
+// tests). Which fields a record carries, their bounds and what a left-out
+// field becomes are the feature schema's (features/schema.h).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +15,7 @@
 
 #include "common/time.h"
 #include "features/feature_row.h"
+#include "features/schema.h"
 
 namespace loadcast::serve {
 
@@ -34,16 +37,18 @@ struct ParsedRecord {
   std::string key;  // the record's `key`, else `<ServerIP>_<hour>`
 };
 
-// Reads record number `index` of a request. ServerIP (string) and
+// Reads record number `index` of a request for a model of `schema`, whose
+// linearTrend starts at `train_begin`. ServerIP (string) and
 // SessionStartHourTime (`YYYY-MM-DD HH:MM:SS`, or epoch milliseconds as
 // pandas' to_json writes datetimes) are required and must name a whole hour.
 // Calendar fields are integers (dayofweek an English day name; the flags also
 // accept booleans); a missing one is derived from SessionStartHourTime, so
 // clients may send only what the hour does not imply. A missing linearTrend is
-// derived from `train_begin`, the model's origin. A missing or null lag or
-// rolling feature is 0. `key` is optional; other keys are ignored.
+// derived by the feature engine. A missing or null lag or rolling feature is
+// 0. `key` is optional; other keys are ignored.
 // Throws RequestError(400) on a wrong type or an impossible value.
-ParsedRecord parse_record(const nlohmann::json& record, size_t index, TimeNs train_begin);
+ParsedRecord parse_record(const nlohmann::json& record, size_t index, const FeatureSchema& schema,
+                          TimeNs train_begin);
 
 // The records of a request body that is a JSON array of at most `limit`
 // well-formed records, read with simdjson On Demand (one pass, no document
@@ -54,14 +59,14 @@ ParsedRecord parse_record(const nlohmann::json& record, size_t index, TimeNs tra
 // `keys` false leaves ParsedRecord::key empty (a `key` must still be a
 // string), for answers that do not echo it.
 std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body,
+                                                            const FeatureSchema& schema,
                                                             TimeNs train_begin, size_t limit,
                                                             bool keys = true);
 
-// The record of a feature row, with every §3 key. `with_trend` false leaves
-// linearTrend out, for clients that do not know the model's origin.
-nlohmann::json record_of(const FeatureRow& row, bool with_trend = true);
-
-// `<ServerIP>_<YYYY-MM-DD HH:MM:SS>` (SPEC §3.8).
-std::string row_key(const FeatureRow& row);
+// The record of a feature row: every field a record may carry. `with_trend`
+// false leaves linearTrend out, for clients that do not know the model's
+// origin.
+nlohmann::json record_of(const FeatureRow& row, const FeatureSchema& schema,
+                         bool with_trend = true);
 
 }  // namespace loadcast::serve

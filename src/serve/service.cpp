@@ -296,7 +296,7 @@ std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m,
   std::vector<ParsedRecord> records;
   records.reserve(array.size());
   for (size_t i = 0; i < array.size(); ++i)
-    records.push_back(parse_record(array[i], i, m.model.info().train_begin));
+    records.push_back(parse_record(array[i], i, m.model.schema(), m.model.info().train_begin));
   return records;
 }
 
@@ -305,9 +305,18 @@ std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m,
 // names the record and field at fault.
 std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedModel& m,
                                             size_t limit, bool keys = true) {
-  if (auto records = parse_records_fast(body, m.model.info().train_begin, limit, keys))
+  if (auto records =
+          parse_records_fast(body, m.model.schema(), m.model.info().train_begin, limit, keys))
     return std::move(*records);
   return parse_records(parse_body(body), m, limit, "body");
+}
+
+// `<sep>"<name>":`, a member name of an answer.
+void append_member(std::string& out, char sep, std::string_view name) {
+  out += sep;
+  out += '"';
+  out += name;
+  out += "\":";
 }
 
 void append_prediction_float(std::string& out, int label) {
@@ -317,6 +326,7 @@ void append_prediction_float(std::string& out, int label) {
 
 // The /v1/predict and /v1/forecast answer.
 HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
+  const FeatureSchema& schema = m.model.schema();
   HttpResponse r;
   std::string& out = r.body;
   out.reserve(256 * s.rows.size() + 64);
@@ -326,15 +336,16 @@ HttpResponse detailed_response(const LoadedModel& m, const Scored& s) {
   for (size_t i = 0; i < s.rows.size(); ++i) {
     const Prediction& p = s.predictions[i];
     if (i) out += ',';
-    out += "{\"key\":";
+    append_member(out, '{', schema.of(ColumnRole::kKey).name);
     append_json_string(out, s.records[i].key);
-    out += ",\"ServerIP\":";
+    append_member(out, ',', schema.of(ColumnRole::kServer).name);
     append_json_string(out, s.rows[i].server_ip);
-    out += ",\"SessionStartHourTime\":";
+    append_member(out, ',', schema.of(ColumnRole::kHour).name);
     append_timestamp_string(out, s.rows[i].hour);
     out += ",\"prediction\":";
     out += static_cast<char>('0' + p.label);
-    out += ",\"label\":\"";
+    append_member(out, ',', schema.of(ColumnRole::kLabel).name);
+    out += '"';
     out += kLabelNames[p.label - 1];
     out += "\",\"probabilities\":{";
     for (int c = 0; c < 3; ++c) {
@@ -359,6 +370,7 @@ HttpResponse ScoringService::score(const HttpRequest& request) {
       score_records(*m, parse_record_body(request.body, *m, options_.max_records, false));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   // pandas' DataFrame.to_json(orient='index'): row number -> columns.
+  const FeatureSchema& schema = m->model.schema();
   HttpResponse r;
   std::string& out = r.body;
   out.reserve(112 * s.rows.size() + 2);
@@ -368,9 +380,10 @@ HttpResponse ScoringService::score(const HttpRequest& request) {
     out += '"';
     char digits[24];
     out.append(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
-    out += "\":{\"ServerIP\":";
+    out += "\":";
+    append_member(out, '{', schema.of(ColumnRole::kServer).name);
     append_json_string(out, s.rows[i].server_ip);
-    out += ",\"SessionStartHourTime\":";
+    append_member(out, ',', schema.of(ColumnRole::kHour).name);
     append_timestamp_string(out, s.rows[i].hour);
     out += ",\"prediction\":";
     append_prediction_float(out, s.predictions[i].label);
@@ -414,7 +427,7 @@ HttpResponse ScoringService::invocations(const HttpRequest& request) {
       json record = json::object();
       for (size_t c = 0; c < values.size(); ++c)
         record[(*columns)[c].get<std::string>()] = values[c];
-      records.push_back(parse_record(record, i, m->model.info().train_begin));
+      records.push_back(parse_record(record, i, m->model.schema(), m->model.info().train_begin));
     }
   } else {
     throw RequestError(400, "expected an object with dataframe_records or dataframe_split");
@@ -476,6 +489,7 @@ HttpResponse ScoringService::forecast(const HttpRequest& request) {
   }
 
   FeatureParams params;
+  params.schema = &m->model.schema();
   params.train_begin = m->model.info().train_begin;
   params.low_threshold = m->model.info().low_threshold;
   params.high_threshold = m->model.info().high_threshold;

@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <cstring>
 #include <system_error>
+#include <vector>
 
 #include "common/error.h"
+#include "common/faults.h"
 
 namespace loadcast {
 
@@ -40,51 +42,99 @@ void sync_path(const fs::path& path, int flags) {
 
 void sync_file(const fs::path& path) { sync_path(path, O_RDONLY); }
 
-StagedDirectory::StagedDirectory(fs::path final_path) : final_(std::move(final_path)) {
+StagedOutput::StagedOutput(fs::path final_path) : final_(std::move(final_path)) {
   const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) fail_data("cannot create output folder '" + parent.string() + "': " + ec.message());
   staging_ = parent / staging_name(final_);
   fs::remove_all(staging_, ec);
+}
+
+StagedOutput::~StagedOutput() {
+  std::error_code ec;
+  if (swapped_ && !committed_) swap_back();
+  if (!committed_) fs::remove_all(staging_, ec);
+}
+
+void StagedOutput::swap_in() {
+  if (fault_at("commit", final_.string()) != Fault::kNone)
+    fail_data("cannot move output into '" + final_.string() + "': " + std::strerror(ENOSPC));
+  std::error_code ec;
+  had_previous_ = fs::exists(final_, ec);
+  if (!had_previous_) {
+    fs::rename(staging_, final_, ec);
+    if (ec) fail_data("cannot move output into '" + final_.string() + "': " + ec.message());
+  } else if (::syscall(SYS_renameat2, AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(),
+                       RENAME_EXCHANGE) != 0) {
+    // No exchange on this file system: move the previous output aside first.
+    old_ = staging_.string() + ".old";
+    fs::remove_all(old_, ec);
+    fs::rename(final_, old_, ec);
+    if (ec) fail_data("cannot replace '" + final_.string() + "': " + ec.message());
+    fs::rename(staging_, final_, ec);
+    if (ec) {
+      fs::rename(old_, final_, ec);
+      fail_data("cannot move output into '" + final_.string() + "': " + ec.message());
+    }
+  }
+  swapped_ = true;
+}
+
+void StagedOutput::swap_back() noexcept {
+  std::error_code ec;
+  if (!had_previous_) {
+    fs::rename(final_, staging_, ec);
+  } else if (!old_.empty()) {
+    fs::rename(final_, staging_, ec);
+    fs::rename(old_, final_, ec);
+  } else {
+    ::syscall(SYS_renameat2, AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE);
+  }
+  swapped_ = false;
+}
+
+void StagedOutput::finish() {
+  std::error_code ec;
+  if (had_previous_) fs::remove_all(old_.empty() ? staging_ : old_, ec);
+  committed_ = true;
+  const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
+  sync_path(parent, O_RDONLY | O_DIRECTORY);
+}
+
+void StagedOutput::commit() { commit_together({this}); }
+
+void commit_together(std::initializer_list<StagedOutput*> outputs) {
+  for (StagedOutput* out : outputs) out->prepare();
+  std::vector<StagedOutput*> swapped;
+  try {
+    for (StagedOutput* out : outputs) {
+      out->swap_in();
+      swapped.push_back(out);
+    }
+  } catch (...) {
+    for (auto it = swapped.rbegin(); it != swapped.rend(); ++it) (*it)->swap_back();
+    throw;
+  }
+  for (StagedOutput* out : outputs) out->finish();
+}
+
+StagedDirectory::StagedDirectory(fs::path final_path) : StagedOutput(std::move(final_path)) {
+  std::error_code ec;
   fs::create_directories(staging_, ec);
   if (ec) fail_data("cannot create '" + staging_.string() + "': " + ec.message());
 }
 
-StagedDirectory::~StagedDirectory() {
-  if (!committed_) {
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-  }
-}
-
-void StagedDirectory::commit() {
+void StagedDirectory::prepare() {
   // Every file inside was synced when written; sync the folders themselves.
   for (const auto& entry : fs::recursive_directory_iterator(staging_))
     if (entry.is_directory()) sync_path(entry.path(), O_RDONLY | O_DIRECTORY);
   sync_path(staging_, O_RDONLY | O_DIRECTORY);
-  std::error_code ec;
-  if (fs::exists(final_, ec)) {
-    // Swap in one step, then drop the old contents now under the staging name.
-    if (::syscall(SYS_renameat2, AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(),
-                  RENAME_EXCHANGE) != 0) {
-      const fs::path old = staging_.string() + ".old";
-      fs::remove_all(old, ec);
-      fs::rename(final_, old, ec);
-      if (ec) fail_data("cannot replace '" + final_.string() + "': " + ec.message());
-      fs::rename(staging_, final_, ec);
-      if (ec) fail_data("cannot move output into '" + final_.string() + "': " + ec.message());
-      fs::remove_all(old, ec);
-    } else {
-      fs::remove_all(staging_, ec);
-    }
-  } else {
-    fs::rename(staging_, final_, ec);
-    if (ec) fail_data("cannot move output into '" + final_.string() + "': " + ec.message());
-  }
-  committed_ = true;
-  const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
-  sync_path(parent, O_RDONLY | O_DIRECTORY);
+}
+
+StagedFile::StagedFile(fs::path final_path, const std::string& content)
+    : StagedOutput(std::move(final_path)) {
+  write_synced_file(staging_, content);
 }
 
 OutputLock::OutputLock(const fs::path& folder, const std::string& name,
@@ -113,23 +163,19 @@ OutputLock::~OutputLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
-void write_file_atomically(const fs::path& path, const std::string& content) {
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::error_code ec;
-  fs::create_directories(parent, ec);
-  const fs::path temp = parent / staging_name(path);
-  std::FILE* f = std::fopen(temp.c_str(), "wb");
-  if (!f) fail_data("cannot write '" + temp.string() + "': " + std::strerror(errno));
-  const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
-                  std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+void write_synced_file(const fs::path& path, const std::string& content) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) fail_data("cannot write '" + path.string() + "': " + std::strerror(errno));
+  const bool ok =
+      write_checked(f, content.data(), content.size(), path.string()) == content.size() &&
+      std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  const int error = errno;
   std::fclose(f);
-  if (!ok) {
-    fs::remove(temp, ec);
-    fail_data("cannot write '" + path.string() + "': " + std::strerror(errno));
-  }
-  fs::rename(temp, path, ec);
-  if (ec)
-    fail_data("cannot move '" + temp.string() + "' to '" + path.string() + "': " + ec.message());
+  if (!ok) fail_data("cannot write '" + path.string() + "': " + std::strerror(error));
+}
+
+void write_file_atomically(const fs::path& path, const std::string& content) {
+  StagedFile(path, content).commit();
 }
 
 }  // namespace loadcast

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/faults.h"
 #include "common/number.h"
 #include "common/time.h"
 
@@ -20,35 +21,6 @@ namespace loadcast {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::string> make_feature_columns() {
-  std::vector<std::string> c = {"key", "ServerIP", "SessionStartHourTime"};
-  for (auto m : kMeasureNames) c.push_back("peak" + std::string(m));
-  c.insert(c.end(), {"numSessions", "year", "month", "weekofyear", "dayofmonth", "hourofday",
-                     "dayofweek", "Holiday", "BusinessHour", "Morning", "linearTrend"});
-  for (int i = 0; i < kNumScaled; ++i) c.push_back(scaled_column_name(i));
-  c.push_back("label");
-  return c;
-}
-
-std::vector<std::string> make_hourly_columns() {
-  std::vector<std::string> c = {"ServerIP", "SessionStartHourTime"};
-  for (auto m : kMeasureNames) c.push_back("peak" + std::string(m));
-  c.push_back("numSessions");
-  return c;
-}
-
-std::vector<std::string> make_daily_columns() {
-  std::vector<std::string> c = {"ServerIP", "SessionStartDay"};
-  for (auto m : kMeasureNames) c.push_back("peak" + std::string(m) + "Daily");
-  return c;
-}
-
-void append_int(std::string& out, int64_t value) {
-  char buffer[24];
-  const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, r.ptr);
-}
 
 void append_peaks(std::string& out, const std::array<double, kNumMeasures>& values) {
   for (double v : values) {
@@ -60,19 +32,6 @@ void append_peaks(std::string& out, const std::array<double, kNumMeasures>& valu
 constexpr size_t kFlushBytes = 1 << 20;
 
 }  // namespace
-
-const std::vector<std::string>& feature_table_columns() {
-  static const auto columns = make_feature_columns();
-  return columns;
-}
-const std::vector<std::string>& hourly_store_columns() {
-  static const auto columns = make_hourly_columns();
-  return columns;
-}
-const std::vector<std::string>& daily_store_columns() {
-  static const auto columns = make_daily_columns();
-  return columns;
-}
 
 PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns,
                                            int part)
@@ -108,7 +67,7 @@ std::string& PartitionedCsvWriter::buffer(int year, int month) {
 
 void PartitionedCsvWriter::flush(Partition& p) {
   if (p.buffer.empty()) return;
-  if (std::fwrite(p.buffer.data(), 1, p.buffer.size(), p.file) != p.buffer.size())
+  if (write_checked(p.file, p.buffer.data(), p.buffer.size(), p.path.string()) != p.buffer.size())
     fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
   p.buffer.clear();
 }
@@ -128,37 +87,10 @@ void PartitionedCsvWriter::close() {
   }
 }
 
-void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows) {
+void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows,
+                        const FeatureSchema& schema) {
   for (const FeatureRow& r : rows) {
-    const Calendar& c = r.calendar;
-    std::string& b = out.buffer(c.year, c.month);
-    const std::string when = format_timestamp(r.hour);
-    b += r.server_ip;
-    b += '_';
-    b += when;
-    b += ',';
-    b += r.server_ip;
-    b += ',';
-    b += when;
-    append_peaks(b, r.current.peak);
-    for (int64_t v : {r.current.sessions, int64_t{c.year}, int64_t{c.month}, int64_t{c.weekofyear},
-                      int64_t{c.dayofmonth}, int64_t{c.hourofday}}) {
-      b += ',';
-      append_int(b, v);
-    }
-    b += ',';
-    b += weekday_name(c.dayofweek);
-    for (bool v : {c.holiday, c.business_hour, c.morning}) b += v ? ",1" : ",0";
-    b += ',';
-    append_double(b, r.linear_trend);
-    for (double v : r.lags) {
-      b += ',';
-      append_double(b, v);
-    }
-    append_peaks(b, r.rolling);
-    b += ',';
-    append_int(b, r.label);
-    b += '\n';
+    schema.append_csv(out.buffer(r.calendar.year, r.calendar.month), r);
     ++out.rows_written;
   }
   out.flush_full_buffers();
@@ -278,6 +210,20 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
   }
 }
 
+// What a cell of this type holds, for errors ("a number").
+std::string cell_kind(ColumnType type) {
+  switch (type) {
+    case ColumnType::kTimestamp:
+      return "a timestamp";
+    case ColumnType::kWeekday:
+      return "a weekday name";
+    case ColumnType::kText:
+      return "a text";
+    default:
+      return "a number";
+  }
+}
+
 double number_field(std::string_view text, const std::string& where, const std::string& column) {
   const auto v = parse_decimal(text);
   if (!v)
@@ -292,15 +238,10 @@ int64_t hour_field(std::string_view text, const std::string& where, const std::s
   return seconds_of(*t);
 }
 
-int weekday_index(std::string_view name, const std::string& where) {
-  for (int d = 0; d < 7; ++d)
-    if (weekday_name(d) == name) return d;
-  fail_data(where + ": column 'dayofweek' is not a weekday name: '" + std::string(name) + "'");
-}
-
 }  // namespace
 
-std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int share, int shares) {
+std::vector<FeatureRow> read_feature_table(const fs::path& features_dir,
+                                           const FeatureSchema& schema, int share, int shares) {
   const auto files = partition_files(features_dir);
   if (files.empty())
     fail_data("no feature table under '" + features_dir.string() + "' (run 'loadcast etl' first)");
@@ -319,7 +260,7 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int sha
   };
   const uint64_t share_begin = cut(share);
   const uint64_t share_end = cut(share + 1);
-  const auto& columns = feature_table_columns();
+  const std::vector<std::string> columns = schema.names();
   std::vector<FeatureRow> rows;
   uint64_t file_begin = 0;
   for (size_t k = 0; k < files.size(); ++k) {
@@ -334,26 +275,12 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int sha
         file, columns,
         [&](const std::vector<std::string_view>& f, const std::string& where) {
           FeatureRow r;
-          auto num = [&](size_t i) { return number_field(f[i], where, columns[i]); };
-          r.server_ip = std::string(f[1]);
-          r.hour = hour_field(f[2], where, columns[2]);
-          for (int m = 0; m < kNumMeasures; ++m) r.current.peak[m] = num(3 + m);
-          size_t i = 3 + kNumMeasures;
-          r.current.sessions = static_cast<int64_t>(num(i++));
-          Calendar& c = r.calendar;
-          c.year = static_cast<int>(num(i++));
-          c.month = static_cast<int>(num(i++));
-          c.weekofyear = static_cast<int>(num(i++));
-          c.dayofmonth = static_cast<int>(num(i++));
-          c.hourofday = static_cast<int>(num(i++));
-          c.dayofweek = weekday_index(f[i++], where);
-          c.holiday = num(i++) != 0;
-          c.business_hour = num(i++) != 0;
-          c.morning = num(i++) != 0;
-          r.linear_trend = num(i++);
-          for (int l = 0; l < kNumLags; ++l) r.lags[l] = num(i++);
-          for (int m = 0; m < kNumMeasures; ++m) r.rolling[m] = num(i++);
-          r.label = static_cast<int>(num(i++));
+          for (int c = 0; c < schema.num_columns(); ++c) {
+            const FeatureColumn& column = schema.column(c);
+            if (!FeatureSchema::read_cell(f[static_cast<size_t>(c)], r, column))
+              fail_data(where + ": column '" + column.name + "' is not " + cell_kind(column.type) +
+                        ": '" + std::string(f[static_cast<size_t>(c)]) + "'");
+          }
           rows.push_back(std::move(r));
         },
         range);
@@ -364,7 +291,7 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir, int sha
   return rows;
 }
 
-std::vector<ServerHistory> read_stores(const fs::path& root) {
+std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema& schema) {
   const auto hourly_files = partition_files(root / "hourly");
   if (hourly_files.empty())
     fail_data("no hourly store under '" + (root / "hourly").string() +
@@ -374,7 +301,7 @@ std::vector<ServerHistory> read_stores(const fs::path& root) {
     std::vector<std::pair<int64_t, std::array<double, kNumMeasures>>> days;
   };
   std::map<std::string, Hours> servers;
-  const auto& hc = hourly_store_columns();
+  const auto& hc = schema.hourly_store_names();
   for (const auto& file : hourly_files) {
     read_table(file, hc, [&](const std::vector<std::string_view>& f, const std::string& where) {
       HourPeak p;
@@ -385,7 +312,7 @@ std::vector<ServerHistory> read_stores(const fs::path& root) {
           floor_div(hour_field(f[1], where, hc[1]), kSecondsPerHour), p);
     });
   }
-  const auto& dc = daily_store_columns();
+  const auto& dc = schema.daily_store_names();
   for (const auto& file : partition_files(root / "daily")) {
     read_table(file, dc, [&](const std::vector<std::string_view>& f, const std::string& where) {
       std::array<double, kNumMeasures> means{};

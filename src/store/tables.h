@@ -13,13 +13,9 @@
 
 #include "features/engine.h"
 #include "features/feature_row.h"
+#include "features/schema.h"
 
 namespace loadcast {
-
-// Column names of each table, in file order.
-const std::vector<std::string>& feature_table_columns();
-const std::vector<std::string>& hourly_store_columns();
-const std::vector<std::string>& daily_store_columns();
 
 // Writes rows into `<root>/YYYY/MM/part-NNNNN.csv` files (one per month,
 // each with the header), buffering and syncing each file. `part` numbers
@@ -52,7 +48,9 @@ class PartitionedCsvWriter {
   std::map<std::pair<int, int>, Partition> partitions_;
 };
 
-void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows);
+// The rows in the schema's columns (the header is the writer's).
+void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows,
+                        const FeatureSchema& schema);
 void write_hourly_store(PartitionedCsvWriter& out, const ServerHistory& history);
 void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& history);
 
@@ -62,12 +60,14 @@ void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& history);
 // `share`: the rows whose line starts in that share of the files' bytes taken
 // end to end, so the shares of one table hold each row exactly once (each
 // MPI rank reads its own).
-std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir, int share = 0,
+std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir,
+                                           const FeatureSchema& schema, int share = 0,
                                            int shares = 1);
 
 // The histories of every server in the hourly/daily stores under `root`
 // (`root/hourly`, `root/daily`), sorted by ServerIP.
-std::vector<ServerHistory> read_stores(const std::filesystem::path& root);
+std::vector<ServerHistory> read_stores(const std::filesystem::path& root,
+                                       const FeatureSchema& schema);
 
 // The CSV files of a partitioned table, in sorted order.
 std::vector<std::filesystem::path> partition_files(const std::filesystem::path& dir);

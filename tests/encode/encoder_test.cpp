@@ -36,7 +36,7 @@ const std::vector<FeatureRow>& golden_rows() {
     fs::create_directories(dir / "2016" / "07");
     fs::copy_file(kGolden / "expected" / "features.csv", dir / "2016" / "07" / "part-00000.csv",
                   fs::copy_options::overwrite_existing);
-    auto result = read_feature_table(dir);
+    auto result = read_feature_table(dir, default_feature_schema());
     fs::remove_all(dir.parent_path());
     return result;
   }();
@@ -46,9 +46,10 @@ const std::vector<FeatureRow>& golden_rows() {
 TEST(EncodeGolden, CategoriesCountsAndKinds) {
   const auto expected = golden_encoding();
   Encoder encoder;
-  encoder.fit(golden_rows());
+  encoder.fit(golden_rows(), default_feature_schema());
   ASSERT_EQ(encoder.fitted_rows(), expected["rows"].get<int64_t>());
-  ASSERT_EQ(encoder.columns().size(), static_cast<size_t>(kNumCategorical));
+  ASSERT_EQ(encoder.columns().size(),
+            static_cast<size_t>(static_cast<int>(default_feature_schema().categorical().size())));
   for (const auto& index : encoder.columns()) {
     SCOPED_TRACE(index.column);
     EXPECT_EQ(index.categories,
@@ -64,9 +65,9 @@ TEST(EncodeGolden, CategoriesCountsAndKinds) {
 TEST(EncodeGolden, ScalerStd) {
   const auto expected = golden_encoding();
   Encoder encoder;
-  encoder.fit(golden_rows());
-  for (int s = 0; s < kNumScaled; ++s) {
-    const std::string name = scaled_column_name(s);
+  encoder.fit(golden_rows(), default_feature_schema());
+  for (int s = 0; s < default_feature_schema().num_scaled(); ++s) {
+    const std::string name = default_feature_schema().scaled_name(s);
     const double want = expected["scalerStd"][name].get<double>();
     const double got = encoder.scaler_std()[s];
     EXPECT_NEAR(got, want, 1e-9 * std::abs(want) + 1e-12) << name;
@@ -76,7 +77,7 @@ TEST(EncodeGolden, ScalerStd) {
 TEST(EncodeGolden, FeatureLayout) {
   const auto expected = golden_encoding();
   Encoder encoder;
-  encoder.fit(golden_rows());
+  encoder.fit(golden_rows(), default_feature_schema());
   EXPECT_EQ(encoder.num_features(), 60);
   EXPECT_EQ(encoder.num_features(), expected["numFeatures"].get<int>());
   EXPECT_EQ(encoder.feature_names(), expected["featureNames"].get<std::vector<std::string>>());
@@ -85,7 +86,7 @@ TEST(EncodeGolden, FeatureLayout) {
 TEST(EncodeGolden, TransformFollowsTheLayout) {
   Encoder encoder;
   const auto& rows = golden_rows();
-  encoder.fit(rows);
+  encoder.fit(rows, default_feature_schema());
   const auto& names = encoder.feature_names();
   std::vector<double> v(encoder.num_features());
   for (const auto& row : rows) {
@@ -103,14 +104,14 @@ TEST(EncodeGolden, TransformFollowsTheLayout) {
       const size_t begin = first - names.begin();
       double sum = 0;
       for (size_t i = 0; i + 1 < index.categories.size(); ++i) sum += v[begin + i];
-      const int i =
-          index.index_of(categorical_value(row, static_cast<int>(&index - &encoder.columns()[0])));
+      const int i = index.index_of(default_feature_schema().categorical_value(
+          row, static_cast<int>(&index - &encoder.columns()[0])));
       EXPECT_EQ(sum, i + 1 == static_cast<int>(index.categories.size()) ? 0.0 : 1.0)
           << index.column;
     }
-    for (int s = 0; s < kNumScaled; ++s) {
+    for (int s = 0; s < default_feature_schema().num_scaled(); ++s) {
       const double sd = encoder.scaler_std()[s];
-      EXPECT_EQ(v[40 + s], sd == 0 ? 0.0 : scaled_value(row, s) / sd);
+      EXPECT_EQ(v[40 + s], sd == 0 ? 0.0 : default_feature_schema().scaled_value(row, s) / sd);
     }
   }
 }
@@ -118,7 +119,7 @@ TEST(EncodeGolden, TransformFollowsTheLayout) {
 TEST(Encode, UnseenCategoriesAndJsonRoundTrip) {
   Encoder encoder;
   const auto& rows = golden_rows();
-  encoder.fit(rows);
+  encoder.fit(rows, default_feature_schema());
   FeatureRow odd = rows.front();
   odd.server_ip = "10.0.0.1";  // never seen: all zeros in its block
   odd.calendar.year = 2020;    // only-indexed, never seen: the value n = 1
@@ -148,12 +149,12 @@ TEST(Encode, UnseenCategoriesAndJsonRoundTrip) {
 TEST(Encode, SameEncoderForAnyRowOrderAndRankCount) {
   const auto& rows = golden_rows();
   Encoder one;
-  one.fit(rows);
+  one.fit(rows, default_feature_schema());
   const std::string expected = one.to_json().dump();
 
   std::vector<FeatureRow> reversed(rows.rbegin(), rows.rend());
   Encoder backwards;
-  backwards.fit(reversed);
+  backwards.fit(reversed, default_feature_schema());
   EXPECT_EQ(backwards.to_json().dump(), expected);
 
   for (int ranks : {2, 3, 4}) {
@@ -167,7 +168,7 @@ TEST(Encode, SameEncoderForAnyRowOrderAndRankCount) {
         if (owner == comm.rank()) mine.push_back(rows[i]);
       }
       Encoder encoder;
-      encoder.fit(mine, comm);
+      encoder.fit(mine, comm, default_feature_schema());
       got[comm.rank()] = encoder.to_json().dump();
     });
     for (int r = 0; r < ranks; ++r) EXPECT_EQ(got[r], expected) << ranks << " ranks, rank " << r;
@@ -176,7 +177,7 @@ TEST(Encode, SameEncoderForAnyRowOrderAndRankCount) {
 
 TEST(Encode, RejectsAnotherFormatVersion) {
   Encoder encoder;
-  encoder.fit(golden_rows());
+  encoder.fit(golden_rows(), default_feature_schema());
   auto json = encoder.to_json();
   json["formatVersion"] = 99;
   try {

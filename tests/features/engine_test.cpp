@@ -42,9 +42,9 @@ TEST(EngineTest, LagsAndRollingMeansLookBackInHoursAndDays) {
   params.train_begin = kStart * kNanosPerSecond;
   const int64_t hour = 24 * 35 + 5;
   const FeatureRow row = feature_row(h, kStart + hour * 3600, params);
-  for (int l = 0; l < kNumLags; ++l) {
-    const int64_t past = hour - kHourlyLags[l];
-    EXPECT_EQ(row.lags[l], past >= 0 ? double(past) : 0.0) << kHourlyLags[l];
+  for (int l = 0; l < default_feature_schema().num_lags(); ++l) {
+    const int64_t past = hour - kDefaultHourlyLags[l];
+    EXPECT_EQ(row.lags[l], past >= 0 ? double(past) : 0.0) << kDefaultHourlyLags[l];
   }
   // Day 35: days 26..32, each with mean hour 24*d + 11.5.
   EXPECT_DOUBLE_EQ(row.rolling[0], 24 * 29 + 11.5);

@@ -31,7 +31,7 @@ std::vector<FeatureRow> synthetic_rows() {
       FeatureRow row = testing::calendar_row(servers[s], begin, h);
       const Calendar& c = row.calendar;
       const double base = (s + 1) * 100.0 + ((h * 37 + s * 11) % 97) * 4;
-      for (int l = 0; l < kNumLags; ++l) row.lags[l] = base + l * 3;
+      for (int l = 0; l < default_feature_schema().num_lags(); ++l) row.lags[l] = base + l * 3;
       for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = base / (m + 1);
       const double load = base * (c.business_hour ? 1.5 : 0.6);
       row.current.peak[0] = load;

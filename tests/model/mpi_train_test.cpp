@@ -74,7 +74,9 @@ class MpiTrainTest : public ::testing::Test {
   }
   static int train_on_ranks(int np, const fs::path& output, std::string* log,
                             const std::string& env = "", int threads = 1) {
-    return run_shell(env + " " + testing::mpirun_prefix(np) + binary() + " train " + args(output) +
+    // Failures are injected through the test program's environment.
+    const std::string program = env.empty() ? binary() : LOADCAST_FAULTS_BINARY;
+    return run_shell(env + " " + testing::mpirun_prefix(np) + program + " train " + args(output) +
                          " --threads " + std::to_string(threads),
                      log);
   }

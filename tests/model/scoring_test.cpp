@@ -31,7 +31,8 @@ std::vector<FeatureRow> training_rows(bool noisy = false) {
       const Calendar& c = row.calendar;
       row.calendar.holiday = c.dayofmonth == 4;
       const double base = (s + 1) * 90.0 + ((h * 37 + s * 11) % 97) * 5;
-      for (int l = 0; l < kNumLags; ++l) row.lags[l] = base + ((l * 13 + h) % 7) * 20;
+      for (int l = 0; l < default_feature_schema().num_lags(); ++l)
+        row.lags[l] = base + ((l * 13 + h) % 7) * 20;
       for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = base / (m + 1) + (h % 5);
       const double load = base * (c.business_hour ? 1.6 : 0.5) + (s == 3 ? 120 : 0);
       row.current.peak[0] = load;
@@ -105,7 +106,8 @@ std::vector<FeatureRow> scoring_rows() {
         row.calendar.month = 12;
         break;
       case 4:
-        row.lags[i % kNumLags] = std::numeric_limits<double>::quiet_NaN();
+        row.lags[i % default_feature_schema().num_lags()] =
+            std::numeric_limits<double>::quiet_NaN();
         break;
       case 5:
         row.rolling[i % kNumMeasures] = (i % 2 ? 1 : -1) * std::numeric_limits<double>::infinity();

@@ -119,7 +119,7 @@ class HttpTransport : public ::testing::Test {
   static std::string score_body() {
     json records = json::array();
     for (const FeatureRow& row : bundle_->etl_rows(kServer, kStart, 3))
-      records.push_back(serve::record_of(row));
+      records.push_back(serve::record_of(row, default_feature_schema()));
     return records.dump();
   }
   static std::string post(const std::string& path, const std::string& body,

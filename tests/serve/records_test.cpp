@@ -21,7 +21,7 @@ const TimeNs kOrigin = *parse_timestamp("2016-06-01 00:00:00");
 
 int status_of(const json& record, std::string* message = nullptr) {
   try {
-    parse_record(record, 7, kOrigin);
+    parse_record(record, 7, default_feature_schema(), kOrigin);
     return 200;
   } catch (const RequestError& e) {
     if (message) *message = e.what();
@@ -30,8 +30,9 @@ int status_of(const json& record, std::string* message = nullptr) {
 }
 
 TEST(ServeRecords, MissingCalendarTrendAndLagsAreDerivedOrZero) {
-  const auto parsed = parse_record(
-      json{{"ServerIP", "10.0.0.1"}, {"SessionStartHourTime", "2016-07-04 09:00:00"}}, 0, kOrigin);
+  const auto parsed =
+      parse_record(json{{"ServerIP", "10.0.0.1"}, {"SessionStartHourTime", "2016-07-04 09:00:00"}},
+                   0, default_feature_schema(), kOrigin);
   const FeatureRow& row = parsed.row;
   EXPECT_EQ(parsed.key, "10.0.0.1_2016-07-04 09:00:00");
   const Calendar expected = calendar_of_hour(row.hour);
@@ -50,16 +51,20 @@ TEST(ServeRecords, RoundTripsAFeatureRow) {
   row.hour = seconds_of(*parse_timestamp("2016-07-02 13:00:00"));
   row.calendar = calendar_of_hour(row.hour);
   row.linear_trend = 0.0123;
-  for (int i = 0; i < kNumLags; ++i) row.lags[i] = i * 1.5;
+  for (int i = 0; i < default_feature_schema().num_lags(); ++i) row.lags[i] = i * 1.5;
   for (int i = 0; i < kNumMeasures; ++i) row.rolling[i] = 100 + i;
-  const auto back = parse_record(json::parse(record_of(row).dump()), 0, kOrigin).row;
+  const auto back = parse_record(json::parse(record_of(row, default_feature_schema()).dump()), 0,
+                                 default_feature_schema(), kOrigin)
+                        .row;
   EXPECT_EQ(back.server_ip, row.server_ip);
   EXPECT_EQ(back.hour, row.hour);
   EXPECT_EQ(back.linear_trend, row.linear_trend);
   EXPECT_EQ(back.lags, row.lags);
   EXPECT_EQ(back.rolling, row.rolling);
-  for (int c = 0; c < kNumCategorical; ++c)
-    EXPECT_EQ(categorical_value(back, c), categorical_value(row, c)) << c;
+  for (int c = 0; c < static_cast<int>(default_feature_schema().categorical().size()); ++c)
+    EXPECT_EQ(default_feature_schema().categorical_value(back, c),
+              default_feature_schema().categorical_value(row, c))
+        << c;
 }
 
 TEST(ServeRecords, AcceptsPandasShapes) {
@@ -67,7 +72,7 @@ TEST(ServeRecords, AcceptsPandasShapes) {
   const json record = {{"ServerIP", "10.0.0.1"}, {"SessionStartHourTime", 1467331200000},
                        {"year", 2016.0},         {"Holiday", true},
                        {"dayofweek", "friday"},  {"peakLoadLag48", nullptr}};
-  const auto row = parse_record(record, 0, kOrigin).row;
+  const auto row = parse_record(record, 0, default_feature_schema(), kOrigin).row;
   EXPECT_EQ(format_timestamp(row.hour), "2016-07-01 00:00:00");
   EXPECT_TRUE(row.calendar.holiday);
   EXPECT_EQ(row.calendar.dayofweek, 4);
@@ -127,20 +132,21 @@ TEST(ServeRecordsFast, MatchesParseRecordOnGoodBodies) {
   row.hour = 1467363600;  // 2016-07-01 09:00:00
   row.calendar = calendar_of_hour(row.hour);
   row.linear_trend = 0.123456789012345;
-  for (int i = 0; i < kNumLags; ++i) row.lags[i] = 0.1 * i + 1e-7 * i * i;
+  for (int i = 0; i < default_feature_schema().num_lags(); ++i)
+    row.lags[i] = 0.1 * i + 1e-7 * i * i;
   for (int i = 0; i < kNumMeasures; ++i) row.rolling[i] = 3.3333333333333335 * (i + 1);
-  json full = record_of(row);
+  json full = record_of(row, default_feature_schema());
   json sparse = {{"ServerIP", "10.0.0.1"},   {"SessionStartHourTime", 1467363600000},
                  {"Holiday", true},          {"peakLoadLag48", 17},
                  {"peakLoadLag49", nullptr}, {"key", "k\u00e9y"},
                  {"other", {{"x", 1}}},      {"month", 7.0}};
   const json body = json::array({full, sparse, full});
   const std::string text = body.dump();
-  const auto fast = parse_records_fast(text, kOrigin, 100);
+  const auto fast = parse_records_fast(text, default_feature_schema(), kOrigin, 100);
   ASSERT_TRUE(fast.has_value());
   ASSERT_EQ(fast->size(), body.size());
   for (size_t i = 0; i < body.size(); ++i) {
-    const ParsedRecord ref = parse_record(body[i], i, kOrigin);
+    const ParsedRecord ref = parse_record(body[i], i, default_feature_schema(), kOrigin);
     const ParsedRecord& got = (*fast)[i];
     EXPECT_EQ(got.key, ref.key);
     EXPECT_EQ(got.row.server_ip, ref.row.server_ip);
@@ -158,16 +164,17 @@ TEST(ServeRecordsFast, MatchesParseRecordOnGoodBodies) {
   // Duplicate keys: the last value wins, as in nlohmann.
   const auto dup = parse_records_fast(
       R"([{"ServerIP":"a","SessionStartHourTime":"2016-07-01 09:00:00","peakLoadLag48":1,"peakLoadLag48":2}])",
-      kOrigin, 10);
+      default_feature_schema(), kOrigin, 10);
   ASSERT_TRUE(dup.has_value());
   EXPECT_EQ((*dup)[0].row.lags[0], 2.0);
 }
 
 TEST(ServeRecordsFast, DeclinesWhatParseRecordRefuses) {
   const std::string ok = R"({"ServerIP":"a","SessionStartHourTime":"2016-07-01 09:00:00"})";
-  EXPECT_TRUE(parse_records_fast("[" + ok + "]", kOrigin, 10).has_value());
-  EXPECT_FALSE(
-      parse_records_fast("[" + ok + "," + ok + "]", kOrigin, 1).has_value());  // over the limit
+  EXPECT_TRUE(
+      parse_records_fast("[" + ok + "]", default_feature_schema(), kOrigin, 10).has_value());
+  EXPECT_FALSE(parse_records_fast("[" + ok + "," + ok + "]", default_feature_schema(), kOrigin, 1)
+                   .has_value());  // over the limit
   for (const char* bad : {
            R"({"ServerIP":"a"})",
            R"({"ServerIP":"","SessionStartHourTime":"2016-07-01 09:00:00"})",
@@ -186,20 +193,25 @@ TEST(ServeRecordsFast, DeclinesWhatParseRecordRefuses) {
            R"({"ServerIP":"a","SessionStartHourTime":"2016-07-01 09:00:00","key":5})",
            R"([1])",
        }) {
-    EXPECT_FALSE(parse_records_fast(std::string("[") + bad + "]", kOrigin, 10).has_value()) << bad;
+    EXPECT_FALSE(
+        parse_records_fast(std::string("[") + bad + "]", default_feature_schema(), kOrigin, 10)
+            .has_value())
+        << bad;
     std::string text = std::string("[") + bad + "]";
     EXPECT_THROW(
         {
           const json body = json::parse(text);
-          for (size_t i = 0; i < body.size(); ++i) parse_record(body[i], i, kOrigin);
+          for (size_t i = 0; i < body.size(); ++i)
+            parse_record(body[i], i, default_feature_schema(), kOrigin);
         },
         std::exception)
         << bad;
   }
-  EXPECT_FALSE(parse_records_fast("{}", kOrigin, 10).has_value());
-  EXPECT_FALSE(parse_records_fast("[", kOrigin, 10).has_value());
-  EXPECT_FALSE(
-      parse_records_fast(std::string(40, '[') + std::string(40, ']'), kOrigin, 10).has_value());
+  EXPECT_FALSE(parse_records_fast("{}", default_feature_schema(), kOrigin, 10).has_value());
+  EXPECT_FALSE(parse_records_fast("[", default_feature_schema(), kOrigin, 10).has_value());
+  EXPECT_FALSE(parse_records_fast(std::string(40, '[') + std::string(40, ']'),
+                                  default_feature_schema(), kOrigin, 10)
+                   .has_value());
 }
 
 // On Demand reads only what is asked for: ignored fields and what follows
@@ -218,7 +230,7 @@ TEST(ServeRecordsFast, DeclinesMalformedJsonAnywhere) {
            "[" + ok + "},]",
            "[" + ok + "} " + ok + "}]",
        }) {
-    EXPECT_FALSE(parse_records_fast(bad, kOrigin, 10).has_value()) << bad;
+    EXPECT_FALSE(parse_records_fast(bad, default_feature_schema(), kOrigin, 10).has_value()) << bad;
     EXPECT_THROW(json::parse(bad), json::parse_error) << bad;
   }
 }
@@ -234,12 +246,12 @@ TEST(ServeRecordsFast, MatchesParseRecordOnUnusualButValidBodies) {
     {"SessionStartHourTime":"2016-07-01T10:00:00Z","ServerIP":"10.0.0.3","ServerIP":"10.0.0.4",
      "dayofweek":"friday","peakLoadLag730":0.1000000000000001,"peakLoadLag48":null}
   ])";
-  const auto fast = parse_records_fast(text, kOrigin, 10);
+  const auto fast = parse_records_fast(text, default_feature_schema(), kOrigin, 10);
   ASSERT_TRUE(fast.has_value());
   const json body = json::parse(text);
   ASSERT_EQ(fast->size(), body.size());
   for (size_t i = 0; i < body.size(); ++i) {
-    const ParsedRecord ref = parse_record(body[i], i, kOrigin);
+    const ParsedRecord ref = parse_record(body[i], i, default_feature_schema(), kOrigin);
     const ParsedRecord& got = (*fast)[i];
     EXPECT_EQ(got.key, ref.key) << i;
     EXPECT_EQ(got.row.server_ip, ref.row.server_ip) << i;
@@ -258,7 +270,7 @@ TEST(ServeRecordsFast, MatchesParseRecordOnUnusualButValidBodies) {
   EXPECT_EQ((*fast)[1].row.server_ip, "10.0.0.2");  // an escaped key is still ServerIP
   EXPECT_EQ((*fast)[2].row.server_ip, "10.0.0.4");  // the last of duplicate keys
   // Without keys, the key is left empty; a `key` must still be a string.
-  EXPECT_EQ(parse_records_fast(text, kOrigin, 10, false)->at(1).key, "");
+  EXPECT_EQ(parse_records_fast(text, default_feature_schema(), kOrigin, 10, false)->at(1).key, "");
 }
 
 // Random records (key order, spacing, nulls, numbers of every spelling and
@@ -288,19 +300,19 @@ TEST(ServeRecordsFast, AgreesWithParseRecordOnRandomBodies) {
         {"Holiday", pick(2) ? "true" : "0"},
         {"linearTrend", number()},
     };
-    for (int i = 0; i < kNumScaled; ++i)
-      fields.emplace_back(scaled_column_name(i), pick(8) ? number() : "null");
+    for (int i = 0; i < default_feature_schema().num_scaled(); ++i)
+      fields.emplace_back(default_feature_schema().scaled_name(i), pick(8) ? number() : "null");
     std::shuffle(fields.begin(), fields.end(), rng);
     std::string text = "[" + space() + "{";
     for (size_t f = 0; f < fields.size(); ++f)
       text += (f ? "," : "") + space() + "\"" + fields[f].first + "\"" + space() + ":" + space() +
               fields[f].second;
     text += "}" + space() + "]";
-    const auto fast = parse_records_fast(text, kOrigin, 10);
+    const auto fast = parse_records_fast(text, default_feature_schema(), kOrigin, 10);
     const json parsed = json::parse(text);
     std::optional<ParsedRecord> ref;
     try {
-      ref = parse_record(parsed[0], 0, kOrigin);
+      ref = parse_record(parsed[0], 0, default_feature_schema(), kOrigin);
     } catch (const RequestError&) {
       // out of range for a field (a huge number): the fast path must decline too
     }
@@ -330,15 +342,17 @@ TEST(ServeRecordsFast, DeclinesNumbersOfNineteenDigitsOrMore) {
        {"0.1000000000000000055511151231257827", "85137770435821965.57e-33", "9223372036854775807",
         "1234567890123456789"}) {
     const std::string text = head + number + "}]";
-    EXPECT_FALSE(parse_records_fast(text, kOrigin, 10).has_value()) << number;
-    EXPECT_EQ(parse_record(json::parse(text)[0], 0, kOrigin).row.lags[0],
+    EXPECT_FALSE(parse_records_fast(text, default_feature_schema(), kOrigin, 10).has_value())
+        << number;
+    EXPECT_EQ(parse_record(json::parse(text)[0], 0, default_feature_schema(), kOrigin).row.lags[0],
               std::strtod(number.c_str(), nullptr))
         << number;
   }
   // Leading zeros are not significant: a double's 17 digits after "0.00".
   for (const std::string number :
        {"0.10000000000000001e0", "0.003650467716176135", "-0.000123456789012345678"}) {
-    const auto fast = parse_records_fast(head + number + "}]", kOrigin, 10);
+    const auto fast =
+        parse_records_fast(head + number + "}]", default_feature_schema(), kOrigin, 10);
     ASSERT_TRUE(fast.has_value()) << number;
     EXPECT_EQ((*fast)[0].row.lags[0], std::strtod(number.c_str(), nullptr)) << number;
   }

@@ -13,7 +13,7 @@ GoldenBundle::GoldenBundle() : output_(temp_.path() / "out") {
   Config config = load_config(std::filesystem::path(LOADCAST_GOLDEN_DIR) / "config.json");
   config.output = output_;
   run_etl(config, EtlOptions{});
-  const auto rows = read_feature_table(output_ / "features");
+  const auto rows = read_feature_table(output_ / "features", default_feature_schema());
   TrainRequest request;
   TrainOutcome outcome = train_model(config, rows, request);
   outcome.model->save(model_dir());
@@ -23,7 +23,7 @@ std::vector<FeatureRow> GoldenBundle::etl_rows(const std::string& server, const 
                                                int hours) const {
   const int64_t first = seconds_of(*parse_timestamp(start));
   std::vector<FeatureRow> out;
-  for (FeatureRow& row : read_feature_table(output_ / "features"))
+  for (FeatureRow& row : read_feature_table(output_ / "features", default_feature_schema()))
     if (row.server_ip == server && row.hour >= first && row.hour < first + hours * kSecondsPerHour)
       out.push_back(std::move(row));
   return out;
@@ -36,9 +36,9 @@ serve::ServiceOptions open_options() {
 }
 
 LocalService::LocalService(const GoldenBundle& bundle, serve::ServiceOptions options, int threads) {
-  service_ = std::make_unique<serve::ScoringService>(std::move(options),
-                                                     serve::load_model_bundle(bundle.model_dir()),
-                                                     read_stores(bundle.output()));
+  service_ = std::make_unique<serve::ScoringService>(
+      std::move(options), serve::load_model_bundle(bundle.model_dir()),
+      read_stores(bundle.output(), default_feature_schema()));
   serve::HttpOptions http;
   http.port = 0;
   http.threads = threads;

@@ -88,7 +88,7 @@ class ServeProcess {
 std::string body_of(const GoldenBundle& bundle) {
   json records = json::array();
   for (const FeatureRow& row : bundle.etl_rows(kServer, kStart, 48))
-    records.push_back(serve::record_of(row));
+    records.push_back(serve::record_of(row, default_feature_schema()));
   return records.dump();
 }
 

@@ -34,7 +34,8 @@ class ServeTest : public ::testing::Test {
 
   static json records_of(const std::vector<FeatureRow>& rows) {
     json records = json::array();
-    for (const FeatureRow& row : rows) records.push_back(serve::record_of(row));
+    for (const FeatureRow& row : rows)
+      records.push_back(serve::record_of(row, default_feature_schema()));
     return records;
   }
 

@@ -54,12 +54,12 @@ fs::path split_golden_table(const fs::path& root) {
 TEST(FeatureTableShares, EveryRowInExactlyOneShare) {
   testing::TempDir temp;
   const fs::path dir = split_golden_table(temp.path() / "features");
-  const auto whole = ids(read_feature_table(dir));
+  const auto whole = ids(read_feature_table(dir, default_feature_schema()));
   ASSERT_EQ(whole.size(), 237u);
   for (int shares = 1; shares <= 7; ++shares) {
     std::vector<std::string> all;
     for (int share = 0; share < shares; ++share) {
-      const auto part = ids(read_feature_table(dir, share, shares));
+      const auto part = ids(read_feature_table(dir, default_feature_schema(), share, shares));
       all.insert(all.end(), part.begin(), part.end());
     }
     std::sort(all.begin(), all.end());
@@ -67,7 +67,8 @@ TEST(FeatureTableShares, EveryRowInExactlyOneShare) {
   }
   // More shares than lines: some are empty, none fails.
   size_t total = 0;
-  for (int share = 0; share < 1000; ++share) total += read_feature_table(dir, share, 1000).size();
+  for (int share = 0; share < 1000; ++share)
+    total += read_feature_table(dir, default_feature_schema(), share, 1000).size();
   EXPECT_EQ(total, whole.size());
 }
 
@@ -84,7 +85,7 @@ TEST(FeatureTableShares, ABadRowIsNamedByFileAndByte) {
   text.replace(name, at + 3 - name, "Funday");
   testing::write_text(last, text);
   try {
-    read_feature_table(dir, 3, 4);
+    read_feature_table(dir, default_feature_schema(), 3, 4);
     FAIL() << "expected a Failure";
   } catch (const Failure& f) {
     const std::string message = f.what();

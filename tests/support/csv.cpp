@@ -159,4 +159,26 @@ void write_text(const fs::path& file, const std::string& text) {
   std::ofstream(file, std::ios::binary) << text;
 }
 
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (it->path().filename().string().starts_with(".")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file())
+      files[it->path().lexically_relative(dir).string()] = read_text(it->path());
+  }
+  return files;
+}
+
+std::vector<std::string> staging_left(const fs::path& dir) {
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos)
+      left.push_back(entry.path().filename().string());
+  return left;
+}
+
 }  // namespace loadcast::testing

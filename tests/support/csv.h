@@ -47,4 +47,12 @@ std::string compare_tables(const CsvTable& expected, const CsvTable& actual,
 std::string read_text(const std::filesystem::path& file);
 void write_text(const std::filesystem::path& file, const std::string& text);
 
+// Every file under the final names in `dir` (not the hidden staging and
+// lock files), by relative path, with its content: to see that nothing
+// changed.
+std::map<std::string, std::string> snapshot(const std::filesystem::path& dir);
+
+// Hidden staging folders and files left in `dir`.
+std::vector<std::string> staging_left(const std::filesystem::path& dir);
+
 }  // namespace loadcast::testing
