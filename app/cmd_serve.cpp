@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "serve/http_server.h"
 #include "serve/lifecycle.h"
+#include "serve/routes.h"
 #include "serve/service.h"
 #include "store/tables.h"
 #include "track/registry.h"
@@ -18,13 +19,16 @@
 namespace loadcast::app {
 
 int run_serve(int argc, char** argv) {
+  std::string endpoints;
+  for (const serve::Route& r : serve::kRoutes)
+    endpoints += "  " + std::string(r.method) + std::string(5 - r.method.size(), ' ') +
+                 std::string(r.path) + std::string(14 - r.path.size(), ' ') +
+                 std::string(r.summary) + (r.needs_key ? "" : " (no key)") + "\n";
   CLI::App cli(
-      "Serves a model bundle over HTTP/1.1: POST /score (the seed's web-service contract), "
-      "/invocations (MLflow), /v1/predict, /v1/forecast (from the stores); GET /healthz, /readyz, "
-      "/metrics (Prometheus), /v1/model. Scoring endpoints need 'Authorization: Bearer <key>' with "
-      "the primary or secondary key unless --no-auth. SIGHUP reloads the bundle (a failed reload "
-      "keeps the current one); SIGTERM stops accepting, answers the requests in flight and exits "
-      "0.",
+      "Serves a model bundle over HTTP/1.1 (docs/http-api.md):\n" + endpoints +
+          "Endpoints need 'Authorization: Bearer <key>' with the primary or secondary key\n"
+          "unless --no-auth. SIGHUP reloads the bundle (a failed reload keeps the current one);\n"
+          "SIGTERM stops accepting, answers the requests in flight and exits 0.\n",
       "loadcast serve");
   std::string model_ref;
   std::string stores;

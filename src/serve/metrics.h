@@ -1,4 +1,4 @@
-// The scoring service's counters in Prometheus text format (SPEC §8):
+// The scoring service's counters in Prometheus text format (docs/http-api.md):
 // requests by path and status, a latency histogram, rows scored, reloads and
 // the model version. Lock-free (relaxed atomics: every request updates them);
 // paths outside the API count as "other" so that clients cannot grow the
@@ -11,12 +11,17 @@
 #include <string>
 #include <string_view>
 
+#include "serve/routes.h"
+
 namespace loadcast::serve {
 
-// The path labels: the service's endpoints, then "other".
-inline constexpr std::array<std::string_view, 9> kPathLabels = {
-    "/score",  "/invocations", "/v1/predict", "/v1/forecast", "/healthz",
-    "/readyz", "/metrics",     "/v1/model",   "other"};
+// The path labels: the service's endpoints (routes.h), then "other".
+inline constexpr std::array<std::string_view, kRoutes.size() + 1> kPathLabels = [] {
+  std::array<std::string_view, kRoutes.size() + 1> labels{};
+  for (size_t i = 0; i < kRoutes.size(); ++i) labels[i] = kRoutes[i].path;
+  labels[kRoutes.size()] = "other";
+  return labels;
+}();
 
 class ServiceMetrics {
  public:

@@ -21,18 +21,6 @@ constexpr int kMaxJsonDepth = 64;
 
 constexpr std::string_view kLabelNames[] = {"low", "medium", "high"};
 
-struct Route {
-  std::string_view path;
-  std::string_view method;  // GET also answers HEAD
-  bool needs_key;
-};
-
-constexpr Route kRoutes[] = {
-    {"/score", "POST", true},       {"/invocations", "POST", true}, {"/v1/predict", "POST", true},
-    {"/v1/forecast", "POST", true}, {"/v1/model", "GET", true},     {"/healthz", "GET", false},
-    {"/readyz", "GET", false},      {"/metrics", "GET", false},
-};
-
 // `"YYYY-MM-DD HH:MM:SS"` (with the quotes) of an epoch second, as format_timestamp.
 void append_timestamp_string(std::string& out, int64_t epoch_seconds) {
   const int64_t days = floor_div(epoch_seconds, kSecondsPerDay);
@@ -197,9 +185,7 @@ std::string ScoringService::reload() {
 }
 
 HttpResponse ScoringService::handle(const HttpRequest& request) {
-  const Route* route = nullptr;
-  for (const Route& r : kRoutes)
-    if (r.path == request.path) route = &r;
+  const Route* route = find_route(request.path);
   if (!route)
     return error_response(404, "no such path: " + std::string(request.path.substr(0, 200)));
   const bool method_ok =
@@ -226,22 +212,34 @@ HttpResponse ScoringService::handle(const HttpRequest& request) {
         return error_response(415, "Content-Type must be application/json, got '" +
                                        std::string(request.content_type.substr(0, 100)) + "'");
     }
-    const std::string_view path = request.path;
-    if (path == "/healthz") return json_response({{"status", "ok"}});
-    if (path == "/readyz") return readiness();
-    if (path == "/metrics") {
-      const auto m = model();
-      HttpResponse r;
-      r.body = metrics_.prometheus_text(m ? m->version : "");
-      r.content_type = "text/plain; version=0.0.4";
-      return r;
+    switch (route->endpoint) {
+      case Endpoint::kHealth:
+        return json_response({{"status", "ok"}});
+      case Endpoint::kReady:
+        return readiness();
+      case Endpoint::kMetrics: {
+        const auto m = model();
+        HttpResponse r;
+        r.body = metrics_.prometheus_text(m ? m->version : "");
+        r.content_type = "text/plain; version=0.0.4";
+        return r;
+      }
+      default:
+        break;
     }
     if (!model()) return error_response(503, "no model loaded");
-    if (path == "/v1/model") return model_info();
-    if (path == "/score") return score(request);
-    if (path == "/invocations") return invocations(request);
-    if (path == "/v1/predict") return predict(request);
-    return forecast(request);
+    switch (route->endpoint) {
+      case Endpoint::kModel:
+        return model_info();
+      case Endpoint::kScore:
+        return score(request);
+      case Endpoint::kInvocations:
+        return invocations(request);
+      case Endpoint::kPredict:
+        return predict(request);
+      default:
+        return forecast(request);
+    }
   } catch (const RequestError& e) {
     return error_response(e.status(), e.what());
   } catch (const std::exception& e) {
