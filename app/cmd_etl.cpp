@@ -32,7 +32,9 @@ int run_etl(int argc, char** argv) {
   std::string output;
   double chunk_mb = static_cast<double>(kDefaultChunkBytes) / (1 << 20);
   std::string workspace;
-  cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
+  cli.add_option("CONFIG", config_path,
+                 "storageconfig.json (the seed's format; docs/configuration.md)")
+      ->required();
   cli.add_option(
          "FILTER_IP", mode,
          "FILTER_IP keeps only the servers of the configuration's filterIPs (a debug mode); "

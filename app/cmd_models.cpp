@@ -1,4 +1,4 @@
-// `loadcast models register | list | show | promote`: the model registry of SPEC §10.
+// `loadcast models register | list | show | promote`: the model registry of docs/operations.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-// `loadcast runs list | show ID | compare ID ID`: the run history of SPEC §10.
+// `loadcast runs list | show ID | compare ID ID`: the run history of docs/operations.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>

@@ -1,4 +1,4 @@
-// `loadcast score CONFIG`: the scoring client of SPEC §9. Builds one server's
+// `loadcast score CONFIG`: the scoring client of docs/http-api.md. Builds one server's
 // 48 hourly feature records from the stores, posts them to the service's
 // /score endpoint and prints one prediction per hour.
 #include <CLI/CLI.hpp>

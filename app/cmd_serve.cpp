@@ -1,4 +1,4 @@
-// `loadcast serve`: the scoring service of SPEC §8. Loads the bundle (and the
+// `loadcast serve`: the scoring service of docs/http-api.md. Loads the bundle (and the
 // stores), serves until SIGTERM/SIGINT (draining in-flight requests) and
 // reloads the bundle on SIGHUP.
 

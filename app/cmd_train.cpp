@@ -62,7 +62,9 @@ int run_train(int argc, char** argv) {
   std::string output;
   std::string export_dir;
   std::string workspace;
-  cli.add_option("CONFIG", config_path, "storageconfig.json (seed format, SPEC §2)")->required();
+  cli.add_option("CONFIG", config_path,
+                 "storageconfig.json (the seed's format; docs/configuration.md)")
+      ->required();
   cli.add_option(
          "--threads", threads,
          "training threads per process (default: all cores, shared among the MPI ranks of a node)")

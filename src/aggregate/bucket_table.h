@@ -1,4 +1,4 @@
-// Five-minute aggregates (SPEC §3.1): per (server, bucket) sums of the eight
+// Five-minute aggregates (docs/outputs.md): per (server, bucket) sums of the eight
 // measures and the session count, in an open-addressing hash table. Partial
 // tables are a monoid: `merge_from` adds one into another, the same way for
 // threads and (later) ranks.

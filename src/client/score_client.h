@@ -1,4 +1,4 @@
-// The scoring client of SPEC §9: reads the seed's webservice.json, builds a
+// The scoring client of docs/http-api.md: reads the seed's webservice.json, builds a
 // server's hourly feature records from the ETL's stores with the feature
 // engine, posts them to the service's /score endpoint with timeouts and
 // bounded retries, and reads the predictions back.

@@ -1,7 +1,7 @@
 // Error policy of loadcast, in one place.
 // Expected per-line and per-record problems are values (ingest reasons, HTTP
 // 4xx bodies). Problems that end a command are thrown once as `Failure`, with
-// the exit-code class of SPEC §7, and turned into a message + exit code at the
+// the exit-code class of docs/errors.md, and turned into a message + exit code at the
 // program boundary (app/loadcast.cpp) only.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace loadcast {
 
-// Exit codes of SPEC §7.
+// Exit codes of docs/errors.md.
 enum class ExitCode : int {
   kOk = 0,
   kInternal = 1,  // anything unexpected

@@ -1,4 +1,4 @@
-// Validation of the ServerIP field (SPEC §1): an IPv4 dotted quad without
+// Validation of the ServerIP field (docs/data-format.md): an IPv4 dotted quad without
 // leading zeros, or an IPv6 address in RFC 4291 text form without a zone id.
 #pragma once
 

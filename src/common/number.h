@@ -1,4 +1,4 @@
-// Number text for loadcast: the decimal parser of SPEC §1 (correctly rounded,
+// Number text for loadcast: the decimal parser of docs/data-format.md (correctly rounded,
 // NaN/inf/overflow are missing) and the shortest round-trip writer of §6.
 #pragma once
 

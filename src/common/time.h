@@ -1,4 +1,4 @@
-// UTC civil time for loadcast: parsing the timestamps of SPEC §1 (the ingest
+// UTC civil time for loadcast: parsing the timestamps of docs/data-format.md (the ingest
 // hot path and the configuration share this one parser), formatting them, and
 // converting between epoch seconds and calendar fields.
 #pragma once

@@ -1,6 +1,6 @@
 // The `etl` job end to end: ingest the raw sessions, build every server's
 // hourly grid and feature rows with the feature engine, and write the feature
-// table, the hourly/daily stores and etl_summary.json atomically (SPEC §6),
+// table, the hourly/daily stores and etl_summary.json atomically (docs/outputs.md),
 // in one process or on the ranks of an MPI job (DESIGN: dist/).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Classification metrics of SPEC §5 with the definitions of Spark's
+// Classification metrics of docs/outputs.md with the definitions of Spark's
 // MulticlassClassificationEvaluator: accuracy, weighted precision / recall /
 // F1, per-class figures and the 3x3 confusion matrix (rows true, columns
 // predicted), and their JSON form in metrics.json.

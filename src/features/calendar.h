@@ -1,4 +1,4 @@
-// Calendar fields of an hour (SPEC §3.6): ISO weeks and US federal holidays
+// Calendar fields of an hour (docs/outputs.md): ISO weeks and US federal holidays
 // with the observed-date rules of pandas' USFederalHolidayCalendar.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The random forest classifier of SPEC §5 with Spark ML semantics: binned
+// The random forest classifier of docs/outputs.md with Spark ML semantics: binned
 // features, trees grown level by level from per-node class histograms,
 // Poisson bootstrap from counter-based hashes, random feature subsets per
 // node; batch prediction; a versioned JSON serialization. Under MPI each rank

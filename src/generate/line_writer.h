@@ -1,4 +1,4 @@
-// The text of one session line in either layout of SPEC §1: clean, on the fast
+// The text of one session line in either layout of docs/data-format.md: clean, on the fast
 // path (hand-written digits straight into the caller's buffer), or made dirty
 // in one of the ways the ETL must reject, count as missing, or still accept.
 #pragma once

@@ -1,5 +1,5 @@
 // The ingest hot path: splits a chunk of raw session CSV into lines and
-// fields, validates and accounts every line (SPEC §1) and adds accepted lines
+// fields, validates and accounts every line (docs/data-format.md) and adds accepted lines
 // to five-minute aggregates. No allocation per line or field on the common
 // (unquoted) path.
 #pragma once

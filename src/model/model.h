@@ -1,4 +1,4 @@
-// The model bundle of SPEC §6: one self-contained directory (info.json,
+// The model bundle of docs/outputs.md: one self-contained directory (info.json,
 // encoder.json, forest.json, metrics.json) written atomically, its versioned
 // loader, and `Model::predict`, the one scoring entry point for rows.
 #pragma once

@@ -1,4 +1,4 @@
-// The training pipeline of `loadcast train` (SPEC §4-§5) as a library call:
+// The training pipeline of `loadcast train` (docs/outputs.md) as a library call:
 // fit the encoder on all rows, split by time, grow the forest, evaluate on
 // both sides, and hand back the model with the encoded matrices. On the ranks
 // of an MPI job each passes its own rows and every rank gets the same model.

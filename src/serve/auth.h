@@ -1,4 +1,4 @@
-// Bearer-key authentication of the scoring service (SPEC §8): a primary and
+// Bearer-key authentication of the scoring service (docs/http-api.md): a primary and
 // a secondary key (so keys can be rotated without downtime), read from a
 // keys file or LOADCAST_SERVICE_KEYS, and compared in constant time.
 #pragma once

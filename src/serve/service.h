@@ -1,4 +1,4 @@
-// The scoring service of SPEC §8 without its transport: routing, auth,
+// The scoring service of docs/http-api.md without its transport: routing, auth,
 // content checks, the four scoring contracts (/score, /invocations,
 // /v1/predict, /v1/forecast), health, metrics and model info. It owns the
 // served model (swapped atomically on reload) and the hourly/daily stores.

@@ -1,4 +1,4 @@
-// The tables of SPEC §6 as CSV in month folders (`features/2016/06/
+// The tables of docs/outputs.md as CSV in month folders (`features/2016/06/
 // part-00000.csv`): the feature table and the hourly/daily stores, written
 // with shortest round-trip numbers, and read back.
 #pragma once

@@ -1,4 +1,4 @@
-// The model registry of SPEC §10: numbered versions of named model bundles,
+// The model registry of docs/operations.md: numbered versions of named model bundles,
 // copied into <workspace>/registry/NAME/VERSION/ with a content hash, staged
 // (staging, production, archived; one production version per name), and
 // resolved from "NAME@VERSION" or "NAME@STAGE" with the hash checked.

@@ -1,4 +1,4 @@
-// The run history of SPEC §10: <workspace>/runs.db, an SQLite database with a
+// The run history of docs/operations.md: <workspace>/runs.db, an SQLite database with a
 // versioned schema (migrations N -> N+1), one row per etl/train/score run with
 // its parameters, metrics and artifacts. Safe for concurrent processes (WAL,
 // busy timeout); runs whose process died are marked failed on the next open.

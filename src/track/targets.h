@@ -1,4 +1,4 @@
-// Compute targets of SPEC §10: named places to run a command, read from
+// Compute targets of docs/operations.md: named places to run a command, read from
 // <workspace>/targets.json ("local": this machine with N threads; "mpi":
 // mpirun -np N over a hostfile), and the launcher that runs a loadcast
 // command there unchanged. A target "local" exists even without the file.

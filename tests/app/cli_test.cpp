@@ -1,4 +1,4 @@
-// The program's command line: exit codes and one-line errors of SPEC §7.
+// The program's command line: exit codes and one-line errors of docs/errors.md.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 

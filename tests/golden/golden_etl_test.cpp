@@ -1,4 +1,4 @@
-// The golden case of SPEC §3-§6: the ETL reproduces the expected tables and
+// The golden case of docs/outputs.md: the ETL reproduces the expected tables and
 // line accounting exactly (floats within 1e-9 relative).
 #include <gtest/gtest.h>
 

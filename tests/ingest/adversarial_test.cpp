@@ -1,4 +1,4 @@
-// The line accounting identity of SPEC §1 on hostile inputs, through the whole
+// The line accounting identity of docs/data-format.md on hostile inputs, through the whole
 // ingest pipeline (files, chunking, threads). Run under ASan/UBSan in CI.
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 constexpr const char* kClean =
     "web,2016-07-01 09:12:00,2016-07-01 23:59:00,12,8,1,1,2,1,2,3,4,5,4,40,210.181.165.92,10.0.0.1";
 
-// Physical lines as SPEC §1 defines them, counted independently of the parser.
+// Physical lines as docs/data-format.md defines them, counted independently of the parser.
 int64_t physical_lines(const std::string& text) {
   std::string_view t = text;
   if (t.substr(0, 3) == "\xEF\xBB\xBF") t.remove_prefix(3);

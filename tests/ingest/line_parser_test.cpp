@@ -109,7 +109,7 @@ TEST_F(LineParserTest, Sessions16Layout) {
   EXPECT_EQ(servers_.text_of(key_server(table_.entries()[0].key)), "2001:db8::7");
 }
 
-// A line-at-a-time reference of SPEC §1, written without the structural
+// A line-at-a-time reference of docs/data-format.md, written without the structural
 // pass: split on newlines, strip one CR, split fields (RFC 4180), then the
 // checks in order. Expected (server, bucket) sums, summed in line order.
 struct Reference {

@@ -1,4 +1,4 @@
-// The scoring client's retries (SPEC §9): 5xx answers and dropped
+// The scoring client's retries (docs/http-api.md): 5xx answers and dropped
 // connections are retried with a doubling backoff up to the attempt bound,
 // 4xx answers are not, and the answer is read back in record order.
 #include "client/score_client.h"

@@ -20,7 +20,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// The fields of one line as SPEC §1 reads them (RFC 4180): a quote at a
+// The fields of one line as docs/data-format.md reads them (RFC 4180): a quote at a
 // field's start opens a quoted part in which "" is a quote and commas are
 // data; an unclosed quote runs to the end of the line.
 std::vector<std::string> split_csv_line(std::string_view line);
