@@ -1,5 +1,6 @@
 // Number text for loadcast: the decimal parser of docs/data-format.md (correctly rounded,
-// NaN/inf/overflow are missing) and the shortest round-trip writer of §6.
+// NaN/inf/overflow are missing) and the shortest round-trip writer of the
+// output tables (docs/outputs.md).
 #pragma once
 
 #include <charconv>

@@ -53,12 +53,13 @@ struct ParamSource {
 // One declared field of S.
 template <class S>
 struct Param {
-  std::string name;          // the JSON key or the option's name
-  std::string type_name;     // for people: "integer", "number", "text", ...
-  std::string help;          // one sentence
-  std::string default_text;  // as a user writes it; may describe a rule ("from duration")
-  std::string allowed_text;  // "1 to 10000", "auto, sqrt, log2"; empty: any value of the type
-  bool secret = false;       // never printed, recorded or logged
+  std::string name;              // the JSON key or the option's name
+  std::string type_name;         // for people: "integer", "number", "text", ...
+  std::string help;              // one sentence
+  std::string default_text;      // as a user writes it, or the rule that gives it
+  bool default_is_rule = false;  // default_text says how the default follows from other fields
+  std::string allowed_text;      // "1 to 10000", "auto, sqrt, log2"; empty: any value of the type
+  bool secret = false;           // never printed, recorded or logged
   std::function<void(S&)> set_default;  // empty when the default follows other fields
   std::function<std::optional<ParamProblem>(const nlohmann::json&, S&)> from_json;
   std::function<std::optional<ParamProblem>(std::string_view, S&)> from_text;
@@ -111,6 +112,7 @@ class ParamSet {
   // the struct's reader (`rule` says which, for people).
   ParamSet& default_by_rule(std::string rule) {
     params_.back().default_text = std::move(rule);
+    params_.back().default_is_rule = true;
     params_.back().set_default = nullptr;
     return *this;
   }

@@ -99,8 +99,9 @@ const ParamSet<Config>& config_params() {
     s.text("storageContainer", &Config::storage_container, "",
            "the seed's container; names the default output folder");
     s.flatten_base(training_params());
-    s.path("output", &Config::output, "outputs/<storageContainer>",
-           "where features, stores and the model go; relative to the current folder");
+    s.path("output", &Config::output, "",
+           "where features, stores and the model go; relative to the current folder")
+        .default_by_rule("outputs/<storageContainer>");
     s.choice<Layout>(kLayoutParam, &Config::layout, Layout::kAuto,
                      {{"auto", Layout::kAuto},
                       {"sessions17", Layout::kSessions17},

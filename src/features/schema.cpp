@@ -64,10 +64,11 @@ FeatureSchema::FeatureSchema(std::vector<int> lags) : lags_(std::move(lags)) {
        "the hour, `YYYY-MM-DD HH:00:00` UTC (in a request also epoch milliseconds)"});
   for (int m = 0; m < kNumMeasures; ++m)
     add({peak_name(m), R::kPeak, T::kReal, m, U::kNone, 0, 0, -1, -1,
-         m == 0 ? "the hour's peak five-minute load (the bucket with the largest SumTotalLoad)"
-                : "that peak bucket's sum of " + std::string(kMeasureNames[m])});
+         m == 0 ? "the hour's peak five-minute load: the largest sum of TotalLoad over the hour's "
+                  "five-minute buckets (ties: the earliest)"
+                : "that peak bucket's sum of " + std::string(kMeasureFieldNames[m])});
   add({"numSessions", R::kSessions, T::kInteger, 0, U::kNone, 0, 0, -1, -1,
-       "sessions in the hour"});
+       "accepted sessions in the hour"});
   struct CalendarColumn {
     const char* name;
     CalendarField field;
@@ -101,9 +102,9 @@ FeatureSchema::FeatureSchema(std::vector<int> lags) : lags_(std::move(lags)) {
   for (int m = 0; m < kNumMeasures; ++m)
     add({peak_name(m) + std::string(kRollingSuffix), R::kRolling, T::kReal, m, U::kZero, 0, 0, -1,
          -1,
-         "mean of the daily means of " + peak_name(m) + " over days d-" +
-             std::to_string(kRollingFirstDayBack) + " to d-" +
-             std::to_string(kRollingLastDayBack)});
+         "mean of the server's daily means of " + peak_name(m) + " over days d-" +
+             std::to_string(kRollingFirstDayBack) + " to d-" + std::to_string(kRollingLastDayBack) +
+             " of the row's day d (the days present; none: 0)"});
   add({"label", R::kLabel, T::kInteger, 0, U::kNone, 0, 0, -1, -1,
        "1 (low) when peakLoad <= lowThreshold, 2 (medium) when <= highThreshold, else 3 (high)"});
 

@@ -20,11 +20,6 @@ std::string_view layout_name(Layout layout);
 // The layout named `text`; nullopt for another name.
 std::optional<Layout> parse_layout(std::string_view text);
 
-// Raw column names of the eight measures, in kMeasureNames order.
-inline constexpr std::array<std::string_view, kNumMeasures> kMeasureFieldNames = {
-    "TotalLoad",         "MbytesTransferred", "SubService_1_Load", "SubService_2_Load",
-    "SubService_3_Load", "SubService_4_Load", "SubService_5_Load", "SecureBytes_Load"};
-
 // Positions of the used fields for one column layout (0-based).
 struct ColumnLayout {
   int field_count;
