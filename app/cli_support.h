@@ -128,8 +128,11 @@ class DeclaredOptions {
   std::vector<CLI::Option*> options_;
 };
 
-inline Config load_config_for(const std::string& command, const std::string& path) {
-  Config config = load_config(path);
+// The configuration at `path`, with the command line's --output (when not
+// empty) in place of the file's.
+inline Config load_config_for(const std::string& command, const std::string& path,
+                              const std::string& output) {
+  Config config = load_config(path, output);
   for (const auto& field : config.warnings)
     std::fprintf(stderr, "loadcast %s: warning: %s: unknown field '%s' ignored\n", command.c_str(),
                  path.c_str(), field.c_str());

@@ -132,15 +132,17 @@ int run_models(int argc, char** argv) {
   } catch (const Failure& e) {
     check = std::string("FAILED: ") + e.what();
   }
+  // A bundle that fails its check is a data error, after it is shown.
+  const int code = check == "ok" ? 0 : static_cast<int>(ExitCode::kData);
   if (format == "json") {
     auto j = version_json(v);
     j["content_check"] = check;
     std::printf("%s\n", j.dump(2).c_str());
-    return 0;
+    return code;
   }
   print_versions({v}, format);
   if (format == "table") std::printf("content check: %s\n", check.c_str());
-  return 0;
+  return code;
 }
 
 }  // namespace loadcast::app

@@ -14,6 +14,7 @@
 #include "dist/job.h"
 #include "etl/etl.h"
 #include "model/trainer.h"
+#include "store/atomic_dir.h"
 #include "store/tables.h"
 #include "track/run_details.h"
 
@@ -84,8 +85,7 @@ int run_train(int argc, char** argv) {
   track::RunRecorder run(
       {workspace, "train", recorded_arguments(argc, argv), config_path, threads});
   auto train = [&] {
-    Config config = load_config_for("train", config_path);
-    if (!output.empty()) config.output = output;
+    Config config = load_config_for("train", config_path, output);
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
     if (!export_dir.empty() && comm->size() > 1)
@@ -109,6 +109,7 @@ int run_train(int argc, char** argv) {
         fail_data("no feature table found at " + features_dir.string() + " (run 'loadcast etl " +
                   config_path + "' first)");
       }
+      check_features_match(config);
       return nlohmann::json();
     });
     phase("reading the feature table");
@@ -126,6 +127,8 @@ int run_train(int argc, char** argv) {
 
     phase("writing the model bundle");
     const fs::path model_dir = config.output / "model";
+    // One writer at a time; a bundle staged by a killed train is removed.
+    const OutputLock lock(config.output, "train", {model_dir});
     model.save(model_dir);
     if (!export_dir.empty()) {
       phase("exporting the matrices");

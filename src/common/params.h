@@ -26,6 +26,17 @@
 
 namespace loadcast {
 
+// `text` in single quotes, as errors show given texts (built piecewise:
+// "'" + std::string trips GCC 12's -Wrestrict).
+inline std::string single_quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  out += text;
+  out += '\'';
+  return out;
+}
+
 // The name of every declaration's random seed.
 inline constexpr const char* kSeedParam = "seed";
 
@@ -39,6 +50,13 @@ struct ParamProblem {
   // kImpossible: what is allowed ("1 to 30"), or what was expected
   // ("expected YYYY-MM-DD HH:MM:SS").
   std::string allowed;
+
+  static ParamProblem wrong_type(std::string expected) {
+    return {kWrongType, std::move(expected), ""};
+  }
+  static ParamProblem impossible(std::string value, std::string allowed) {
+    return {kImpossible, std::move(value), std::move(allowed)};
+  }
 };
 
 // Where a read happens: names the source in errors and picks the exit code
@@ -110,8 +128,8 @@ class ParamSet {
 
   // Marks the field declared last as one whose default follows a rule of
   // the struct's reader (`rule` says which, for people).
-  ParamSet& default_by_rule(std::string rule) {
-    params_.back().default_text = std::move(rule);
+  ParamSet& default_by_rule(const std::string& rule) {
+    params_.back().default_text = rule;
     params_.back().default_is_rule = true;
     params_.back().set_default = nullptr;
     return *this;
@@ -119,8 +137,9 @@ class ParamSet {
 
   // A whole number in [lo, hi]; JSON integral floats (2.0) are accepted.
   template <class I>
-  ParamSet& integer(std::string name, I S::*member, I def, I lo, I hi, std::string help) {
-    Param<S> p = base(std::move(name), "integer", std::move(help));
+  ParamSet& integer(const std::string& name, I S::*member, I def, I lo, I hi,
+                    const std::string& help) {
+    Param<S> p = base(name, "integer", help);
     p.default_text = std::to_string(def);
     p.allowed_text = std::to_string(lo) + " to " + std::to_string(hi);
     p.set_default = [member, def](S& s) { s.*member = def; };
@@ -128,7 +147,7 @@ class ParamSet {
     auto check = [member, lo, hi, allowed](long double v, std::string shown,
                                            S& s) -> std::optional<ParamProblem> {
       if (v < static_cast<long double>(lo) || v > static_cast<long double>(hi))
-        return ParamProblem{ParamProblem::kImpossible, shown, "allowed: " + allowed};
+        return ParamProblem::impossible(std::move(shown), "allowed: " + allowed);
       s.*member = static_cast<I>(v);
       return std::nullopt;
     };
@@ -141,7 +160,7 @@ class ParamSet {
       } else if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
         x = v.get<double>();
       } else {
-        return ParamProblem{ParamProblem::kWrongType, "a whole number"};
+        return ParamProblem::wrong_type("a whole number");
       }
       return check(x, v.dump(), s);
     };
@@ -161,7 +180,7 @@ class ParamSet {
         x = static_cast<long double>(v);
       }
       if (r.ec != std::errc() || r.ptr != last || text.empty())
-        return ParamProblem{ParamProblem::kWrongType, "a whole number"};
+        return ParamProblem::wrong_type("a whole number");
       return check(x, std::string(text), s);
     };
     p.to_json = [member](const S& s) { return nlohmann::json(s.*member); };
@@ -169,25 +188,25 @@ class ParamSet {
   }
 
   // A finite number in `range`.
-  ParamSet& real(std::string name, double S::*member, double def, RealRange range,
-                 std::string help) {
-    Param<S> p = base(std::move(name), "number", std::move(help));
+  ParamSet& real(const std::string& name, double S::*member, double def, RealRange range,
+                 const std::string& help) {
+    Param<S> p = base(name, "number", help);
     p.default_text = nlohmann::json(def).dump();
     p.allowed_text = range.text();
     p.set_default = [member, def](S& s) { s.*member = def; };
     auto check = [member, range](double v, std::string shown, S& s) -> std::optional<ParamProblem> {
       if (!range.contains(v))
-        return ParamProblem{ParamProblem::kImpossible, shown, "allowed: " + range.text()};
+        return ParamProblem::impossible(std::move(shown), "allowed: " + range.text());
       s.*member = v;
       return std::nullopt;
     };
     p.from_json = [check](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_number()) return ParamProblem{ParamProblem::kWrongType, "a number"};
+      if (!v.is_number()) return ParamProblem::wrong_type("a number");
       return check(v.get<double>(), v.dump(), s);
     };
     p.from_text = [check](std::string_view text, S& s) -> std::optional<ParamProblem> {
       const auto v = parse_decimal(text);
-      if (!v) return ParamProblem{ParamProblem::kWrongType, "a number"};
+      if (!v) return ParamProblem::wrong_type("a number");
       return check(*v, std::string(text), s);
     };
     p.to_json = [member](const S& s) { return nlohmann::json(s.*member); };
@@ -195,14 +214,14 @@ class ParamSet {
   }
 
   // Any text; `secret` ones are never shown.
-  ParamSet& text(std::string name, std::string S::*member, std::string def, std::string help,
-                 bool secret = false) {
-    Param<S> p = base(std::move(name), "text", std::move(help));
+  ParamSet& text(const std::string& name, std::string S::*member, const std::string& def,
+                 const std::string& help, bool secret = false) {
+    Param<S> p = base(name, "text", help);
     p.default_text = def;
     p.secret = secret;
     p.set_default = [member, def](S& s) { s.*member = def; };
     p.from_json = [member](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_string()) return ParamProblem{ParamProblem::kWrongType, "a string"};
+      if (!v.is_string()) return ParamProblem::wrong_type("a string");
       s.*member = v.get<std::string>();
       return std::nullopt;
     };
@@ -217,10 +236,10 @@ class ParamSet {
   // One of named values, stored as E; `aliases` are accepted too and read
   // as the value they name.
   template <class E>
-  ParamSet& choice(std::string name, E S::*member, E def,
-                   std::vector<std::pair<std::string, E>> values, std::string help,
+  ParamSet& choice(const std::string& name, E S::*member, E def,
+                   std::vector<std::pair<std::string, E>> values, const std::string& help,
                    std::vector<std::pair<std::string, E>> aliases = {}) {
-    Param<S> p = base(std::move(name), "choice", std::move(help));
+    Param<S> p = base(name, "choice", help);
     for (const auto& [text, value] : values)
       if (value == def) p.default_text = text;
     std::vector<std::pair<std::string, E>> accepted = values;
@@ -237,11 +256,10 @@ class ParamSet {
           return std::nullopt;
         }
       }
-      return ParamProblem{ParamProblem::kImpossible, "'" + std::string(text) + "'",
-                          "allowed: " + allowed};
+      return ParamProblem::impossible(single_quoted(text), "allowed: " + allowed);
     };
     p.from_json = [read](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_string()) return ParamProblem{ParamProblem::kWrongType, "a string"};
+      if (!v.is_string()) return ParamProblem::wrong_type("a string");
       return read(v.get_ref<const std::string&>(), s);
     };
     p.from_text = read;
@@ -255,9 +273,9 @@ class ParamSet {
 
   // A byte count in [lo, hi]: a number, or a text with a binary suffix
   // ("512M", "4G"; common/size.h).
-  ParamSet& size(std::string name, uint64_t S::*member, uint64_t def, uint64_t lo, uint64_t hi,
-                 std::string help) {
-    Param<S> p = base(std::move(name), "size", std::move(help));
+  ParamSet& size(const std::string& name, uint64_t S::*member, uint64_t def, uint64_t lo,
+                 uint64_t hi, const std::string& help) {
+    Param<S> p = base(name, "size", help);
     p.default_text = format_size(def);
     p.allowed_text = format_size(lo) + " to " + format_size(hi);
     p.set_default = [member, def](S& s) { s.*member = def; };
@@ -265,7 +283,7 @@ class ParamSet {
     auto check = [member, lo, hi, allowed](uint64_t v, std::string shown,
                                            S& s) -> std::optional<ParamProblem> {
       if (v < lo || v > hi)
-        return ParamProblem{ParamProblem::kImpossible, shown, "allowed: " + allowed};
+        return ParamProblem::impossible(std::move(shown), "allowed: " + allowed);
       s.*member = v;
       return std::nullopt;
     };
@@ -286,12 +304,12 @@ class ParamSet {
   }
 
   // A file or folder path, read as text.
-  ParamSet& path(std::string name, std::filesystem::path S::*member, std::string default_text,
-                 std::string help) {
-    Param<S> p = base(std::move(name), "path", std::move(help));
-    p.default_text = std::move(default_text);
+  ParamSet& path(const std::string& name, std::filesystem::path S::*member,
+                 const std::string& default_text, const std::string& help) {
+    Param<S> p = base(name, "path", help);
+    p.default_text = default_text;
     p.from_json = [member](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_string()) return ParamProblem{ParamProblem::kWrongType, "a string"};
+      if (!v.is_string()) return ParamProblem::wrong_type("a string");
       s.*member = v.get<std::string>();
       return std::nullopt;
     };
@@ -313,6 +331,7 @@ class ParamSet {
       p.type_name = q.type_name;
       p.help = q.help;
       p.default_text = q.default_text;
+      p.default_is_rule = q.default_is_rule;
       p.allowed_text = q.allowed_text;
       p.secret = q.secret;
       if (q.set_default) p.set_default = [f = q.set_default, part](S& s) { f(part(s)); };
@@ -339,13 +358,13 @@ class ParamSet {
   }
 
   // A list of texts (a JSON array of strings).
-  ParamSet& texts(std::string name, std::vector<std::string> S::*member,
-                  std::vector<std::string> def, std::string help) {
-    Param<S> p = base(std::move(name), "list of text", std::move(help));
+  ParamSet& texts(const std::string& name, std::vector<std::string> S::*member,
+                  const std::vector<std::string>& def, const std::string& help) {
+    Param<S> p = base(name, "list of text", help);
     p.default_text = nlohmann::json(def).dump();
     p.set_default = [member, def](S& s) { s.*member = def; };
     p.from_json = [member](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      const ParamProblem wrong{ParamProblem::kWrongType, "an array of strings"};
+      const ParamProblem wrong = ParamProblem::wrong_type("an array of strings");
       if (!v.is_array()) return wrong;
       std::vector<std::string> out;
       for (const auto& item : v) {
@@ -361,23 +380,24 @@ class ParamSet {
 
   // A timestamp `YYYY-MM-DD HH:MM:SS` (docs/data-format.md), as TimeNs. Its
   // default is a rule of the struct's reader, so there is none here.
-  ParamSet& timestamp(std::string name, TimeNs S::*member, std::string default_text,
-                      std::string help) {
-    Param<S> p = base(std::move(name), "timestamp", std::move(help));
-    p.default_text = std::move(default_text);
+  ParamSet& timestamp(const std::string& name, TimeNs S::*member, const std::string& default_text,
+                      const std::string& help) {
+    Param<S> p = base(name, "timestamp", help);
+    p.default_text = default_text;
     auto read = [member](std::string_view text, std::string shown,
                          S& s) -> std::optional<ParamProblem> {
       const auto t = parse_timestamp(text);
-      if (!t) return ParamProblem{ParamProblem::kImpossible, shown, "expected YYYY-MM-DD HH:MM:SS"};
+      if (!t) return ParamProblem::impossible(std::move(shown), "expected YYYY-MM-DD HH:MM:SS");
       s.*member = *t;
       return std::nullopt;
     };
     p.from_json = [read](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_string()) return ParamProblem{ParamProblem::kWrongType, "a string"};
-      return read(v.get_ref<const std::string&>(), "'" + v.get<std::string>() + "'", s);
+      if (!v.is_string()) return ParamProblem::wrong_type("a string");
+      return read(v.get_ref<const std::string&>(), single_quoted(v.get_ref<const std::string&>()),
+                  s);
     };
     p.from_text = [read](std::string_view text, S& s) {
-      return read(text, "'" + std::string(text) + "'", s);
+      return read(text, single_quoted(text), s);
     };
     p.to_json = [member](const S& s) {
       return nlohmann::json(format_timestamp(seconds_of(s.*member)));
@@ -387,7 +407,8 @@ class ParamSet {
 
   // A nested object read by its own set (whose prefix names its fields).
   template <class N>
-  ParamSet& object(std::string name, N S::*member, const ParamSet<N>& nested, std::string help);
+  ParamSet& object(const std::string& name, N S::*member, const ParamSet<N>& nested,
+                   const std::string& help);
 
   // Every declared default into `s` (fields whose default is a rule keep
   // theirs).
@@ -412,8 +433,7 @@ class ParamSet {
       }
       if (it->is_null()) continue;
       if (p->read_nested) {
-        if (!it->is_object())
-          fail(source, *p, ParamProblem{ParamProblem::kWrongType, "an object"}, *it);
+        if (!it->is_object()) fail(source, *p, ParamProblem::wrong_type("an object"), *it);
         p->read_nested(*it, s, source, unknown);
       } else if (const auto problem = p->from_json(*it, s)) {
         fail(source, *p, *problem, *it);
@@ -477,18 +497,20 @@ class ParamSet {
       if (!p || !p->from_text) fail_internal("no option --" + name);
       if (const auto problem = p->from_text(text, s)) {
         if (problem->kind == ParamProblem::kWrongType)
-          throw Failure(source.code, "--" + name + " '" + text + "': expected " + problem->text);
+          throw Failure(source.code,
+                        "--" + name + " " + single_quoted(text) + ": expected " + problem->text);
         fail(source, *p, *problem, nlohmann::json(text));
       }
     }
   }
 
  private:
-  static Param<S> base(std::string name, std::string type_name, std::string help) {
+  static Param<S> base(const std::string& name, const std::string& type_name,
+                       const std::string& help) {
     Param<S> p;
-    p.name = std::move(name);
-    p.type_name = std::move(type_name);
-    p.help = std::move(help);
+    p.name = name;
+    p.type_name = type_name;
+    p.help = help;
     return p;
   }
 
@@ -498,9 +520,9 @@ class ParamSet {
 
 template <class S>
 template <class N>
-ParamSet<S>& ParamSet<S>::object(std::string name, N S::*member, const ParamSet<N>& nested,
-                                 std::string help) {
-  Param<S> p = base(std::move(name), "object", std::move(help));
+ParamSet<S>& ParamSet<S>::object(const std::string& name, N S::*member, const ParamSet<N>& nested,
+                                 const std::string& help) {
+  Param<S> p = base(name, "object", help);
   p.set_default = [member, &nested](S& s) { nested.set_defaults(s.*member); };
   p.to_json = [member, &nested](const S& s) { return nested.to_json(s.*member); };
   p.read_nested = [member, &nested](const nlohmann::json& v, S& s, const ParamSource& source,

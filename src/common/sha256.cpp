@@ -30,7 +30,7 @@ class Sha256 {
     EVP_DigestFinal_ex(ctx_.get(), digest.data(), &size);
     static const char* kHex = "0123456789abcdef";
     std::string out;
-    out.reserve(size * 2);
+    out.reserve(size_t{size} * 2);
     for (unsigned int i = 0; i < size; ++i) {
       out += kHex[digest[i] >> 4];
       out += kHex[digest[i] & 15];

@@ -122,6 +122,7 @@ void ThreadPool::run(size_t tasks, int workers,
   }
   auto state = std::make_shared<RunState>(tasks, fn);
   std::vector<Unit> units;
+  units.reserve(static_cast<size_t>(n - 1));
   for (int w = 1; w < n; ++w) units.push_back({[state, w] { drain(*state, w); }, state.get()});
   post(std::move(units));
   drain(*state, 0);
@@ -152,6 +153,7 @@ ThreadPool::Batch ThreadPool::start(int workers, std::function<void(int worker)>
   batch.state_->fn = std::move(fn);
   batch.state_->running = std::max(1, workers);
   std::vector<Unit> units;
+  units.reserve(static_cast<size_t>(batch.state_->running));
   for (int w = 0; w < batch.state_->running; ++w) {
     units.push_back({[state = batch.state_, w] {
       std::exception_ptr error;

@@ -110,14 +110,14 @@ std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache) {
       const int oh = two_digits(p + i + 1);
       const int om = two_digits(p + i + 4);
       if (oh < 0 || oh > 23 || p[i + 3] != ':' || om < 0 || om > 59) return std::nullopt;
-      offset_seconds = (oh * 3600 + om * 60) * (p[i] == '+' ? 1 : -1);
+      offset_seconds = (int64_t{oh} * 3600 + int64_t{om} * 60) * (p[i] == '+' ? 1 : -1);
       i += 6;
     }
   }
   if (i != n) return std::nullopt;
 
   const int64_t seconds =
-      days * kSecondsPerDay + hour * 3600 + minute * 60 + second - offset_seconds;
+      days * kSecondsPerDay + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_seconds;
   constexpr int64_t kMaxSeconds = std::numeric_limits<TimeNs>::max() / kNanosPerSecond - 1;
   if (seconds > kMaxSeconds) return std::numeric_limits<TimeNs>::max();
   if (seconds < -kMaxSeconds) return std::numeric_limits<TimeNs>::min();

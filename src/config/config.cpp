@@ -121,7 +121,8 @@ TrainingSpec::TrainingSpec() { training_params().set_defaults(*this); }
 
 Config::Config() { config_params().set_defaults(*this); }
 
-Config parse_config(const std::string& json_text, const std::filesystem::path& origin_path) {
+Config parse_config(const std::string& json_text, const std::filesystem::path& origin_path,
+                    const std::filesystem::path& output) {
   const ParamSource source{origin_path.string(), ExitCode::kUsage};
   const std::string& origin = source.origin;
   json root;
@@ -170,6 +171,7 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   if (c.high_threshold < c.low_threshold)
     params.fail_value(source, "highThreshold", "it must not lie below lowThreshold");
 
+  if (!output.empty()) c.output = output;
   if (c.output.empty()) {
     if (c.storage_container.empty())
       fail_usage(origin +
@@ -187,12 +189,12 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   return c;
 }
 
-Config load_config(const std::filesystem::path& path) {
+Config load_config(const std::filesystem::path& path, const std::filesystem::path& output) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_usage("cannot read configuration file '" + path.string() + "'");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(text.str(), path, output);
 }
 
 }  // namespace loadcast

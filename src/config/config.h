@@ -60,8 +60,10 @@ inline constexpr const char* kForestField = "forest";
 // Reads and validates a configuration file. Throws Failure(kUsage) naming the
 // file and field on a missing file, bad JSON, a wrong type or an impossible
 // value. Relative `dataFile` paths are resolved against the configuration's
-// folder; a relative `output` against the current directory.
-Config load_config(const std::filesystem::path& path);
-Config parse_config(const std::string& json_text, const std::filesystem::path& origin);
+// folder; a relative `output` against the current directory. A non-empty
+// `output` (the command line's --output) takes the place of the file's.
+Config load_config(const std::filesystem::path& path, const std::filesystem::path& output = {});
+Config parse_config(const std::string& json_text, const std::filesystem::path& origin,
+                    const std::filesystem::path& output = {});
 
 }  // namespace loadcast

@@ -101,6 +101,7 @@ void PartialShuffle::exchange(const std::vector<ChunkPartial>& round) {
     if (!mine.entries.empty()) blocks.push_back(std::move(mine));
   }
   std::vector<Bytes> send;
+  send.reserve(out.size());
   for (auto& writer : out) send.push_back(writer.take());
   for (int r = 0; r < ranks; ++r)
     if (r != me) bytes_sent_ += static_cast<int64_t>(send[static_cast<size_t>(r)].size());

@@ -87,7 +87,7 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
     source = std::make_unique<ChunkSource>(files, options.chunk_bytes, 0, comm.size());
     const Layout layout =
         resolve_layout(config.layout, source->peek(kLayoutSampleBytes), files.front().path);
-    nlohmann::json j = {{"layout", static_cast<int>(layout)},
+    nlohmann::json j = {{kLayoutParam, static_cast<int>(layout)},
                         {"roundChunks", 2 * std::max(1, options.threads)}};
     for (const auto& f : files) j["files"].push_back({f.path, f.bytes});
     return j;
@@ -95,7 +95,7 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   InputPlan plan;
   for (const auto& f : decided["files"])
     plan.files.push_back({f[0].get<std::string>(), f[1].get<int64_t>()});
-  plan.layout = static_cast<Layout>(decided["layout"].get<int>());
+  plan.layout = static_cast<Layout>(decided[kLayoutParam].get<int>());
   plan.round_chunks = decided["roundChunks"].get<int>();
   if (comm.rank() != 0)
     source =
@@ -324,6 +324,31 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   // All four or none: a failure here leaves the previous output as it was.
   commit_together({staged[0].get(), staged[1].get(), staged[2].get(), &summary});
   return report;
+}
+
+void check_features_match(const Config& config) {
+  std::ifstream in(config.output / kSummaryFile, std::ios::binary);
+  if (!in) return;
+  nlohmann::json summary;
+  try {
+    summary = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    return;
+  }
+  // The window the features were made with; the split only decides which
+  // rows train and which test, so it may differ.
+  Window made = config;
+  std::vector<std::string> others;
+  window_params().read(summary, made, ParamSource{(config.output / kSummaryFile).string()}, others);
+  made.test_split_start = config.test_split_start;
+  const nlohmann::json theirs = window_params().to_json(made);
+  const nlohmann::json mine = window_params().to_json(config);
+  for (auto it = mine.begin(); it != mine.end(); ++it) {
+    if (theirs[it.key()] == *it) continue;
+    fail_usage((config.output / kSummaryFile).string() + ": the feature table was made with " +
+               it.key() + " " + theirs[it.key()].dump() + ", the configuration has " + it->dump() +
+               " (run 'loadcast etl' with this configuration)");
+  }
 }
 
 nlohmann::json read_data_accounting(const fs::path& output) {

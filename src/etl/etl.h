@@ -1,7 +1,7 @@
 // The `etl` job end to end: ingest the raw sessions, build every server's
 // hourly grid and feature rows with the feature engine, and write the feature
 // table, the hourly/daily stores and etl_summary.json atomically (docs/outputs.md),
-// in one process or on the ranks of an MPI job (DESIGN: dist/).
+// in one process or on the ranks of an MPI job (dist/).
 #pragma once
 
 #include <filesystem>
@@ -21,6 +21,7 @@ struct EtlOptions {
   size_t chunk_bytes = kDefaultChunkBytes;
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 misreads the members' implicit moves
 struct EtlReport {
   LineAccounting accounting;
   int64_t servers = 0;
@@ -50,5 +51,12 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
 // `output` (what a model bundle records about its data); null when there
 // is no readable summary.
 nlohmann::json read_data_accounting(const std::filesystem::path& output);
+
+// Throws Failure(kUsage) when the etl_summary.json under `config.output`
+// records another window or other thresholds than `config` (the split
+// aside): the feature table's rows, linearTrend and labels were made with
+// them, and a model trained on it would record the wrong ones. Nothing when
+// there is no summary.
+void check_features_match(const Config& config);
 
 }  // namespace loadcast

@@ -19,8 +19,8 @@ int64_t nearest_workday(int64_t day) {
 int64_t nth_weekday(int year, int month, int anchor_day, int weekday, int n) {
   const int64_t anchor = days_from_civil(year, month, anchor_day);
   const int wd = weekday_from_days(anchor);
-  if (n > 0) return anchor + (weekday - wd + 7) % 7 + 7 * (n - 1);
-  return anchor - (wd - weekday + 7) % 7 + 7 * (n + 1);
+  if (n > 0) return anchor + (weekday - wd + 7) % 7 + int64_t{7} * (n - 1);
+  return anchor - (wd - weekday + 7) % 7 + int64_t{7} * (n + 1);
 }
 
 constexpr int kMonday = 0, kThursday = 3;

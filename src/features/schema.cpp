@@ -356,6 +356,7 @@ std::optional<FeatureSchema> FeatureSchema::from_scaled_names(
   if (lags.size() > static_cast<size_t>(kMaxLags)) return std::nullopt;
   FeatureSchema schema(lags);
   std::vector<std::string> expected;
+  expected.reserve(static_cast<size_t>(schema.num_scaled()));
   for (int s = 0; s < schema.num_scaled(); ++s) expected.push_back(schema.scaled_name(s));
   if (expected != names) return std::nullopt;
   return schema;

@@ -149,6 +149,7 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
   }
   local.clear();
   std::vector<dist::Bytes> send;
+  send.reserve(to_owner.size());
   for (auto& w : to_owner) send.push_back(w.take());
   const auto received = comm.alltoallv(send);
 

@@ -303,6 +303,7 @@ class LevelGrower {
       frontier.swap(next);
     }
     std::vector<Tree> trees;
+    trees.reserve(batch.size());
     for (auto& g : batch) trees.push_back(std::move(g.tree));
     return trees;
   }

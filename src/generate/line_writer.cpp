@@ -14,6 +14,9 @@ constexpr char kDigitPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+// The two digits of 0 <= v < 100.
+inline const char* digit_pair(uint32_t v) { return kDigitPairs + size_t{2} * v; }
+
 inline int digit_count(uint32_t v) {
   if (v < 10) return 1;
   if (v < 100) return 2;
@@ -32,11 +35,11 @@ inline char* put_uint(char* out, uint32_t v) {
   char* p = end;
   while (v >= 100) {
     p -= 2;
-    std::memcpy(p, kDigitPairs + (v % 100) * 2, 2);
+    std::memcpy(p, digit_pair(v % 100), 2);
     v /= 100;
   }
   if (v >= 10) {
-    std::memcpy(p - 2, kDigitPairs + v * 2, 2);
+    std::memcpy(p - 2, digit_pair(v), 2);
   } else {
     p[-1] = static_cast<char>('0' + v);
   }
@@ -48,9 +51,9 @@ const std::array<std::array<char, 5>, 3600>& minute_second_text() {
   static const auto table = [] {
     std::array<std::array<char, 5>, 3600> t{};
     for (int s = 0; s < 3600; ++s) {
-      std::memcpy(t[s].data(), kDigitPairs + (s / 60) * 2, 2);
+      std::memcpy(t[s].data(), digit_pair(s / 60), 2);
       t[s][2] = ':';
-      std::memcpy(t[s].data() + 3, kDigitPairs + (s % 60) * 2, 2);
+      std::memcpy(t[s].data() + 3, digit_pair(s % 60), 2);
     }
     return t;
   }();
@@ -61,12 +64,12 @@ std::array<char, 11> day_text(int64_t day) {
   CivilDate date = civil_from_days(day);
   std::array<char, 11> text{};
   int year = date.year < 0 ? 0 : (date.year > 9999 ? 9999 : date.year);
-  std::memcpy(text.data(), kDigitPairs + (year / 100) * 2, 2);
-  std::memcpy(text.data() + 2, kDigitPairs + (year % 100) * 2, 2);
+  std::memcpy(text.data(), digit_pair(year / 100), 2);
+  std::memcpy(text.data() + 2, digit_pair(year % 100), 2);
   text[4] = '-';
-  std::memcpy(text.data() + 5, kDigitPairs + date.month * 2, 2);
+  std::memcpy(text.data() + 5, digit_pair(date.month), 2);
   text[7] = '-';
-  std::memcpy(text.data() + 8, kDigitPairs + date.day * 2, 2);
+  std::memcpy(text.data() + 8, digit_pair(date.day), 2);
   text[10] = ' ';
   return text;
 }
@@ -131,7 +134,7 @@ char* LineWriter::write_time(char* out, int64_t t) const {
   } else {
     std::memcpy(out, day_text(day).data(), 11);
   }
-  std::memcpy(out + 11, kDigitPairs + (second / 3600) * 2, 2);
+  std::memcpy(out + 11, digit_pair(second / 3600), 2);
   out[13] = ':';
   std::memcpy(out + 14, minute_second_text()[second % 3600].data(), 5);
   return out + 19;
@@ -173,7 +176,7 @@ char* LineWriter::write_clean(char* p, const Session& s) const {
   *p++ = ',';
   p = put_uint(p, s.mbytes_centi / 100);
   *p++ = '.';
-  std::memcpy(p, kDigitPairs + (s.mbytes_centi % 100) * 2, 2);
+  std::memcpy(p, digit_pair(s.mbytes_centi % 100), 2);
   p += 2;
   *p++ = ',';
   *p++ = static_cast<char>('0' + s.grade);
@@ -323,12 +326,12 @@ void LineWriter::append_dirty(std::string& out, const Session& s, DirtyKind kind
       static constexpr int kOffsetMinutes[] = {120, -300, 330, -480, 60, 0};
       int minutes = kOffsetMinutes[b % std::size(kOffsetMinutes)];
       char text[32];
-      char* p = write_time(text, s.start + minutes * 60);
+      char* p = write_time(text, s.start + int64_t{minutes} * 60);
       *p++ = minutes < 0 ? '-' : '+';
       int magnitude = minutes < 0 ? -minutes : minutes;
-      std::memcpy(p, kDigitPairs + (magnitude / 60) * 2, 2);
+      std::memcpy(p, digit_pair(magnitude / 60), 2);
       p[2] = ':';
-      std::memcpy(p + 3, kDigitPairs + (magnitude % 60) * 2, 2);
+      std::memcpy(p + 3, digit_pair(magnitude % 60), 2);
       f[start].assign(text, p + 5);
       break;
     }

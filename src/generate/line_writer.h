@@ -71,7 +71,7 @@ class LineWriter {
 
   // Writes the clean line and its '\n' at `out`; returns the end.
   // REQUIRES: kMaxCleanLine bytes of room.
-  char* write_clean(char* out, const Session& session) const;
+  char* write_clean(char* p, const Session& s) const;
 
   // Appends a dirty variant of the session and its '\n'; `bits` picks among
   // the spellings of that kind.
@@ -91,9 +91,9 @@ class LineWriter {
   };
 
   // `YYYY-MM-DD HH:MM:SS` (19 bytes); returns the end.
-  char* write_time(char* out, int64_t epoch_seconds) const;
+  char* write_time(char* out, int64_t t) const;
   // The same through a cache of the hour's text.
-  char* write_time(char* out, int64_t epoch_seconds, HourPrefix& cache) const;
+  char* write_time(char* out, int64_t t, HourPrefix& cache) const;
   static char* put_short(char* out, const ShortText& text);
   char* put_client_ip(char* out, uint32_t ip) const;
 

@@ -33,7 +33,7 @@ Param<GenerateOptions> window_time(std::string name, int64_t GenerateOptions::*m
   p.from_text = [member, end_of_day](std::string_view text,
                                      GenerateOptions& o) -> std::optional<ParamProblem> {
     const auto t = parse_window_time(text, end_of_day);
-    if (!t) return ParamProblem{ParamProblem::kWrongType, "YYYY-MM-DD[ HH:MM:SS]", ""};
+    if (!t) return ParamProblem::wrong_type("YYYY-MM-DD[ HH:MM:SS]");
     o.*member = *t;
     return std::nullopt;
   };

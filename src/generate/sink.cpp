@@ -21,7 +21,7 @@ void write_all(int fd, std::string_view bytes, const std::string& name) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail_internal("cannot write " + name + ": " + std::strerror(errno));
+      fail_data("cannot write " + name + ": " + std::strerror(errno));
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -72,7 +72,7 @@ void FolderSink::finish() {
   for (int& fd : fds_) {
     if (fd >= 0 && ::close(fd) != 0) {
       fd = -1;
-      fail_internal("cannot close a file under " + root_.string() + ": " + std::strerror(errno));
+      fail_data("cannot close a file under " + root_.string() + ": " + std::strerror(errno));
     }
     fd = -1;
   }

@@ -38,7 +38,7 @@ size_t read_at(int fd, char* out, size_t want, int64_t offset, const std::string
   return got;
 }
 
-constexpr size_t kProbeBytes = 64 * 1024;
+constexpr size_t kProbeBytes = size_t{64} << 10;
 
 }  // namespace
 

@@ -40,7 +40,7 @@ class ChunkSource {
  public:
   // A chunk of a file is read in pieces of about this size, each parsed
   // while it is still in the CPU's cache.
-  static constexpr size_t kPieceBytes = 512 * 1024;
+  static constexpr size_t kPieceBytes = size_t{512} << 10;
 
   // This rank's share of the chunks of `files` (rank 0 alone reads stdin).
   ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks,

@@ -134,7 +134,7 @@ inline BlockMasks block_masks(const char* p) {
   const __m128i quote = _mm_set1_epi8('"');
   BlockMasks m{0, 0, 0};
   for (int lane = 0; lane < 4; ++lane) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * lane));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + ptrdiff_t{16} * lane));
     const int shift = 16 * lane;
     m.comma |=
         static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma))))

@@ -34,7 +34,7 @@ struct IngestOptions {
 using RoundHandler = std::function<bool(std::vector<ChunkPartial>& round)>;
 
 // How much of the first input layout detection looks at.
-inline constexpr size_t kLayoutSampleBytes = 256 * 1024;
+inline constexpr size_t kLayoutSampleBytes = size_t{256} << 10;
 
 // The total size of the inputs, -1 when one is unknown (stdin).
 int64_t total_input_bytes(const std::vector<InputFile>& files);

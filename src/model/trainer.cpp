@@ -37,7 +37,7 @@ Metrics evaluate_split(const forest::Forest& forest, const EncodedSplit& split, 
   std::vector<int> predicted(best.size());
   for (size_t i = 0; i < best.size(); ++i) predicted[i] = best[i] + 1;
   auto confusion = evaluate(split.y, predicted).confusion;
-  std::array<int64_t, kNumLabels * kNumLabels> flat{};
+  std::array<int64_t, size_t{kNumLabels} * kNumLabels> flat{};
   for (int t = 0; t < kNumLabels; ++t)
     for (int p = 0; p < kNumLabels; ++p) flat[t * kNumLabels + p] = confusion[t][p];
   comm.allreduce_sum(flat);

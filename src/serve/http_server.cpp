@@ -161,8 +161,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     worker_.sessions.erase(position_);
-    if (worker_.stopping && !worker_.destroying && worker_.sessions.empty())
-      worker_.sweep.cancel();  // may end the loop
+    if (worker_.stopping && !worker_.destroying && worker_.sessions.empty()) {
+      try {
+        worker_.sweep.cancel();  // may end the loop
+      } catch (const std::exception&) {
+        // a timer that cannot be cancelled still expires and ends the loop
+      }
+    }
   }
 
   void start() { read_header(); }

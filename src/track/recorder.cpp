@@ -20,13 +20,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Whether `text` ends with `suffix`, without regard to case.
+bool ends_with_any_case(std::string_view text, std::string_view suffix) {
+  if (text.size() < suffix.size()) return false;
+  const std::string_view tail = text.substr(text.size() - suffix.size());
+  return std::equal(tail.begin(), tail.end(), suffix.begin(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  });
+}
+
+// Field names that hold secrets, in any case: authorization, names ending
+// in Key or Keys (storageKey, LOADCAST_SERVICE_KEYS), and names with secret,
+// password or token in them.
 bool is_secret_key(std::string name) {
+  if (ends_with_any_case(name, "Key") || ends_with_any_case(name, "Keys")) return true;
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  auto ends_with = [&](std::string_view s) { return name.size() >= s.size() && name.ends_with(s); };
-  return name == "authorization" || ends_with("key") || ends_with("keys") ||
-         name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
-         name.find("token") != std::string::npos;
+  return name == "authorization" || name.find("secret") != std::string::npos ||
+         name.find("password") != std::string::npos || name.find("token") != std::string::npos;
 }
 
 void collect_secret_values(const nlohmann::json& value, bool secret,
@@ -125,7 +137,7 @@ std::string RunRecorder::scrub(std::string text) const {
   return text;
 }
 
-RunRecorder::RunRecorder(RecorderOptions options) : command_(options.command) {
+RunRecorder::RunRecorder(const RecorderOptions& options) : command_(options.command) {
   // Under MPI every rank runs the command; rank 0 speaks for the run.
   const int rank = env_int("OMPI_COMM_WORLD_RANK", env_int("PMI_RANK", 0));
   if (rank != 0) return;

@@ -35,7 +35,7 @@ class RunRecorder {
   // Starts a run with status running. Never throws. Under MPI only rank 0
   // records; the run's ranks are the world size (LOADCAST_TARGET names the
   // target when the command came through `loadcast submit`).
-  explicit RunRecorder(RecorderOptions options);
+  explicit RunRecorder(const RecorderOptions& options);
   // A run neither finished nor failed is recorded failed.
   ~RunRecorder();
   RunRecorder(const RunRecorder&) = delete;

@@ -68,8 +68,10 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
   if (!run)
     fail_usage("run " + std::to_string(run_id) + " does not exist (see 'loadcast runs list')");
   if (run->command != "train")
-    fail_usage("run " + std::to_string(run_id) + " is a " + run->command +
-               " run; only train runs have a model");
+    fail_usage(
+        "run " + std::to_string(run_id) + " is " +
+        (std::string("aeiou").find(run->command.front()) != std::string::npos ? "an " : "a ") +
+        run->command + " run; only train runs have a model");
   if (run->status != "finished")
     fail_usage("run " + std::to_string(run_id) + " is " + run->status +
                "; only a finished run's model can be registered");

@@ -52,7 +52,7 @@ std::string find_program(const std::string& program) {
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
     if (access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
   }
   return {};
@@ -146,6 +146,7 @@ int run_on_target(const ComputeTarget& target, const std::vector<std::string>& c
     line[0] = mpirun;
   }
   std::vector<char*> argv;
+  argv.reserve(line.size() + 1);
   for (auto& arg : line) argv.push_back(arg.data());
   argv.push_back(nullptr);
 

@@ -83,6 +83,14 @@ TEST(ConfigTest, ErrorsNameTheField) {
   EXPECT_NE(usage_error(R"({"dataFile": "a"})").find("'storageContainer'"), std::string::npos);
 }
 
+TEST(ConfigTest, AnOutputGivenOnTheCommandLineNeedsNoContainer) {
+  EXPECT_NE(usage_error(R"({"dataFile": "a"})").find("'storageContainer'"), std::string::npos);
+  const Config c = parse_config(R"({"dataFile": "a", "output": "x"})", "c.json", "elsewhere");
+  EXPECT_EQ(c.output, std::filesystem::path("elsewhere"));
+  const Config d = parse_config(R"({"dataFile": "a"})", "c.json", "out");
+  EXPECT_EQ(d.output, std::filesystem::path("out"));
+}
+
 TEST(ConfigTest, StorageKeyFromTheEnvironment) {
   setenv("LOADCAST_STORAGE_KEY", "from-env", 1);
   const Config c = parse_config(

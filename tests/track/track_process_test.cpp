@@ -200,6 +200,7 @@ TEST_F(TrackProcessTest, TrainRegisterPromoteAndResolveThroughTheProgram) {
   testing::write_text(bundle / "info.json", "{}");
   const auto shown = run("models show fleet@production --workspace " + ws());
   EXPECT_NE(shown.output.find("content check: FAILED"), std::string::npos) << shown.output;
+  EXPECT_EQ(shown.exit_code, 3) << shown.output;
   const auto serve = run("serve --no-auth --port 0 --model fleet@production --workspace " + ws());
   EXPECT_EQ(serve.exit_code, 3) << serve.output;
   EXPECT_NE(serve.output.find("modified after registration"), std::string::npos) << serve.output;
