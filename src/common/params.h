@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -216,21 +217,11 @@ class ParamSet {
   // Any text; `secret` ones are never shown.
   ParamSet& text(const std::string& name, std::string S::*member, const std::string& def,
                  const std::string& help, bool secret = false) {
-    Param<S> p = base(name, "text", help);
-    p.default_text = def;
-    p.secret = secret;
-    p.set_default = [member, def](S& s) { s.*member = def; };
-    p.from_json = [member](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_string()) return ParamProblem::wrong_type("a string");
-      s.*member = v.get<std::string>();
-      return std::nullopt;
-    };
-    p.from_text = [member](std::string_view text, S& s) -> std::optional<ParamProblem> {
-      s.*member = std::string(text);
-      return std::nullopt;
-    };
-    p.to_json = [member](const S& s) { return nlohmann::json(s.*member); };
-    return add(std::move(p));
+    textual(name, "text", member, help);
+    params_.back().default_text = def;
+    params_.back().secret = secret;
+    params_.back().set_default = [member, def](S& s) { s.*member = def; };
+    return *this;
   }
 
   // One of named values, stored as E; `aliases` are accepted too and read
@@ -306,19 +297,9 @@ class ParamSet {
   // A file or folder path, read as text.
   ParamSet& path(const std::string& name, std::filesystem::path S::*member,
                  const std::string& default_text, const std::string& help) {
-    Param<S> p = base(name, "path", help);
-    p.default_text = default_text;
-    p.from_json = [member](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
-      if (!v.is_string()) return ParamProblem::wrong_type("a string");
-      s.*member = v.get<std::string>();
-      return std::nullopt;
-    };
-    p.from_text = [member](std::string_view text, S& s) -> std::optional<ParamProblem> {
-      s.*member = std::string(text);
-      return std::nullopt;
-    };
-    p.to_json = [member](const S& s) { return nlohmann::json((s.*member).string()); };
-    return add(std::move(p));
+    textual(name, "path", member, help);
+    params_.back().default_text = default_text;
+    return *this;
   }
 
   // Every field of `nested` as a field of S at the same level, reached
@@ -505,6 +486,30 @@ class ParamSet {
   }
 
  private:
+  // A field read as text into a string or a path.
+  template <class T>
+  void textual(const std::string& name, const std::string& type_name, T S::*member,
+               const std::string& help) {
+    Param<S> p = base(name, type_name, help);
+    p.from_json = [member](const nlohmann::json& v, S& s) -> std::optional<ParamProblem> {
+      if (!v.is_string()) return ParamProblem::wrong_type("a string");
+      s.*member = v.get<std::string>();
+      return std::nullopt;
+    };
+    p.from_text = [member](std::string_view text, S& s) -> std::optional<ParamProblem> {
+      s.*member = std::string(text);
+      return std::nullopt;
+    };
+    p.to_json = [member](const S& s) {
+      if constexpr (std::is_same_v<T, std::filesystem::path>) {
+        return nlohmann::json((s.*member).string());
+      } else {
+        return nlohmann::json(s.*member);
+      }
+    };
+    add(std::move(p));
+  }
+
   static Param<S> base(const std::string& name, const std::string& type_name,
                        const std::string& help) {
     Param<S> p;

@@ -1,6 +1,7 @@
 #include "features/schema.h"
 
 #include <charconv>
+#include <type_traits>
 
 #include "common/error.h"
 #include "common/number.h"
@@ -146,41 +147,46 @@ const FeatureColumn& FeatureSchema::of(ColumnRole role) const {
   fail_internal("the feature schema has no column of this role");
 }
 
-double FeatureSchema::number(const FeatureRow& row, const FeatureColumn& column) {
-  const Calendar& c = row.calendar;
+namespace {
+
+// Calls f on the member of `row` that holds `column` (a double, an integer
+// or a flag) and returns what f returns.
+template <class Row, class F>
+decltype(auto) with_field(Row& row, const FeatureColumn& column, F&& f) {
+  const size_t i = static_cast<size_t>(column.index);
   switch (column.role) {
     case ColumnRole::kPeak:
-      return row.current.peak[static_cast<size_t>(column.index)];
+      return f(row.current.peak[i]);
     case ColumnRole::kSessions:
-      return static_cast<double>(row.current.sessions);
+      return f(row.current.sessions);
     case ColumnRole::kTrend:
-      return row.linear_trend;
+      return f(row.linear_trend);
     case ColumnRole::kLag:
-      return row.lags[static_cast<size_t>(column.index)];
+      return f(row.lags[i]);
     case ColumnRole::kRolling:
-      return row.rolling[static_cast<size_t>(column.index)];
+      return f(row.rolling[i]);
     case ColumnRole::kLabel:
-      return row.label;
+      return f(row.label);
     case ColumnRole::kCalendar:
       switch (column.index) {
         case kYear:
-          return c.year;
+          return f(row.calendar.year);
         case kMonth:
-          return c.month;
+          return f(row.calendar.month);
         case kWeekOfYear:
-          return c.weekofyear;
+          return f(row.calendar.weekofyear);
         case kDayOfMonth:
-          return c.dayofmonth;
+          return f(row.calendar.dayofmonth);
         case kHourOfDay:
-          return c.hourofday;
+          return f(row.calendar.hourofday);
         case kDayOfWeek:
-          return c.dayofweek;
+          return f(row.calendar.dayofweek);
         case kHoliday:
-          return c.holiday ? 1 : 0;
+          return f(row.calendar.holiday);
         case kBusinessHour:
-          return c.business_hour ? 1 : 0;
+          return f(row.calendar.business_hour);
         case kMorning:
-          return c.morning ? 1 : 0;
+          return f(row.calendar.morning);
         default:
           break;
       }
@@ -191,65 +197,21 @@ double FeatureSchema::number(const FeatureRow& row, const FeatureColumn& column)
   fail_internal("column '" + column.name + "' has no number");
 }
 
+}  // namespace
+
+double FeatureSchema::number(const FeatureRow& row, const FeatureColumn& column) {
+  return with_field(row, column, [](const auto& field) { return static_cast<double>(field); });
+}
+
 void FeatureSchema::set_number(FeatureRow& row, const FeatureColumn& column, double v) {
-  Calendar& c = row.calendar;
-  const int i = static_cast<int>(v);
-  switch (column.role) {
-    case ColumnRole::kPeak:
-      row.current.peak[static_cast<size_t>(column.index)] = v;
-      return;
-    case ColumnRole::kSessions:
-      row.current.sessions = static_cast<int64_t>(v);
-      return;
-    case ColumnRole::kTrend:
-      row.linear_trend = v;
-      return;
-    case ColumnRole::kLag:
-      row.lags[static_cast<size_t>(column.index)] = v;
-      return;
-    case ColumnRole::kRolling:
-      row.rolling[static_cast<size_t>(column.index)] = v;
-      return;
-    case ColumnRole::kLabel:
-      row.label = i;
-      return;
-    case ColumnRole::kCalendar:
-      switch (column.index) {
-        case kYear:
-          c.year = i;
-          return;
-        case kMonth:
-          c.month = i;
-          return;
-        case kWeekOfYear:
-          c.weekofyear = i;
-          return;
-        case kDayOfMonth:
-          c.dayofmonth = i;
-          return;
-        case kHourOfDay:
-          c.hourofday = i;
-          return;
-        case kDayOfWeek:
-          c.dayofweek = i;
-          return;
-        case kHoliday:
-          c.holiday = v != 0;
-          return;
-        case kBusinessHour:
-          c.business_hour = v != 0;
-          return;
-        case kMorning:
-          c.morning = v != 0;
-          return;
-        default:
-          break;
-      }
-      break;
-    default:
-      break;
-  }
-  fail_internal("column '" + column.name + "' has no number");
+  with_field(row, column, [v](auto& field) {
+    using T = std::remove_reference_t<decltype(field)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      field = v != 0;
+    } else {
+      field = static_cast<T>(v);
+    }
+  });
 }
 
 std::string FeatureSchema::categorical_value(const FeatureRow& row, int c) const {
