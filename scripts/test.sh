@@ -27,5 +27,5 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_S
 cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
-  -R 'ThreadPool|Threads/|EtlOnRanks|ForestRanks|Forest\.|Encoder|Generate|Ingest|Adversarial|ChunkSource|Golden|Scoring|Model' \
-  -E 'Mpi|Netns|Process|Cli'
+  -R '^(ThreadPool|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
+  -E 'Mpi|Death'
