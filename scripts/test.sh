@@ -24,7 +24,7 @@ ctest --test-dir build-asan --output-on-failure -j"$jobs"
 # Asio are not built for ThreadSanitizer.
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_SANITIZE_THREAD=ON \
   -DLOADCAST_BUILD_BENCH=OFF
-cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast
+cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast loadcast_with_faults
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
   -R '^(ThreadPool|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
