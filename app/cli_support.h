@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "config/config.h"
+#include "dist/job.h"
 #include "track/recorder.h"
 
 namespace loadcast::app {
@@ -129,10 +130,18 @@ class DeclaredOptions {
 };
 
 // The configuration at `path`, with the command line's --output (when not
-// empty) in place of the file's.
+// empty) in place of the file's. Every rank of a job reads the same file, so
+// a refusal is the whole job's (said once, by rank 0), and rank 0 alone
+// prints the warnings.
 inline Config load_config_for(const std::string& command, const std::string& path,
-                              const std::string& output) {
-  Config config = load_config(path, output);
+                              const std::string& output, int rank) {
+  Config config;
+  try {
+    config = load_config(path, output);
+  } catch (const Failure& f) {
+    throw dist::CollectiveFailure(f.code(), f.what());
+  }
+  if (rank != 0) return config;
   for (const auto& field : config.warnings)
     std::fprintf(stderr, "loadcast %s: warning: %s: unknown field '%s' ignored\n", command.c_str(),
                  path.c_str(), field.c_str());

@@ -62,7 +62,7 @@ int run_etl(int argc, char** argv) {
   // Only rank 0 records (RunRecorder), with the rank count.
   track::RunRecorder run({workspace, "etl", recorded_arguments(argc, argv), config_path, threads});
   auto etl = [&] {
-    Config config = load_config_for("etl", config_path, output);
+    Config config = load_config_for("etl", config_path, output, comm->rank());
 
     EtlOptions options;
     options.threads = threads;

@@ -85,7 +85,7 @@ int run_train(int argc, char** argv) {
   track::RunRecorder run(
       {workspace, "train", recorded_arguments(argc, argv), config_path, threads});
   auto train = [&] {
-    Config config = load_config_for("train", config_path, output);
+    Config config = load_config_for("train", config_path, output, comm->rank());
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
     if (!export_dir.empty() && comm->size() > 1)

@@ -11,7 +11,7 @@ BUILD_PACKAGES=(
   libabsl-dev libxxhash-dev zlib1g-dev
   libcpp-httplib-dev libboost-dev libsqlite3-dev libssl-dev libsimdjson-dev
   libopenmpi-dev openmpi-bin iproute2
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-14-dev
 )
 BENCH_PACKAGES=(python3 python3-pandas python3-sklearn python3-xgboost python3-numpy hyperfine wrk)
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds from scratch and runs every test: the release build
 # (warnings are errors) with the formatting and clang-tidy gates, the whole
-# suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
-# threaded tests under ThreadSanitizer. Any finding fails the run.
+# suite again under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# threaded tests under ThreadSanitizer, and the fuzz targets for a bounded
+# time. Any finding fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +30,8 @@ TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
   -R '^(ThreadPool|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
   -E 'Mpi|Death'
+
+# The fuzz targets (fuzz/), built with clang under ASan and UBSan, each run
+# for a bounded time from its seed corpus and the kept findings; their kept
+# inputs were replayed by ctest in both builds above.
+bash scripts/fuzz.sh "${LOADCAST_FUZZ_SECONDS:-30}"

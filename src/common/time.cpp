@@ -65,6 +65,9 @@ std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache) {
     const int day = two_digits(p + 8);
     if (century < 0 || year_low < 0 || p[4] != '-' || p[7] != '-') return std::nullopt;
     const int year = century * 100 + year_low;
+    // Year 0 is not a year of the calendar (1 BC is followed by AD 1), as
+    // Python's datetime and pandas read it too.
+    if (year == 0) return std::nullopt;
     if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
     days = days_from_civil(year, month, day);
     if (cache) {

@@ -34,7 +34,8 @@ int days_in_month(int year, int month);
 
 // Parses `YYYY-MM-DD HH:MM:SS[.fraction][Z|±HH:MM]` with `T` allowed instead of
 // the space. Returns nullopt for anything else, including impossible dates
-// and times. Years outside what TimeNs can hold clamp to its range.
+// and times and the year 0000. Times outside what TimeNs can hold (about
+// the years 1677 to 2262) clamp to its range.
 //
 // `cache`, when given, remembers the last date part: consecutive log lines
 // mostly share their day, so the calendar arithmetic is skipped for them.

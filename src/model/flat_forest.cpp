@@ -243,7 +243,7 @@ void FlatForest::predict_block(const float* x, size_t rows, size_t classes, doub
   }
   const Node* nodes = nodes_.data();
   const double* leaves = leaf_proba_.data();
-  const auto add = [K](double* out, const double* p) {
+  const auto add = [&](double* out, const double* p) {
     for (size_t k = 0; k < K; ++k) out[k] += p[k];
   };
   thread_local std::vector<uint64_t> exits;

@@ -99,12 +99,84 @@ void check_depth(std::string_view body) {
   }
 }
 
+// Follows a parse of a body, key by key and index by index, to say where it
+// stopped: nlohmann refuses a number beyond the range of a double as
+// out_of_range, and the client wants to know which field held it.
+class BodyLocator : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return element(); }
+  bool boolean(bool) override { return element(); }
+  bool number_integer(number_integer_t) override { return element(); }
+  bool number_unsigned(number_unsigned_t) override { return element(); }
+  bool number_float(number_float_t, const string_t&) override { return element(); }
+  bool string(string_t&) override { return element(); }
+  bool binary(binary_t&) override { return element(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool key(string_t& name) override {
+    path_.back().key = name;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string& token,
+                   const nlohmann::detail::exception&) override {
+    token_ = token;
+    // The value that failed was not delivered: in an array it is the next.
+    if (!path_.empty() && path_.back().array) ++path_.back().index;
+    return false;
+  }
+
+  // "record 3, field 'peakLoadLag48'" for a field of a record (in an array),
+  // "field 'hours'" for a field of the body, "body" for the body itself.
+  std::string where() const {
+    const size_t n = path_.size();
+    if (n >= 2 && !path_[n - 1].array && path_[n - 2].array)
+      return "record " + std::to_string(path_[n - 2].index) + ", field '" + path_[n - 1].key + "'";
+    if (n == 0) return "body";
+    std::string out;
+    for (const Step& step : path_)
+      out +=
+          step.array ? "[" + std::to_string(step.index) + "]" : (out.empty() ? "" : ".") + step.key;
+    return "field '" + out + "'";
+  }
+  const std::string& token() const { return token_; }
+
+ private:
+  struct Step {
+    bool array;
+    int64_t index;
+    std::string key;
+  };
+  bool element() {
+    if (!path_.empty() && path_.back().array) ++path_.back().index;
+    return true;
+  }
+  bool open(bool array) {
+    element();
+    path_.push_back({array, -1, ""});
+    return true;
+  }
+  bool close() {
+    path_.pop_back();
+    return true;
+  }
+
+  std::vector<Step> path_;
+  std::string token_;
+};
+
 json parse_body(std::string_view body) {
   check_depth(body);
   try {
     return json::parse(body);
   } catch (const json::parse_error& e) {
     throw RequestError(400, std::string("malformed JSON: ") + e.what());
+  } catch (const json::out_of_range&) {
+    BodyLocator locator;
+    json::sax_parse(body, &locator);
+    throw RequestError(400, locator.where() + ": the number " + locator.token() +
+                                " is beyond the range of a double");
   }
 }
 
@@ -469,9 +541,11 @@ HttpResponse ScoringService::forecast(const HttpRequest& request) {
   int64_t hours = 48;
   if (const auto h = body.find("hours"); h != body.end()) {
     if (!h->is_number_integer()) throw RequestError(400, "field 'hours': expected an integer");
-    const int64_t v = h->get<int64_t>();
-    if (v < 1 || v > options_.max_forecast_hours)
-      throw RequestError(400, "field 'hours': " + std::to_string(v) + " is outside 1.." +
+    // An integer past int64_t is nlohmann's unsigned one: out of range, shown as given.
+    const bool fits = !h->is_number_unsigned() || h->get<uint64_t>() <= INT64_MAX;
+    const int64_t v = fits ? h->get<int64_t>() : 0;
+    if (!fits || v < 1 || v > options_.max_forecast_hours)
+      throw RequestError(400, "field 'hours': " + h->dump() + " is outside 1.." +
                                   std::to_string(options_.max_forecast_hours));
     hours = v;
   }

@@ -127,7 +127,10 @@ std::vector<std::string> target_command_line(const ComputeTarget& target, const 
   const int threads = target.kind == "local" && target.threads == 0
                           ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
                           : target.threads;
-  if (threads > 0 && !has_option(command, "--threads"))
+  // The target's threads go to the commands whose --threads are worker threads.
+  const bool takes_threads = !command.empty() && (command[0] == "etl" || command[0] == "train" ||
+                                                  command[0] == "generate");
+  if (threads > 0 && takes_threads && !has_option(command, "--threads"))
     line.insert(line.end(), {"--threads", std::to_string(threads)});
   if (!has_option(command, "--workspace"))
     line.insert(line.end(), {"--workspace", workspace.string()});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -43,6 +44,19 @@ TEST(TimeTest, RejectsImpossibleDatesAndJunk) {
     EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
   }
   EXPECT_TRUE(parse_timestamp("2016-02-29 00:00:00").has_value());
+}
+
+// Found by an outside fuzzing run: 0000-01-01 parsed (to the earliest
+// instant) and its line counted outside the window. Year 0 is not a year of
+// the calendar; the years before 1678 still clamp.
+TEST(TimeTest, YearZeroIsNotATimestamp) {
+  for (const char* zero : {"0000-01-01 00:00:00", "0000-12-31 23:59:59", "0000-02-29 12:00:00Z"}) {
+    EXPECT_FALSE(parse_timestamp(zero).has_value()) << zero;
+    DateCache cache;
+    TimeNs t = 0;
+    EXPECT_FALSE(parse_timestamp_cached(zero, cache, t)) << zero;
+  }
+  EXPECT_EQ(parse_timestamp("0001-01-01 00:00:00"), std::numeric_limits<TimeNs>::min());
 }
 
 TEST(TimeTest, CivilRoundTripsAndWeekdays) {

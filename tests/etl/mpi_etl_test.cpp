@@ -219,5 +219,26 @@ TEST_F(MpiEtlTest, NoAcceptedRowsIsOneMessageAndExitCodeThree) {
   EXPECT_FALSE(fs::exists(dir / "out/features"));
 }
 
+// Every rank reads the same configuration: its refusal is said once, by
+// rank 0, with the usage exit code, not as an abort of one rank.
+TEST_F(MpiEtlTest, AConfigurationErrorIsOneMessageAndExitCodeTwo) {
+  const fs::path dir = temp_->path() / "badconfig";
+  testing::write_text(dir / "config.json",
+                      R"({"storageContainer": "c", "dataFile": "-", "forest": {"maxDepth": 0}})");
+  std::string log;
+  EXPECT_EQ(
+      run_shell(testing::mpirun_prefix(2) + binary() + " etl " + (dir / "config.json").string() +
+                    " --workspace " + (dir / "ws").string() + " < /dev/null",
+                &log),
+      2)
+      << log;
+  const std::string message =
+      "loadcast etl: error: " + (dir / "config.json").string() + ": field 'forest.maxDepth'";
+  const size_t first = log.find(message);
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(message, first + 1), std::string::npos) << "reported more than once:\n" << log;
+  EXPECT_EQ(log.find("MPI_ABORT"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace loadcast

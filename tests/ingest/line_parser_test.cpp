@@ -78,6 +78,14 @@ TEST_F(LineParserTest, UnbalancedQuoteRunsToTheEndOfTheLine) {
   EXPECT_EQ(acc.accepted, 1);
 }
 
+// Found by an outside fuzzing run: a session of the year 0000 counted as
+// outside the window; it is a bad timestamp.
+TEST_F(LineParserTest, TheYearZeroIsABadTimestamp) {
+  const auto acc = parse("web,0000-01-01 00:00:00,x,12,8,1,1,2,1,2,3,4,5,4,40,10.1.1.1,10.0.0.1\n");
+  EXPECT_EQ(acc.rejected[static_cast<int>(Reject::kBadTimestamp)], 1);
+  EXPECT_EQ(acc.outside_window, 0);
+}
+
 TEST_F(LineParserTest, ReasonsAreCheckedInOrder) {
   // Wrong field count wins over a bad timestamp and a bad IP.
   auto acc = parse("web,2016-13-01 10:00:00,IPs\n");

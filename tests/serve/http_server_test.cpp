@@ -9,10 +9,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -42,6 +45,7 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return connected_; }
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
   void send(const std::string& bytes) {
     size_t done = 0;
     while (done < bytes.size()) {
@@ -281,6 +285,116 @@ TEST_F(HttpTransport, StopClosesIdleConnectionsAndFinishesRequestsInFlight) {
   EXPECT_FALSE(server.is_running());
   RawClient late(port);
   EXPECT_FALSE(late.connected());
+}
+
+// The resident set of this process, in bytes.
+size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// What a careless or hostile client may do, all at once: thousands of
+// connections that send a byte now and then, a 200 KB header, fifty
+// pipelined requests, half-closed sockets and garbage. The service keeps
+// answering /healthz promptly, refuses what it must, closes what stalls,
+// and its memory stays bounded.
+TEST_F(HttpTransport, KeepsAnsweringUnderAbuse) {
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  // Each connection is two descriptors in this process (client and server).
+  const int slow_count = static_cast<int>(std::min<rlim_t>(3000, (files.rlim_cur - 256) / 2));
+  ASSERT_GE(slow_count, 400) << "too few file descriptors for the test";
+
+  serve::HttpOptions http;
+  http.port = 0;
+  http.threads = 2;
+  http.access_log = false;
+  http.read_timeout_seconds = 2;
+  http.keep_alive_seconds =
+      2;  // a connection with a request begun counts as idle until its headers end
+  auto service = std::make_unique<serve::ScoringService>(
+      open_options(), serve::load_model_bundle(bundle_->model_dir()), std::vector<ServerHistory>{});
+  serve::HttpServer server(*service, http);
+  const int port = server.bind();
+  std::thread serving([&] { server.serve(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const size_t rss_before = resident_bytes();
+
+  // Slow clients: a request line begun, a byte at a time.
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (int i = 0; i < slow_count; ++i) {
+    slow.push_back(std::make_unique<RawClient>(port));
+    ASSERT_TRUE(slow.back()->connected()) << i;
+    slow.back()->send("G");
+  }
+  for (auto& c : slow) c->send("E");
+
+  const auto healthz_within = [&](std::chrono::milliseconds limit) {
+    RawClient c(port);
+    const auto start = Clock::now();
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string answer = c.response();
+    return status_of(answer) == 200 && Clock::now() - start < limit;
+  };
+  EXPECT_TRUE(healthz_within(std::chrono::milliseconds(1000))) << slow_count << " slow clients";
+
+  // A header of 200 KB: 431, and the connection closed.
+  {
+    RawClient c(port);
+    c.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(200 * 1024, 'b') + "\r\n\r\n");
+    EXPECT_EQ(status_of(c.response()), 431);
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  // Fifty pipelined requests in one write: fifty answers, in order.
+  {
+    RawClient c(port);
+    std::string many;
+    for (int i = 0; i < 50; ++i) many += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    c.send(many);
+    int answered = 0;
+    for (int i = 0; i < 50; ++i) answered += status_of(c.response()) == 200;
+    EXPECT_EQ(answered, 50);
+  }
+  // A client that sends its request and shuts its side: it still gets the answer.
+  {
+    RawClient c(port);
+    c.send(post("/score", score_body()));
+    c.shutdown_write();
+    EXPECT_EQ(status_of(c.response()), 200);
+  }
+  // Garbage bytes, and a request cut off by a close: a 400 for the one, and
+  // nothing the service cannot take for the other.
+  {
+    std::string garbage(4096, '\0');
+    for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>((i * 131 + 7) % 256);
+    RawClient c(port);
+    c.send(garbage);
+    EXPECT_EQ(status_of(c.response()), 400);
+    EXPECT_TRUE(c.closed_by_peer());
+    RawClient cut(port);
+    cut.send(post("/score", score_body()).substr(0, 100));
+  }
+  EXPECT_TRUE(healthz_within(std::chrono::milliseconds(1000)));
+
+  // The stalled clients are closed once their deadline passes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  int closed = 0;
+  for (auto& c : slow) closed += c->closed_by_peer(std::chrono::milliseconds(100));
+  EXPECT_EQ(closed, slow_count);
+  EXPECT_TRUE(healthz_within(std::chrono::milliseconds(1000)));
+  // Memory for thousands of connections: bounded by their buffers, well
+  // under 1 MB each.
+  const size_t rss_after = resident_bytes();
+  EXPECT_LT(rss_after, rss_before + size_t{256} * slow_count * 1024)
+      << (rss_after - rss_before) / 1024 << " KB more for " << slow_count << " connections";
+
+  slow.clear();
+  server.stop();
+  serving.join();
 }
 
 }  // namespace

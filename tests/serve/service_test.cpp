@@ -219,6 +219,59 @@ TEST_F(ServeTest, EveryBadInputClassGetsItsStatus) {
   EXPECT_EQ(c.Get("/healthz")->status, 200);
 }
 
+// Found by an outside fuzzing run: a number beyond the range of a double
+// answered 500 (nlohmann's out_of_range escaped). It is the client's fault:
+// 400, naming the record and field that held it.
+TEST_F(ServeTest, ANumberBeyondTheRangeOfADoubleIsA400NamingItsField) {
+  LocalService local(*bundle_, open_options());
+  auto c = local.client();
+  struct Case {
+    const char* path;
+    std::string body;
+    const char* mentions;
+  };
+  const std::string record =
+      R"({"ServerIP":"210.181.165.92","SessionStartHourTime":"2016-07-01 00:00:00",)";
+  const Case cases[] = {
+      {"/score", "1e380", "body: the number 1e380 is beyond the range of a double"},
+      {"/invocations", "1e380", "body: the number 1e380"},
+      {"/v1/predict", "1e380", "body: the number 1e380"},
+      {"/v1/forecast", "1e380", "body: the number 1e380"},
+      {"/score", "[" + record + R"("peakLoadLag48":1e309}])",
+       "record 0, field 'peakLoadLag48': the number 1e309"},
+      {"/v1/predict", "[" + record + "\"year\":2016}," + record + R"("peakLoadLag730":1e999}])",
+       "record 1, field 'peakLoadLag730': the number 1e999"},
+      {"/invocations", R"({"dataframe_records":[)" + record + R"("peakLoadLag48":-1e309}]})",
+       "record 0, field 'peakLoadLag48': the number -1e309"},
+      {"/v1/forecast", R"({"serverIP":"210.181.165.92","hours":1e400})",
+       "field 'hours': the number 1e400"},
+      {"/score", "0.10000001e308000005551115123125",
+       "body: the number 0.10000001e308000005551115123125"},
+  };
+  for (const Case& k : cases) {
+    const auto res = c.Post(k.path, k.body, "application/json");
+    ASSERT_TRUE(res) << k.path;
+    EXPECT_EQ(res->status, 400) << k.path << " " << k.body << ": " << res->body;
+    const json answer = json::parse(res->body);
+    EXPECT_NE(answer["error"].get<std::string>().find(k.mentions), std::string::npos)
+        << k.path << " " << k.body << ": " << res->body;
+  }
+  EXPECT_EQ(local.service().metrics().requests("/score", 500), 0);
+}
+
+// Found by an outside fuzzing run: an hour count past int64_t was refused,
+// but the message showed it wrapped to -1.
+TEST_F(ServeTest, AnHourCountPastInt64IsShownAsGiven) {
+  LocalService local(*bundle_, open_options());
+  auto c = local.client();
+  const json answer = post_json(
+      c, "/v1/forecast", R"({"serverIP":"210.181.165.92","hours":18446744073709551615})", 400);
+  EXPECT_EQ(answer["error"], "field 'hours': 18446744073709551615 is outside 1..336");
+  EXPECT_EQ(
+      post_json(c, "/v1/forecast", R"({"serverIP":"210.181.165.92","hours":-3})", 400)["error"],
+      "field 'hours': -3 is outside 1..336");
+}
+
 TEST_F(ServeTest, PrimaryAndSecondaryKeysOpenScoringOnly) {
   serve::ServiceOptions options;
   options.keys = serve::ServiceKeys::parse("first-key-123, second-key-456", "test");
