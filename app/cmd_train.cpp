@@ -1,7 +1,6 @@
 // `loadcast train CONFIG`: feature table -> encoder + random forest -> model
 // bundle, in one process or under `mpirun -np N`.
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/progress.h"
+#include "common/stopwatch.h"
 #include "config/config.h"
 #include "dist/job.h"
 #include "etl/etl.h"
@@ -94,13 +94,11 @@ int run_train(int argc, char** argv) {
                                         std::to_string(comm->size()) + ")");
 
     const bool show_progress = root && Progress::stderr_is_terminal();
-    const auto started = std::chrono::steady_clock::now();
+    const Stopwatch started;
     auto phase = [&](std::string_view name) {
       if (!show_progress) return;
-      const double t =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::fprintf(stderr, "loadcast train: [%6.1f s] %.*s\n", t, static_cast<int>(name.size()),
-                   name.data());
+      std::fprintf(stderr, "loadcast train: [%6.1f s] %.*s\n", started.seconds(),
+                   static_cast<int>(name.size()), name.data());
     };
 
     const fs::path features_dir = config.output / "features";

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <fstream>
 #include <memory>
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/stopwatch.h"
 #include "common/thread_pool.h"
 #include "common/time.h"
 #include "dist/job.h"
@@ -22,11 +22,6 @@ namespace loadcast {
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // One server's slice of the aggregate, in time order.
 struct ServerSlice {
@@ -174,7 +169,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options) {
 }
 
 EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communicator& comm) {
-  const auto start = Clock::now();
+  const Stopwatch start;
   const bool root = comm.rank() == 0;
   const int threads = std::max(1, options.threads);
   EtlReport report;
@@ -196,17 +191,17 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
       parse_rounds(*source, line_rules(config, plan.layout, options.filter_ip), dictionary,
                    ingest_options, progress_share(total_input_bytes(plan.files), comm.size()),
                    [&](std::vector<ChunkPartial>& round) {
-                     const auto shuffle_start = Clock::now();
+                     const Stopwatch shuffle_start;
                      shuffle.exchange(round);
                      std::vector<int64_t> chunks = {static_cast<int64_t>(round.size())};
                      comm.allreduce_sum(chunks);
-                     report.shuffle_seconds += seconds_since(shuffle_start);
+                     report.shuffle_seconds += shuffle_start.seconds();
                      dist::fault_point(comm, "shuffle");
                      return chunks[0] > 0;
                    });
   source.reset();
   report.accounting = sum_over_ranks(comm, local);
-  report.ingest_seconds = seconds_since(start);
+  report.ingest_seconds = start.seconds();
   if (!report.accounting.balanced())
     throw dist::CollectiveFailure(
         ExitCode::kInternal, "line accounting does not balance: " + describe(report.accounting));
@@ -216,7 +211,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
 
   // Features of the servers this rank owns, into this rank's part files
   // inside the folders rank 0 stages.
-  const auto features_start = Clock::now();
+  const Stopwatch features_start;
   const fs::path& out = config.output;
   const std::array<const char*, 3> tables = {"features", "hourly", "daily"};
   std::unique_ptr<OutputLock> lock;
@@ -290,8 +285,8 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   report.daily_rows = totals[2];
   report.shuffle_bytes = totals[3];
   report.shuffle_rounds = shuffle.rounds();
-  const double features_seconds = seconds_since(features_start);
-  report.total_seconds = seconds_since(start);
+  const double features_seconds = features_start.seconds();
+  report.total_seconds = start.seconds();
   if (!root) return report;
 
   // The summary marks the output complete; it goes in place with the tables.

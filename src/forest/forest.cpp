@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
 #include "common/error.h"
+#include "common/stopwatch.h"
 #include "common/thread_pool.h"
 #include "forest/criterion.h"
 #include "forest/sampling.h"
@@ -355,10 +355,9 @@ class LevelGrower {
   }
 
   void allreduce(std::vector<int64_t>& values) {
-    const auto started = std::chrono::steady_clock::now();
+    const Stopwatch started;
     comm_.allreduce_sum(values);
-    stats_.allreduce_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats_.allreduce_seconds += started.seconds();
     stats_.allreduce_bytes += static_cast<int64_t>(values.size() * sizeof(int64_t));
     ++stats_.allreduce_calls;
   }

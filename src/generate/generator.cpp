@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/stopwatch.h"
 #include "common/thread_pool.h"
 #include "common/time.h"
 #include "generate/fleet.h"
@@ -416,10 +416,8 @@ void run_parallel(const SliceGenerator& gen, int threads, const Deliver& deliver
 
 GenerateStats generate(const GenerateOptions& options, Sink& sink, const ProgressFn& progress) {
   validate(options);
-  const auto started = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  };
+  const Stopwatch started;
+  auto elapsed = [&] { return started.seconds(); };
 
   SliceGenerator gen(options);
   calibrate(gen, options.size);

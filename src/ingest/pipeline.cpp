@@ -1,12 +1,12 @@
 #include "ingest/pipeline.h"
 
 #include <algorithm>
-#include <chrono>
 #include <exception>
 #include <mutex>
 
 #include "common/error.h"
 #include "common/progress.h"
+#include "common/stopwatch.h"
 #include "common/thread_pool.h"
 
 namespace loadcast {
@@ -181,7 +181,7 @@ LineAccounting parse_rounds(ChunkSource& source, const LineRules& rules, ServerD
 }
 
 IngestResult ingest(const std::string& data_file, LineRules rules, const IngestOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch start;
   IngestResult result;
   result.files = expand_inputs(data_file);
   result.servers = std::make_unique<ServerDictionary>();
@@ -195,7 +195,7 @@ IngestResult ingest(const std::string& data_file, LineRules rules, const IngestO
                      for (const auto& p : round) result.buckets.merge_from(p.table);
                      return !round.empty();
                    });
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = start.seconds();
   return result;
 }
 

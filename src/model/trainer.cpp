@@ -2,10 +2,10 @@
 
 #include <array>
 #include <charconv>
-#include <chrono>
 #include <fstream>
 
 #include "common/error.h"
+#include "common/stopwatch.h"
 #include "dist/job.h"
 #include "forest/sampling.h"
 
@@ -13,12 +13,6 @@ namespace loadcast {
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 EncodedSplit encode_split(const Encoder& encoder, std::span<const FeatureRow> rows, int threads) {
   EncodedSplit split;
@@ -54,7 +48,7 @@ Metrics evaluate_split(const forest::Forest& forest, const EncodedSplit& split, 
 
 TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
                          const TrainRequest& request) {
-  const auto started = Clock::now();
+  const Stopwatch started;
   auto phase = [&](std::string_view name) {
     if (request.on_phase) request.on_phase(name);
   };
@@ -111,10 +105,10 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   forest::TrainOptions options;
   options.params = config.forest;
   options.threads = threads;
-  const auto grow_started = Clock::now();
+  const Stopwatch grow_started;
   forest::Forest forest = forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels,
                                                 keys, 3, options, comm, &outcome.exchange);
-  outcome.train_seconds = seconds_since(grow_started);
+  outcome.train_seconds = grow_started.seconds();
 
   phase("evaluating");
   BundleMetrics metrics{evaluate_split(forest, outcome.train, cols, threads, comm),
@@ -126,7 +120,7 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   info.test_rows = split_rows[1];
   info.data_accounting = request.data_accounting;
   outcome.model.emplace(std::move(info), std::move(encoder), std::move(forest), std::move(metrics));
-  outcome.total_seconds = seconds_since(started);
+  outcome.total_seconds = started.seconds();
   return outcome;
 }
 
