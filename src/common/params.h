@@ -27,13 +27,26 @@
 
 namespace loadcast {
 
-// `text` in single quotes, as errors show given texts (built piecewise:
-// "'" + std::string trips GCC 12's -Wrestrict).
+// `text` in single quotes, as errors show given texts, with control
+// characters escaped (\n, \x01) so that a message stays one line (built
+// piecewise: "'" + std::string trips GCC 12's -Wrestrict).
 inline std::string single_quoted(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
   out += '\'';
-  out += text;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
   out += '\'';
   return out;
 }

@@ -83,6 +83,14 @@ TEST(ConfigTest, ErrorsNameTheField) {
   EXPECT_NE(usage_error(R"({"dataFile": "a"})").find("'storageContainer'"), std::string::npos);
 }
 
+TEST(ConfigTest, AValueWithControlCharactersIsShownOnOneLine) {
+  // A fuzzing finding: the newline of a bad value went into the message.
+  const std::string what = usage_error(
+      "{\"dataFile\": \"a\", \"storageContainer\": \"x\", \"trainEnd\": \"2016\\n05\\u0001\"}");
+  EXPECT_NE(what.find("'2016\\n05\\x01'"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+}
+
 TEST(ConfigTest, AnOutputGivenOnTheCommandLineNeedsNoContainer) {
   EXPECT_NE(usage_error(R"({"dataFile": "a"})").find("'storageContainer'"), std::string::npos);
   const Config c = parse_config(R"({"dataFile": "a", "output": "x"})", "c.json", "elsewhere");
