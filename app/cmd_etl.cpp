@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/number.h"
 #include "common/progress.h"
+#include "common/size.h"
 #include "config/config.h"
 #include "dist/job.h"
 #include "etl/etl.h"
@@ -32,6 +33,8 @@ int run_etl(int argc, char** argv) {
   std::string output;
   double chunk_mb = static_cast<double>(kDefaultChunkBytes) / (1 << 20);
   std::string workspace;
+  std::string memory_limit;
+  std::string spill_dir;
   cli.add_option("CONFIG", config_path,
                  "storageconfig.json (the seed's format; docs/configuration.md)")
       ->required();
@@ -55,6 +58,18 @@ int run_etl(int argc, char** argv) {
          "depend on it: keep it fixed across runs to compare")
       ->check(CLI::Range(0.001, 1024.0))
       ->capture_default_str();
+  cli.add_option("--memory-limit", memory_limit,
+                 wrap_help("what etl may hold in memory per process (512M, 4G); past it the "
+                           "five-minute aggregate spills to compressed runs on disk and the "
+                           "output is the same, byte for byte (default: the configuration's "
+                           "memoryLimit, else " +
+                           std::string(kAutoMemoryLimit) + ": " +
+                           describe_size(dist::default_memory_limit()) + " here)"))
+      ->type_name("BYTES");
+  cli.add_option("--spill-dir", spill_dir,
+                 wrap_help("where the spill runs go (default: inside the output folder); they "
+                           "are removed when etl ends, however it ends"))
+      ->type_name("DIR");
   add_workspace_option(cli, workspace);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
   const auto comm = dist::make_communicator();
@@ -63,12 +78,23 @@ int run_etl(int argc, char** argv) {
   track::RunRecorder run({workspace, "etl", recorded_arguments(argc, argv), config_path, threads});
   auto etl = [&] {
     Config config = load_config_for("etl", config_path, output, comm->rank());
+    if (!memory_limit.empty()) {
+      const auto bytes = parse_size(memory_limit);
+      if (!bytes || *bytes < (uint64_t{1} << 20))
+        throw dist::CollectiveFailure(ExitCode::kUsage,
+                                      "--memory-limit '" + memory_limit +
+                                          "': expected a size of 1M or more, like 512M or 4G");
+      config.memory_limit = *bytes;
+    }
+    if (config.memory_limit == 0) config.memory_limit = dist::default_memory_limit();
 
     EtlOptions options;
     options.threads = threads;
     options.filter_ip = mode == "FILTER_IP";
     options.progress = Progress::stderr_is_terminal();
     options.chunk_bytes = static_cast<size_t>(chunk_mb * (1 << 20));
+    options.memory_limit = config.memory_limit;
+    options.spill_dir = spill_dir;
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
     run.param("mode", mode);
@@ -89,6 +115,12 @@ int run_etl(int argc, char** argv) {
       std::printf(" x %d ranks, %.1f MB shuffled in %lld rounds", report.ranks,
                   report.shuffle_bytes / 1e6, static_cast<long long>(report.shuffle_rounds));
     std::printf("\n");
+    if (report.spill.runs > 0)
+      std::printf("spilled %s (%s before compression) in %lld runs, within %s per process\n",
+                  describe_size(static_cast<uint64_t>(report.spill.bytes)).c_str(),
+                  describe_size(static_cast<uint64_t>(report.spill.raw_bytes)).c_str(),
+                  static_cast<long long>(report.spill.runs),
+                  describe_size(report.memory_limit).c_str());
     return 0;
   };
   return dist::run_job(*comm, "etl", [&] { return run_recorded(run, etl); });

@@ -8,7 +8,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfast-float-dev
-  libabsl-dev libxxhash-dev zlib1g-dev
+  libabsl-dev libxxhash-dev zlib1g-dev libzstd-dev
   libcpp-httplib-dev libboost-dev libsqlite3-dev libssl-dev libsimdjson-dev
   libopenmpi-dev openmpi-bin iproute2
   clang-format clang-tidy clang libclang-rt-14-dev

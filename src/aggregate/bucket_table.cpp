@@ -19,6 +19,9 @@ uint32_t BucketTable::insert(uint64_t key, size_t slot) {
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
   }
   const auto index = static_cast<uint32_t>(entries_.size());
+  if (entries_.size() == entries_.capacity())
+    entries_.reserve(std::min(std::max<size_t>(16, entries_.capacity() * 2),
+                              std::max(max_entries_, entries_.size() + 1)));
   slots_[slot] = index;
   entries_.push_back(Entry{key, BucketSums{}});
   return index;
@@ -28,6 +31,10 @@ void BucketTable::grow() {
   const size_t capacity = slots_.size() * 2;
   slots_.assign(capacity, kEmpty);
   mask_ = capacity - 1;
+  rehash();
+}
+
+void BucketTable::rehash() {
   for (size_t i = 0; i < entries_.size(); ++i) {
     size_t slot = hash(entries_[i].key) & mask_;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
@@ -36,7 +43,9 @@ void BucketTable::grow() {
 }
 
 void BucketTable::reserve(size_t entries) {
-  if (entries > entries_.capacity()) entries_.reserve(std::max(entries, entries_.capacity() * 2));
+  if (entries > entries_.capacity())
+    entries_.reserve(
+        std::min(std::max(entries, entries_.capacity() * 2), std::max(max_entries_, entries)));
   while (entries * 2 > slots_.size()) grow();
 }
 
@@ -57,6 +66,12 @@ void BucketTable::merge_from(const BucketTable& other) {
     }
     at(source[i].key).add(source[i].sums);
   }
+}
+
+void BucketTable::truncate(size_t entries) {
+  entries_.resize(entries);
+  std::fill(slots_.begin(), slots_.end(), kEmpty);
+  rehash();
 }
 
 void BucketTable::clear() {

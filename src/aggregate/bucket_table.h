@@ -4,8 +4,10 @@
 // threads and (later) ranks.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "aggregate/measures.h"
@@ -67,8 +69,31 @@ class BucketTable {
     }
   }
 
+  // The position of `key` in entries(), kAbsent when it is not there.
+  static constexpr uint32_t kAbsent = 0xffffffffu;
+  uint32_t find(uint64_t key) const {
+    for (size_t slot = hash(key) & mask_;; slot = (slot + 1) & mask_) {
+      const uint32_t index = slots_[slot];
+      if (index == kEmpty || entries_[index].key == key) return index;
+    }
+  }
+
   // Adds every entry of `other` into this table.
   void merge_from(const BucketTable& other);
+  // Bounds the memory the table grows to: no reservation goes past
+  // `entries`. REQUIRES: the caller never inserts more (see BoundedAggregate).
+  void limit_entries(size_t entries) { max_entries_ = entries; }
+  size_t max_entries() const { return max_entries_; }
+  // Moves the entries `leaving` selects to the end, in no particular order,
+  // and returns how many stay; the table is unusable until truncate(that).
+  template <typename Pred>
+  size_t partition_out(Pred leaving) {
+    return static_cast<size_t>(std::partition(entries_.begin(), entries_.end(),
+                                              [&](const Entry& e) { return !leaving(e); }) -
+                               entries_.begin());
+  }
+  // Keeps the first `entries` entries (and the memory reserved).
+  void truncate(size_t entries);
   void clear();
   // Makes room for `entries` entries without rehashing on the way.
   void reserve(size_t entries);
@@ -80,7 +105,7 @@ class BucketTable {
   }
 
  private:
-  static constexpr uint32_t kEmpty = 0xffffffffu;
+  static constexpr uint32_t kEmpty = kAbsent;
   static uint64_t hash(uint64_t key) {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdull;
@@ -89,10 +114,18 @@ class BucketTable {
   }
   uint32_t insert(uint64_t key, size_t slot);
   void grow();
+  void rehash();
 
   std::vector<uint32_t> slots_;  // index into entries_, or kEmpty
   std::vector<Entry> entries_;   // dense, in insertion order
   size_t mask_ = 0;
+  size_t max_entries_ = std::numeric_limits<size_t>::max();
+};
+
+// A five-minute bucket of one server: its epoch bucket number and sums.
+struct ServerBucket {
+  int64_t bucket;
+  BucketSums sums;
 };
 
 // The five-minute aggregates of one input chunk: merged in global chunk

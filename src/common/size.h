@@ -14,5 +14,7 @@ namespace loadcast {
 std::optional<uint64_t> parse_size(std::string_view text);
 // The shortest text parse_size reads back to the same count (100M, 1G, 1234).
 std::string format_size(uint64_t bytes);
+// A size for people, to three digits: "980 KiB", "1.5 GiB", "12.0 GiB".
+std::string describe_size(uint64_t bytes);
 
 }  // namespace loadcast

@@ -110,6 +110,10 @@ const ParamSet<Config>& config_params() {
                      "100 non-empty lines of the first input");
     s.texts(kFilterIpsField, &Config::filter_ips, {"115.220.193.16", "210.181.165.92"},
             "the servers kept when etl runs with FILTER_IP");
+    s.size(kMemoryLimitField, &Config::memory_limit, 0, uint64_t{1} << 20, uint64_t{1} << 50,
+           "what etl may hold in memory per process; past it, the five-minute aggregate "
+           "spills to disk (the output is the same)")
+        .default_by_rule(kAutoMemoryLimit);
     s.object(kForestField, &Config::forest, forest::forest_params(),
              "the random forest's parameters");
     return s;

@@ -43,6 +43,7 @@ struct Config : TrainingSpec {
   std::filesystem::path output;
   Layout layout;
   std::vector<std::string> filter_ips;
+  uint64_t memory_limit = 0;  // etl's, per process; 0: kAutoMemoryLimit's rule
   forest::ForestParams forest;
   std::vector<std::string> warnings;  // unknown fields, ignored
 };
@@ -56,6 +57,10 @@ const ParamSet<Config>& config_params();
 // Names of fields that other outputs carry too (the ETL summary).
 inline constexpr const char* kFilterIpsField = "filterIPs";
 inline constexpr const char* kForestField = "forest";
+inline constexpr const char* kMemoryLimitField = "memoryLimit";
+// What a memoryLimit left out means (etl resolves it).
+inline constexpr const char* kAutoMemoryLimit =
+    "half of this machine's memory, shared by the MPI ranks on it";
 
 // Reads and validates a configuration file. Throws Failure(kUsage) naming the
 // file and field on a missing file, bad JSON, a wrong type or an impossible

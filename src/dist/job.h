@@ -4,6 +4,7 @@
 // Communicator::abort, so no rank is left waiting in a collective.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -60,6 +61,10 @@ nlohmann::json decide_on_root(Communicator& comm, const std::function<nlohmann::
 // Worker threads per rank by default: the cores shared among the ranks that
 // mpirun placed on this node (OMPI_COMM_WORLD_LOCAL_SIZE), at least one.
 int default_threads();
+
+// etl's memory limit per rank by default: half of the memory of this
+// machine (or of its cgroup, when that is less), shared like the cores.
+uint64_t default_memory_limit();
 
 // A named step of a job where a rank may be made to fail (common/faults.h,
 // point "rank"): it throws, or dies of SIGKILL like a crashed node. Does

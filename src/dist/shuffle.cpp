@@ -58,7 +58,8 @@ int owner_rank(std::string_view server_text, int ranks) {
   return static_cast<int>(mix64(text_hash(server_text)) % static_cast<uint64_t>(ranks));
 }
 
-PartialShuffle::PartialShuffle(Communicator& comm, ServerDictionary& servers, BucketTable& owned)
+PartialShuffle::PartialShuffle(Communicator& comm, ServerDictionary& servers,
+                               BoundedAggregate& owned)
     : comm_(comm), servers_(servers), owned_(owned) {}
 
 int PartialShuffle::owner(ServerKey server) {
@@ -75,7 +76,7 @@ void PartialShuffle::exchange(const std::vector<ChunkPartial>& round) {
   const int ranks = comm_.size();
   const int me = comm_.rank();
   if (ranks == 1) {
-    for (const auto& p : round) owned_.merge_from(p.table);
+    for (const auto& p : round) owned_.add(p.table);
     return;
   }
 
@@ -123,7 +124,7 @@ void PartialShuffle::exchange(const std::vector<ChunkPartial>& round) {
   std::sort(blocks.begin(), blocks.end(),
             [](const Block& a, const Block& b) { return a.chunk < b.chunk; });
   for (const Block& block : blocks)
-    for (const Entry& e : block.entries) owned_.at(e.key).add(e.sums);
+    for (const Entry& e : block.entries) owned_.add(e);
 }
 
 }  // namespace loadcast::dist

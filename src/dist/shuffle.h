@@ -10,6 +10,7 @@
 
 #include "aggregate/bucket_table.h"
 #include "aggregate/server_dictionary.h"
+#include "aggregate/spill.h"
 #include "dist/communicator.h"
 
 namespace loadcast::dist {
@@ -22,7 +23,7 @@ class PartialShuffle {
  public:
   // Merges the buckets this rank owns into `owned`; `servers` names this
   // rank's dictionary keys, in the partials and in `owned`.
-  PartialShuffle(Communicator& comm, ServerDictionary& servers, BucketTable& owned);
+  PartialShuffle(Communicator& comm, ServerDictionary& servers, BoundedAggregate& owned);
 
   // Collective: sends every entry of `round` (sorted by chunk) to its owner
   // and merges what this rank receives in chunk order.
@@ -36,7 +37,7 @@ class PartialShuffle {
 
   Communicator& comm_;
   ServerDictionary& servers_;
-  BucketTable& owned_;
+  BoundedAggregate& owned_;
   std::unordered_map<ServerKey, int> dictionary_owners_;  // owner of each dictionary key seen
   int64_t bytes_sent_ = 0;
   int64_t rounds_ = 0;

@@ -1,12 +1,16 @@
 #include "etl/etl.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <array>
 #include <fstream>
 #include <memory>
 
+#include "aggregate/spill.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/size.h"
 #include "common/stopwatch.h"
 #include "common/thread_pool.h"
 #include "common/time.h"
@@ -22,6 +26,10 @@ namespace loadcast {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+// Chunks per thread in a round (two rounds are in flight).
+constexpr int kRoundChunksPerThread = 2;
 
 // One server's slice of the aggregate, in time order.
 struct ServerSlice {
@@ -83,7 +91,7 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
     const Layout layout =
         resolve_layout(config.layout, source->peek(kLayoutSampleBytes), files.front().path);
     nlohmann::json j = {{kLayoutParam, static_cast<int>(layout)},
-                        {"roundChunks", 2 * std::max(1, options.threads)}};
+                        {"roundChunks", kRoundChunksPerThread * std::max(1, options.threads)}};
     for (const auto& f : files) j["files"].push_back({f.path, f.bytes});
     return j;
   });
@@ -161,7 +169,66 @@ int64_t progress_share(int64_t total_bytes, int ranks) {
   return total_bytes < 0 ? -1 : total_bytes / ranks;
 }
 
+// The program, its libraries, the dictionary and the table writers' buffers.
+constexpr uint64_t kBaseBytes = 40 * kMiB;
+// The smallest share the aggregate works in (a table of a few dozen buckets).
+constexpr uint64_t kMinAggregateBytes = 2 << 10;
+
+// What a row of the feature table and of the hourly store takes as text, about.
+constexpr size_t kFeatureRowBytes = 420;
+constexpr size_t kHourlyRowBytes = 150;
+// A server's rows are formatted a quarter at a time (in whole days), so
+// that a long history never has all its rows in memory.
+constexpr int64_t kSliceHours = 24 * 92;
+constexpr int kSlicesPerThread = 2;  // in flight
+constexpr uint64_t kSliceBytes =
+    static_cast<uint64_t>(kSliceHours) * (kFeatureRowBytes + kHourlyRowBytes) +
+    static_cast<uint64_t>(kSliceHours / 24) * kHourlyRowBytes;
+
+// The memory one server takes while its features are built: its buckets
+// (read back from spill runs: with the entries and the table they are added
+// up in) and its hourly grid and daily means.
+uint64_t working_set_bytes(uint64_t buckets, int64_t first_bucket, int64_t last_bucket,
+                           bool spilled) {
+  constexpr int64_t kBucketsPerHour = kSecondsPerHour / kBucketSeconds;
+  const auto hours = static_cast<uint64_t>(floor_div(last_bucket, kBucketsPerHour) -
+                                           floor_div(first_bucket, kBucketsPerHour) + 1);
+  uint64_t bytes = hours * (sizeof(HourPeak) + 1) +
+                   (hours / 24 + 2) * (sizeof(double) * kNumMeasures + 8) +
+                   buckets * sizeof(ServerBucket);
+  if (spilled) bytes += buckets * (2 * sizeof(BucketTable::Entry) + 40);
+  return bytes;
+}
+
+// A server whose features are to be built: its text and where its buckets are.
+struct ServerToBuild {
+  std::string ip;
+  uint64_t bytes = 0;  // working_set_bytes
+  ServerKey key = 0;   // spilled: its key in the runs
+  size_t begin = 0;    // in memory: its slice of the sorted order
+  size_t end = 0;
+};
+
+[[noreturn]] void fail_too_small(uint64_t limit, const ServerToBuild& server, uint64_t available) {
+  throw Failure(ExitCode::kUsage, "the memory limit of " + describe_size(limit) +
+                                      " cannot hold the features of server " + server.ip +
+                                      ": its hours need about " + describe_size(server.bytes) +
+                                      " and " + describe_size(available) +
+                                      " is left; raise --memory-limit (memoryLimit) to " +
+                                      describe_size(limit - available + server.bytes) + " or more");
+}
+
 }  // namespace
+
+uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks) {
+  threads = std::max(1, threads);
+  // A chunk's partial holds at most a bucket per line of 100 bytes or more,
+  // 50 bytes of it per line.
+  const uint64_t partial = std::max<uint64_t>(kMiB, chunk_bytes / 2);
+  const uint64_t rounds =
+      2 * kRoundChunksPerThread * static_cast<uint64_t>(threads) * partial * (ranks > 1 ? 2 : 1);
+  return kBaseBytes + static_cast<uint64_t>(threads) * 2 * chunk_bytes + rounds;
+}
 
 EtlReport run_etl(const Config& config, const EtlOptions& options) {
   const auto comm = dist::make_local_communicator();
@@ -174,18 +241,55 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   const int threads = std::max(1, options.threads);
   EtlReport report;
   report.ranks = comm.size();
+  report.memory_limit =
+      options.memory_limit > 0 ? options.memory_limit : dist::default_memory_limit();
+  const uint64_t limit = report.memory_limit;
+  // Large buffers (tables, a server's rows) straight from the system and
+  // back to it when freed: glibc would otherwise keep freed ones in its
+  // per-thread arenas, and the process would hold more than the limit.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+
+  // One writer at a time for this output; the spill runs live in it too.
+  const fs::path& out = config.output;
+  const std::array<const char*, 3> tables = {"features", "hourly", "daily"};
+  std::unique_ptr<OutputLock> lock;
+  dist::decide_on_root(comm, [&] {
+    lock = std::make_unique<OutputLock>(
+        out, "etl",
+        std::vector<fs::path>{out / tables[0], out / tables[1], out / tables[2], out / kSummaryFile,
+                              out / "spill"});
+    return nullptr;
+  });
 
   // Ingest: parse this rank's chunks, round by round; each round's partials
   // go to the owners of their servers while the next round is parsed.
   std::unique_ptr<ChunkSource> source;
   const InputPlan plan = plan_inputs(comm, config, options, source);
+  const uint64_t reading = reading_memory_bytes(threads, options.chunk_bytes, comm.size());
+  if (limit < reading + kMinAggregateBytes)
+    throw dist::CollectiveFailure(
+        ExitCode::kUsage,
+        "the memory limit of " + describe_size(limit) + " is less than reading takes: " +
+            std::to_string(threads) + " threads with " + describe_size(options.chunk_bytes) +
+            " chunks need about " + describe_size(reading + kMinAggregateBytes) +
+            "; raise --memory-limit (memoryLimit), or lower --threads or --chunk-mb");
   IngestOptions ingest_options;
   ingest_options.threads = threads;
   ingest_options.chunk_bytes = options.chunk_bytes;
   ingest_options.progress = options.progress && root;
   ingest_options.round_chunks = plan.round_chunks;
   ServerDictionary dictionary;
-  BucketTable owned;
+  std::unique_ptr<StagedDirectory> spill_folder;  // never committed: removed however the run ends
+  BoundedAggregate owned(limit - reading, [&] {
+    const fs::path base = options.spill_dir.empty() ? out : options.spill_dir;
+    std::string owner = "r";  // appended: "r" + string trips GCC 12's -Wrestrict
+    owner += std::to_string(comm.rank());
+    spill_folder = std::make_unique<StagedDirectory>(base / "spill", owner);
+    if (options.progress)
+      std::fprintf(stderr, "\netl: rank %d is past the memory limit of %s: spilling to '%s'\n",
+                   comm.rank(), describe_size(limit).c_str(), spill_folder->path().c_str());
+    return spill_folder->path();
+  });
   dist::PartialShuffle shuffle(comm, dictionary, owned);
   const LineAccounting local =
       parse_rounds(*source, line_rules(config, plan.layout, options.filter_ip), dictionary,
@@ -200,6 +304,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
                      return chunks[0] > 0;
                    });
   source.reset();
+  owned.finish();
   report.accounting = sum_over_ranks(comm, local);
   report.ingest_seconds = start.seconds();
   if (!report.accounting.balanced())
@@ -212,14 +317,8 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   // Features of the servers this rank owns, into this rank's part files
   // inside the folders rank 0 stages.
   const Stopwatch features_start;
-  const fs::path& out = config.output;
-  const std::array<const char*, 3> tables = {"features", "hourly", "daily"};
-  std::unique_ptr<OutputLock> lock;
   std::array<std::unique_ptr<StagedDirectory>, 3> staged;
   const nlohmann::json staging = dist::decide_on_root(comm, [&] {
-    lock = std::make_unique<OutputLock>(out, "etl",
-                                        std::vector<fs::path>{out / tables[0], out / tables[1],
-                                                              out / tables[2], out / kSummaryFile});
     nlohmann::json paths = nlohmann::json::array();
     for (size_t t = 0; t < tables.size(); ++t) {
       staged[t] = std::make_unique<StagedDirectory>(out / tables[t]);
@@ -234,41 +333,152 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   PartitionedCsvWriter daily(staging[2].get<std::string>(), schema.daily_store_names(),
                              comm.rank());
 
+  // The servers in text order, and where their buckets are: in the table,
+  // or (past the limit) in the spill runs.
+  std::vector<ServerToBuild> servers;
   std::vector<std::pair<uint64_t, uint32_t>> order;
-  const auto& entries = owned.entries();
-  const std::vector<ServerSlice> slices = slice_by_server(entries, dictionary, order);
+  uint64_t resident = 0;  // what the table and its order hold meanwhile
+  if (!owned.spilled()) {
+    const std::vector<ServerSlice> slices =
+        slice_by_server(owned.table().entries(), dictionary, order);
+    uint64_t largest = 0;
+    for (const ServerSlice& slice : slices) {
+      ServerToBuild& s = servers.emplace_back();
+      s.ip = slice.ip;
+      s.begin = slice.begin;
+      s.end = slice.end;
+      const auto bucket = [&](size_t k) {
+        return key_bucket(owned.table().entries()[order[k].second].key);
+      };
+      s.bytes = working_set_bytes(s.end - s.begin, bucket(s.begin), bucket(s.end - 1), false);
+      largest = std::max(largest, s.bytes);
+    }
+    resident = owned.table().memory_bytes() + order.capacity() * sizeof(order[0]);
+    // A server too large to build beside the table: spill the table.
+    if (kBaseBytes + resident + largest > limit) {
+      servers.clear();
+      order = {};
+      resident = 0;
+      owned.finish(true);
+    }
+  }
+  if (owned.spilled()) {
+    const SpillRuns& runs = owned.runs();
+    for (const ServerKey key : runs.servers()) {
+      const SpillRuns::Extent e = runs.extent(key);
+      servers.push_back({dictionary.text_of(key),
+                         working_set_bytes(e.entries, e.first_bucket, e.last_bucket, true), key});
+    }
+    std::sort(servers.begin(), servers.end(),
+              [](const ServerToBuild& a, const ServerToBuild& b) { return a.ip < b.ip; });
+  }
+
   FeatureParams params;
   params.train_begin = config.train_begin;
   params.low_threshold = config.low_threshold;
   params.high_threshold = config.high_threshold;
 
-  // Servers are independent: build them in parallel batches, write in order.
-  const size_t batch = static_cast<size_t>(threads) * 16;
-  struct Built {
-    ServerHistory history;
-    std::vector<FeatureRow> rows;
-  };
-  std::vector<Built> built;
+  // Servers are independent: build their histories in parallel batches
+  // that fit the limit, then format their rows a slice at a time, in
+  // parallel, and write them in order.
+  // What a batch may hold: its servers, and at least one slice of rows in
+  // flight (up to two per thread when there is room).
+  const uint64_t available =
+      limit > kBaseBytes + resident + kSliceBytes ? limit - kBaseBytes - resident - kSliceBytes : 0;
+  const uint64_t most_in_flight = static_cast<uint64_t>(threads) * kSlicesPerThread;
+  const size_t most = static_cast<size_t>(threads) * 16;
+  std::vector<ServerHistory> histories;
   std::vector<std::vector<ServerBucket>> buckets(static_cast<size_t>(threads));  // per worker
-  for (size_t first = 0; first < slices.size(); first += batch) {
-    const size_t count = std::min(batch, slices.size() - first);
-    built.assign(count, Built{});
-    run_tasks(count, threads, [&](size_t i, int worker) {
-      const ServerSlice& s = slices[first + i];
-      std::vector<ServerBucket>& mine = buckets[static_cast<size_t>(worker)];
-      mine.clear();
-      for (size_t k = s.begin; k < s.end; ++k) {
-        const auto& e = entries[order[k].second];
-        mine.push_back({key_bucket(e.key), e.sums});
-      }
-      built[i].history = history_from_buckets(s.ip, mine);
-      append_grid_rows(built[i].history, params, built[i].rows);
-    });
-    for (const Built& b : built) {
-      write_feature_rows(features, b.rows, schema);
-      write_hourly_store(hourly, b.history);
-      write_daily_store(daily, b.history);
+  std::vector<std::vector<BucketTable::Entry>> spilled(static_cast<size_t>(threads));
+  struct Slice {
+    size_t server;      // in the batch
+    size_t begin, end;  // hours of its grid
+    MonthlyRows features, hourly, daily;
+  };
+  std::vector<Slice> slices;
+  int64_t batches = 0;
+  for (size_t first = 0; first < servers.size();) {
+    size_t count = 0;
+    uint64_t bytes = 0;
+    while (first + count < servers.size() && count < most) {
+      const ServerToBuild& next = servers[first + count];
+      if (next.bytes > available) fail_too_small(limit, next, available);
+      if (bytes + next.bytes > available) break;
+      bytes += next.bytes;
+      ++count;
     }
+    histories.assign(count, ServerHistory{});
+    run_tasks(count, threads, [&](size_t i, int worker) {
+      const ServerToBuild& s = servers[first + i];
+      std::vector<ServerBucket>& mine = buckets[static_cast<size_t>(worker)];
+      if (owned.spilled()) {
+        std::vector<BucketTable::Entry>& raw = spilled[static_cast<size_t>(worker)];
+        owned.runs().read(s.key, raw);
+        replay(raw, mine);
+      } else {
+        mine.clear();
+        const auto& entries = owned.table().entries();
+        for (size_t k = s.begin; k < s.end; ++k) {
+          const auto& e = entries[order[k].second];
+          mine.push_back({key_bucket(e.key), e.sums});
+        }
+      }
+      histories[i] = history_from_buckets(s.ip, mine);
+    });
+
+    // The slices of the batch, in output order: server, then time. A day
+    // goes with the slice its first grid hour is in.
+    slices.clear();
+    for (size_t i = 0; i < count; ++i) {
+      const auto hours = static_cast<int64_t>(histories[i].hours.size());
+      const int64_t first_hour = histories[i].first_hour;
+      int64_t begin = 0;
+      while (begin < hours) {
+        // Ends on a day boundary (first_hour may be any hour of a day).
+        const int64_t end = std::min(
+            hours, (floor_div(first_hour + begin, 24) + kSliceHours / 24) * 24 - first_hour);
+        slices.push_back(
+            Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end), {}, {}, {}});
+        begin = end;
+      }
+    }
+    const auto group = static_cast<size_t>(
+        std::clamp<uint64_t>((available - bytes) / kSliceBytes + 1, 1, most_in_flight));
+    for (size_t at = 0; at < slices.size(); at += group) {
+      const size_t n = std::min(group, slices.size() - at);
+      run_tasks(n, threads, [&](size_t k, int) {
+        Slice& slice = slices[at + k];
+        const ServerHistory& history = histories[slice.server];
+        const size_t hours = slice.end - slice.begin;
+        slice.features.reserve(hours * kFeatureRowBytes);
+        for_each_grid_row(history, params, slice.begin, slice.end, [&](const FeatureRow& row) {
+          append_feature_row(slice.features, row, schema);
+        });
+        slice.hourly.reserve(hours * kHourlyRowBytes);
+        write_hourly_store(slice.hourly, history, slice.begin, slice.end);
+        const auto day_of = [&](size_t hour) {
+          return static_cast<size_t>(
+              floor_div(history.first_hour + static_cast<int64_t>(hour) + 23, 24) -
+              history.first_day);
+        };
+        const size_t day_begin = slice.begin == 0 ? 0 : day_of(slice.begin);
+        const size_t day_end =
+            slice.end == history.hours.size() ? history.daily.size() : day_of(slice.end);
+        write_daily_store(slice.daily, history, day_begin, day_end);
+      });
+      for (size_t k = 0; k < n; ++k) {
+        Slice& slice = slices[at + k];
+        features.append(slice.features);
+        hourly.append(slice.hourly);
+        daily.append(slice.daily);
+        slice.features = MonthlyRows{};  // frees it (a copy of an empty one would not)
+        slice.hourly = MonthlyRows{};
+        slice.daily = MonthlyRows{};
+      }
+    }
+    histories.clear();
+    first += count;
+    ++batches;
   }
   features.close();
   hourly.close();
@@ -277,13 +487,24 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
 
   // The totals; the reduction is also the barrier: no rank gets past it
   // before every rank's part files are written and synced.
-  std::vector<int64_t> totals = {static_cast<int64_t>(slices.size()), features.rows_written,
-                                 daily.rows_written, shuffle.bytes_sent()};
+  const bool spills = owned.spilled();
+  std::vector<int64_t> totals = {static_cast<int64_t>(servers.size()),
+                                 features.rows_written,
+                                 daily.rows_written,
+                                 shuffle.bytes_sent(),
+                                 spills ? owned.runs().bytes() : 0,
+                                 spills ? owned.runs().raw_bytes() : 0,
+                                 spills ? owned.runs().runs() : 0,
+                                 spills ? 1 : 0,
+                                 batches,
+                                 owned.logged_entries()};
   comm.allreduce_sum(totals);
   report.servers = totals[0];
   report.rows = totals[1];
   report.daily_rows = totals[2];
   report.shuffle_bytes = totals[3];
+  report.spill = {totals[4], totals[5], totals[6], totals[7], totals[9]};
+  report.feature_batches = totals[8];
   report.shuffle_rounds = shuffle.rounds();
   const double features_seconds = features_start.seconds();
   report.total_seconds = start.seconds();
@@ -309,6 +530,14 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
                   {"bytesPerInputGB", input_gb > 0 ? report.shuffle_bytes / input_gb : 0.0},
                   {"rounds", report.shuffle_rounds},
                   {"seconds", report.shuffle_seconds}};
+  s[kMemoryLimitField] = limit;
+  s["spill"] = {{"bytes", report.spill.bytes},
+                {"rawBytes", report.spill.raw_bytes},
+                {"bytesPerInputGB", input_gb > 0 ? report.spill.bytes / input_gb : 0.0},
+                {"runs", report.spill.runs},
+                {"ranks", report.spill.ranks},
+                {"lateEntries", report.spill.late_entries},
+                {"featureBatches", report.feature_batches}};
   s["seconds"] = {{"ingest", report.ingest_seconds},
                   {"features", features_seconds},
                   {"total", report.total_seconds}};

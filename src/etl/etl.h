@@ -19,6 +19,20 @@ struct EtlOptions {
   bool filter_ip = false;
   bool progress = false;
   size_t chunk_bytes = kDefaultChunkBytes;
+  // What the job may hold in memory per process; past it the aggregate
+  // spills (aggregate/spill.h). 0: dist::default_memory_limit().
+  uint64_t memory_limit = 0;
+  // Where the spill runs go; empty: inside the output folder.
+  std::filesystem::path spill_dir;
+};
+
+// What the spill did on all ranks.
+struct SpillReport {
+  int64_t bytes = 0;      // compressed, written
+  int64_t raw_bytes = 0;  // before compression
+  int64_t runs = 0;
+  int64_t ranks = 0;         // that spilled
+  int64_t late_entries = 0;  // contributions to buckets already spilled
 };
 
 // NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 misreads the members' implicit moves
@@ -33,8 +47,17 @@ struct EtlReport {
   int64_t shuffle_bytes = 0;  // partial aggregates sent between ranks, all ranks
   int64_t shuffle_rounds = 0;
   double shuffle_seconds = 0;  // this rank's main thread in the shuffle (waits included)
-  nlohmann::json summary;      // what etl_summary.json holds
+  uint64_t memory_limit = 0;   // per process, as resolved
+  SpillReport spill;
+  int64_t feature_batches = 0;  // groups of servers built together, all ranks
+  nlohmann::json summary;       // what etl_summary.json holds
 };
+
+// What reading the input takes of the memory limit, whatever the input: the
+// program, each thread's chunk buffer, the partial aggregates of the rounds
+// in flight and, between ranks, what a round sends and receives. The rest of
+// the limit is the aggregate's; a limit below this is refused.
+uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks);
 
 // Runs the job and writes under `config.output`. Throws a data error when no
 // line is accepted (the previous output then stays as it was).

@@ -90,9 +90,9 @@ FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const Featu
 
 void append_grid_rows(const ServerHistory& h, const FeatureParams& params,
                       std::vector<FeatureRow>& out) {
-  for (size_t i = 0; i < h.hours.size(); ++i)
-    out.push_back(
-        feature_row(h, (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour, params));
+  out.reserve(out.size() + h.hours.size());
+  for_each_grid_row(h, params, 0, h.hours.size(),
+                    [&](FeatureRow row) { out.push_back(std::move(row)); });
 }
 
 }  // namespace loadcast

@@ -37,12 +37,6 @@ struct FeatureParams {
 // linearTrend of an hour: (hour - origin) in years of 365.25 days.
 double linear_trend(int64_t hour_seconds, TimeNs origin);
 
-// A five-minute bucket of one server: its epoch bucket number and sums.
-struct ServerBucket {
-  int64_t bucket;
-  BucketSums sums;
-};
-
 // Builds the dense hourly grid (peak bucket per hour, ties to the earliest)
 // and the daily means from one server's buckets, sorted by bucket.
 ServerHistory history_from_buckets(std::string server_ip, std::span<const ServerBucket> buckets);
@@ -53,6 +47,16 @@ void compute_daily_means(ServerHistory& history);
 // The feature row of `history` for the hour starting at `hour_seconds`.
 FeatureRow feature_row(const ServerHistory& history, int64_t hour_seconds,
                        const FeatureParams& params);
+
+// `fn(row)` with the feature row of hours [begin, end) of the grid, in
+// time order.
+template <class Fn>
+void for_each_grid_row(const ServerHistory& history, const FeatureParams& params, size_t begin,
+                       size_t end, Fn&& fn) {
+  for (size_t i = begin; i < end; ++i)
+    fn(feature_row(history, (history.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour,
+                   params));
+}
 
 // Feature rows for every hour of the grid, appended in time order.
 void append_grid_rows(const ServerHistory& history, const FeatureParams& params,

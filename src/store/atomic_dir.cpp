@@ -42,12 +42,15 @@ void sync_path(const fs::path& path, int flags) {
 
 void sync_file(const fs::path& path) { sync_path(path, O_RDONLY); }
 
-StagedOutput::StagedOutput(fs::path final_path) : final_(std::move(final_path)) {
+StagedOutput::StagedOutput(fs::path final_path, const std::string& owner)
+    : final_(std::move(final_path)) {
   const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) fail_data("cannot create output folder '" + parent.string() + "': " + ec.message());
-  staging_ = parent / staging_name(final_);
+  std::string process = std::to_string(::getpid());
+  if (!owner.empty()) process += "-" + owner;
+  staging_ = parent / staging_name(final_, process);
   fs::remove_all(staging_, ec);
 }
 
@@ -119,7 +122,8 @@ void commit_together(std::initializer_list<StagedOutput*> outputs) {
   for (StagedOutput* out : outputs) out->finish();
 }
 
-StagedDirectory::StagedDirectory(fs::path final_path) : StagedOutput(std::move(final_path)) {
+StagedDirectory::StagedDirectory(fs::path final_path, const std::string& owner)
+    : StagedOutput(std::move(final_path), owner) {
   std::error_code ec;
   fs::create_directories(staging_, ec);
   if (ec) fail_data("cannot create '" + staging_.string() + "': " + ec.message());

@@ -26,7 +26,7 @@ class StagedOutput {
   void commit();
 
  protected:
-  explicit StagedOutput(std::filesystem::path final_path);
+  explicit StagedOutput(std::filesystem::path final_path, const std::string& owner = "");
 
  private:
   friend void commit_together(std::initializer_list<StagedOutput*> outputs);
@@ -50,10 +50,11 @@ class StagedOutput {
   std::filesystem::path staging_;
 };
 
-// A directory staged beside `final_path` (created empty).
+// A directory staged beside `final_path` (created empty). `owner` tells
+// apart the stagings of one process (the thread ranks of a test job).
 class StagedDirectory : public StagedOutput {
  public:
-  explicit StagedDirectory(std::filesystem::path final_path);
+  explicit StagedDirectory(std::filesystem::path final_path, const std::string& owner = "");
 
  private:
   void prepare() override;

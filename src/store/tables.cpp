@@ -30,6 +30,9 @@ void append_peaks(std::string& out, const std::array<double, kNumMeasures>& valu
 }
 
 constexpr size_t kFlushBytes = 1 << 20;
+// What a writer holds in all its buffers at most, whatever the partitions:
+// a FULL window has some ninety months open at once.
+constexpr size_t kBufferedBytes = size_t{4} << 20;
 
 }  // namespace
 
@@ -70,11 +73,20 @@ void PartitionedCsvWriter::flush(Partition& p) {
   if (write_checked(p.file, p.buffer.data(), p.buffer.size(), p.path.string()) != p.buffer.size())
     fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
   p.buffer.clear();
+  if (p.buffer.capacity() > 2 * kFlushBytes) p.buffer.shrink_to_fit();
 }
 
 void PartitionedCsvWriter::flush_full_buffers() {
-  for (auto& [_, p] : partitions_)
+  size_t buffered = 0;
+  for (auto& [_, p] : partitions_) {
     if (p.buffer.size() >= kFlushBytes) flush(p);
+    buffered += p.buffer.capacity();
+  }
+  if (buffered <= kBufferedBytes) return;
+  for (auto& [_, p] : partitions_) {
+    flush(p);
+    p.buffer.shrink_to_fit();
+  }
 }
 
 void PartitionedCsvWriter::close() {
@@ -87,20 +99,42 @@ void PartitionedCsvWriter::close() {
   }
 }
 
-void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows,
-                        const FeatureSchema& schema) {
-  for (const FeatureRow& r : rows) {
-    schema.append_csv(out.buffer(r.calendar.year, r.calendar.month), r);
-    ++out.rows_written;
-  }
-  out.flush_full_buffers();
+std::string& MonthlyRows::row(int year, int month) {
+  if (months_.empty() || months_.back().year != year || months_.back().month != month)
+    months_.push_back({year, month, text_.size(), 0});
+  ++months_.back().rows;
+  return text_;
 }
 
-void write_hourly_store(PartitionedCsvWriter& out, const ServerHistory& h) {
-  for (size_t i = 0; i < h.hours.size(); ++i) {
+void MonthlyRows::clear() {
+  text_.clear();
+  months_.clear();
+}
+
+void PartitionedCsvWriter::append(const MonthlyRows& rows) {
+  for (size_t i = 0; i < rows.months_.size(); ++i) {
+    const MonthlyRows::Month& m = rows.months_[i];
+    const size_t end = i + 1 < rows.months_.size() ? rows.months_[i + 1].begin : rows.text_.size();
+    buffer(m.year, m.month).append(rows.text_, m.begin, end - m.begin);
+    rows_written += m.rows;
+  }
+  flush_full_buffers();
+}
+
+void append_feature_row(MonthlyRows& out, const FeatureRow& row, const FeatureSchema& schema) {
+  schema.append_csv(out.row(row.calendar.year, row.calendar.month), row);
+}
+
+void write_feature_rows(MonthlyRows& out, std::span<const FeatureRow> rows,
+                        const FeatureSchema& schema) {
+  for (const FeatureRow& r : rows) append_feature_row(out, r, schema);
+}
+
+void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
     const int64_t seconds = (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour;
     const CivilDate date = civil_from_days(floor_div(seconds, kSecondsPerDay));
-    std::string& b = out.buffer(date.year, date.month);
+    std::string& b = out.row(date.year, date.month);
     b += h.server_ip;
     b += ',';
     b += format_timestamp(seconds);
@@ -108,24 +142,20 @@ void write_hourly_store(PartitionedCsvWriter& out, const ServerHistory& h) {
     b += ',';
     append_int(b, h.hours[i].sessions);
     b += '\n';
-    ++out.rows_written;
   }
-  out.flush_full_buffers();
 }
 
-void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& h) {
-  for (size_t d = 0; d < h.daily.size(); ++d) {
+void write_daily_store(MonthlyRows& out, const ServerHistory& h, size_t begin, size_t end) {
+  for (size_t d = begin; d < end; ++d) {
     const int64_t day = h.first_day + static_cast<int64_t>(d);
     const CivilDate date = civil_from_days(day);
-    std::string& b = out.buffer(date.year, date.month);
+    std::string& b = out.row(date.year, date.month);
     b += h.server_ip;
     b += ',';
     b += format_day(day);
     append_peaks(b, h.daily[d]);
     b += '\n';
-    ++out.rows_written;
   }
-  out.flush_full_buffers();
 }
 
 std::vector<fs::path> partition_files(const fs::path& dir) {

@@ -17,6 +17,8 @@
 
 namespace loadcast {
 
+class MonthlyRows;
+
 // Writes rows into `<root>/YYYY/MM/part-NNNNN.csv` files (one per month,
 // each with the header), buffering and syncing each file. `part` numbers
 // the writer's files: one writer per MPI rank, each with its own part.
@@ -28,9 +30,8 @@ class PartitionedCsvWriter {
   PartitionedCsvWriter(const PartitionedCsvWriter&) = delete;
   PartitionedCsvWriter& operator=(const PartitionedCsvWriter&) = delete;
 
-  // The buffer to append one row (with its newline) for month year-month.
-  std::string& buffer(int year, int month);
-  void flush_full_buffers();
+  // Appends a server's rows to their months' files.
+  void append(const MonthlyRows& rows);
   void close();  // flushes and syncs every file
   int64_t rows_written = 0;
 
@@ -41,6 +42,8 @@ class PartitionedCsvWriter {
     std::string buffer;
   };
   void flush(Partition& p);
+  std::string& buffer(int year, int month);
+  void flush_full_buffers();
 
   std::filesystem::path root_;
   std::string file_name_;
@@ -48,11 +51,36 @@ class PartitionedCsvWriter {
   std::map<std::pair<int, int>, Partition> partitions_;
 };
 
+// One server's rows of a table, formatted and grouped by month: built on
+// any thread, then appended to the table's writer in order.
+class MonthlyRows {
+ public:
+  // Where to append one row of year-month (with its newline); counts it.
+  std::string& row(int year, int month);
+  void reserve(size_t bytes) { text_.reserve(bytes); }
+  size_t bytes() const { return text_.size(); }
+  void clear();
+
+ private:
+  friend class PartitionedCsvWriter;
+  struct Month {
+    int year;
+    int month;
+    size_t begin;  // into text_; it ends where the next one begins
+    int64_t rows;
+  };
+  std::string text_;
+  std::vector<Month> months_;
+};
+
 // The rows in the schema's columns (the header is the writer's).
-void write_feature_rows(PartitionedCsvWriter& out, std::span<const FeatureRow> rows,
+void append_feature_row(MonthlyRows& out, const FeatureRow& row, const FeatureSchema& schema);
+void write_feature_rows(MonthlyRows& out, std::span<const FeatureRow> rows,
                         const FeatureSchema& schema);
-void write_hourly_store(PartitionedCsvWriter& out, const ServerHistory& history);
-void write_daily_store(PartitionedCsvWriter& out, const ServerHistory& history);
+// The store rows of grid hours [begin, end) and of days [begin, end) (of
+// history.daily).
+void write_hourly_store(MonthlyRows& out, const ServerHistory& history, size_t begin, size_t end);
+void write_daily_store(MonthlyRows& out, const ServerHistory& history, size_t begin, size_t end);
 
 // Every part-*.csv under `features_dir`, parsed and sorted by ServerIP then
 // hour. Throws a data error naming the file and line of a malformed row, and

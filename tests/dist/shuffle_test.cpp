@@ -69,8 +69,10 @@ TEST(PartialShuffle, OwnersAreStableAndSpread) {
 TEST(PartialShuffle, OneRankMergesEveryPartial) {
   auto comm = make_local_communicator();
   ServerDictionary servers;
-  BucketTable owned, reference;
-  PartialShuffle shuffle(*comm, servers, owned);
+  BoundedAggregate aggregate(size_t{1} << 30, [] { return std::filesystem::path(); });
+  BucketTable& owned = aggregate.table();
+  BucketTable reference;
+  PartialShuffle shuffle(*comm, servers, aggregate);
   std::vector<ChunkPartial> round;
   for (uint64_t c = 0; c < 6; ++c) round.push_back(make_partial(c, servers));
   shuffle.exchange(round);
@@ -94,8 +96,9 @@ TEST(PartialShuffle, RanksMergeBitIdenticalToOneProcess) {
   // The pipeline's order: chunk c belongs to rank c mod n, rounds of k
   // chunks per rank; 19 chunks leave the last round uneven.
   const uint64_t chunks = 19, k = 2;
-  BucketTable owned;
-  PartialShuffle shuffle(*comm, servers, owned);
+  BoundedAggregate aggregate(size_t{1} << 30, [] { return std::filesystem::path(); });
+  const BucketTable& owned = aggregate.table();
+  PartialShuffle shuffle(*comm, servers, aggregate);
   for (uint64_t round_start = 0; round_start < chunks;
        round_start += k * static_cast<uint64_t>(n)) {
     std::vector<ChunkPartial> round;

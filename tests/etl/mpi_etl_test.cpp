@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "etl/etl.h"
 #include "support/csv.h"
 #include "support/mpirun.h"
 
@@ -122,6 +123,26 @@ TEST_F(MpiEtlTest, OneToFourRanksGiveTheFeaturesOfOneProcess) {
       EXPECT_TRUE(fs::exists(out / "features/2016/06" / part)) << part;
     }
   }
+}
+
+TEST_F(MpiEtlTest, ThreeRanksWithinASmallMemoryLimitSpillAndMatchOneProcess) {
+  // What reading takes on 3 ranks with 64 KiB chunks, and 32 KiB for each
+  // rank's aggregate: every rank spills its own share.
+  const uint64_t limit = reading_memory_bytes(1, 64 << 10, 3) + (32 << 10);
+  const fs::path out = temp_->path() / "np3-spilled";
+  std::string log;
+  ASSERT_EQ(etl_on_ranks(3, out, &log, "", "--memory-limit " + std::to_string(limit)), 0) << log;
+  expect_same_as_plain(out);
+  const fs::path in_memory = temp_->path() / "np3-memory";
+  ASSERT_EQ(etl_on_ranks(3, in_memory, &log), 0) << log;
+  for (const char* table : {"features", "hourly", "daily"})
+    EXPECT_TRUE(snapshot(out / table) == snapshot(in_memory / table))
+        << table << ": the part files differ from the ranks' in memory";
+  const auto summary = nlohmann::json::parse(read_text(out / "etl_summary.json"));
+  EXPECT_EQ(summary["spill"]["ranks"], 3) << summary.dump();
+  EXPECT_GT(summary["spill"]["runs"].get<int64_t>(), 3);
+  EXPECT_EQ(summary["memoryLimit"], limit);
+  EXPECT_EQ(testing::staging_left(out), std::vector<std::string>{});
 }
 
 TEST_F(MpiEtlTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {

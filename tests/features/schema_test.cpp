@@ -67,7 +67,9 @@ std::vector<FeatureRow> write_and_read(const FeatureSchema& schema,
                                        const std::vector<FeatureRow>& rows, const fs::path& dir) {
   {
     PartitionedCsvWriter writer(dir, schema.names());
-    write_feature_rows(writer, rows, schema);
+    MonthlyRows formatted;
+    write_feature_rows(formatted, rows, schema);
+    writer.append(formatted);
     writer.close();
   }
   return read_feature_table(dir, schema);

@@ -18,28 +18,13 @@
 #include "store/tables.h"
 #include "support/csv.h"
 #include "support/program.h"
+#include "support/scoped_faults.h"
 
 namespace loadcast {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Installs fault points for one test: `fault` decides for every point.
-class ScopedFaults : public FaultPoints {
- public:
-  using Decide = std::function<Fault(std::string_view point, std::string_view target)>;
-  explicit ScopedFaults(Decide decide) : decide_(std::move(decide)) { install_fault_points(this); }
-  ~ScopedFaults() override { install_fault_points(nullptr); }
-  Fault at(std::string_view point, std::string_view target, int) override {
-    const Fault f = decide_(point, target);
-    if (f != Fault::kNone) ++hits;
-    return f;
-  }
-  int hits = 0;
-
- private:
-  Decide decide_;
-};
+using testing::ScopedFaults;
 
 class OutputFaults : public ::testing::Test {
  protected:
@@ -55,13 +40,14 @@ class OutputFaults : public ::testing::Test {
   // that every table would change), under `faults`, and expects a data
   // error naming `mention`, with the first output untouched and no staging
   // left.
-  void expect_failed_etl_keeps_output(ScopedFaults& faults, const std::string& mention) {
+  void expect_failed_etl_keeps_output(ScopedFaults& faults, const std::string& mention,
+                                      const EtlOptions& options = EtlOptions{}) {
     Config other = config_;
     other.train_end -= kSecondsPerDay * kNanosPerSecond;
     other.test_split_start -= kSecondsPerDay * kNanosPerSecond;
     other.low_threshold = 150;
     try {
-      run_etl(other, EtlOptions{});
+      run_etl(other, options);
       ADD_FAILURE() << "the ETL did not fail";
     } catch (const Failure& f) {
       EXPECT_EQ(f.code(), ExitCode::kData) << f.what();
@@ -84,6 +70,17 @@ TEST_F(OutputFaults, FullDiskWhileWritingTheFeatureTable) {
                : Fault::kNone;
   });
   expect_failed_etl_keeps_output(faults, "No space left on device");
+}
+
+TEST_F(OutputFaults, FullDiskWhileSpillingTheAggregate) {
+  ScopedFaults faults([](std::string_view point, std::string_view target) {
+    return point == "write" && target.ends_with("runs.zst") ? Fault::kNoSpace : Fault::kNone;
+  });
+  EtlOptions options;
+  options.chunk_bytes = 300;
+  // Nothing left for the aggregate beyond its smallest table: it spills.
+  options.memory_limit = reading_memory_bytes(1, options.chunk_bytes, 1) + (2 << 10);
+  expect_failed_etl_keeps_output(faults, "spill file", options);
 }
 
 TEST_F(OutputFaults, ShortWriteOfTheHourlyStore) {
