@@ -28,7 +28,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_S
 cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast loadcast_with_faults
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
-  -R '^(ThreadPool|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
+  -R '^(ThreadPool|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|BoundedAggregate|SpillEtlTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
   -E 'Mpi|Death'
 
 # The fuzz targets (fuzz/), built with clang under ASan and UBSan, each run
