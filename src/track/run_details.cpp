@@ -47,6 +47,8 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
   run.metric("total_seconds", report.total_seconds);
   run.metric("MBps", report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0);
   if (report.ranks > 1) run.metric("shuffle_bytes", static_cast<double>(report.shuffle_bytes));
+  run.metric("spill_bytes", static_cast<double>(report.spill.bytes));
+  run.metric("spill_runs", static_cast<double>(report.spill.runs));
   run.artifact("etl_summary", config.output / "etl_summary.json");
   run.artifact("features", config.output / "features");
   run.artifact("hourly", config.output / "hourly");

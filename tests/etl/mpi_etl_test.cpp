@@ -143,6 +143,13 @@ TEST_F(MpiEtlTest, ThreeRanksWithinASmallMemoryLimitSpillAndMatchOneProcess) {
   EXPECT_GT(summary["spill"]["runs"].get<int64_t>(), 3);
   EXPECT_EQ(summary["memoryLimit"], limit);
   EXPECT_EQ(testing::staging_left(out), std::vector<std::string>{});
+  // The run history has the limit and what was spilled.
+  std::string shown;
+  ASSERT_EQ(run_shell(binary() + " runs show 1 --workspace " + out.string() + "-ws", &shown), 0)
+      << shown;
+  EXPECT_NE(shown.find("memoryLimit"), std::string::npos) << shown;
+  EXPECT_NE(shown.find(std::to_string(limit)), std::string::npos) << shown;
+  EXPECT_NE(shown.find("spill_runs"), std::string::npos) << shown;
 }
 
 TEST_F(MpiEtlTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {
