@@ -127,6 +127,7 @@ class BoundedAggregate {
   bool spilled() const { return runs_ != nullptr; }
   // The whole aggregate. REQUIRES: !spilled().
   BucketTable& table() { return table_; }
+  const BucketTable& table() const { return table_; }
   // REQUIRES: spilled().
   const SpillRuns& runs() const { return *runs_; }
   int64_t evictions() const { return evictions_; }

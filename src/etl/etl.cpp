@@ -218,6 +218,178 @@ struct ServerToBuild {
                                       describe_size(limit - available + server.bytes) + " or more");
 }
 
+// The servers in text order, and where their buckets are: in the table,
+// or (past the limit) in the spill runs. `order` and `resident` receive the
+// table's sorted order and what the table and it hold meanwhile. A server
+// too large to build beside the table spills the table.
+std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
+                                            const ServerDictionary& dictionary, uint64_t limit,
+                                            std::vector<std::pair<uint64_t, uint32_t>>& order,
+                                            uint64_t& resident) {
+  std::vector<ServerToBuild> servers;
+  if (!owned.spilled()) {
+    const std::vector<ServerSlice> slices =
+        slice_by_server(owned.table().entries(), dictionary, order);
+    uint64_t largest = 0;
+    for (const ServerSlice& slice : slices) {
+      ServerToBuild& s = servers.emplace_back();
+      s.ip = slice.ip;
+      s.begin = slice.begin;
+      s.end = slice.end;
+      const auto bucket = [&](size_t k) {
+        return key_bucket(owned.table().entries()[order[k].second].key);
+      };
+      s.bytes = working_set_bytes(s.end - s.begin, bucket(s.begin), bucket(s.end - 1), false);
+      largest = std::max(largest, s.bytes);
+    }
+    resident = owned.table().memory_bytes() + order.capacity() * sizeof(order[0]);
+    // A server too large to build beside the table: spill the table.
+    if (kBaseBytes + resident + largest > limit) {
+      servers.clear();
+      order = {};
+      resident = 0;
+      owned.finish(true);
+    }
+  }
+  if (owned.spilled()) {
+    const SpillRuns& runs = owned.runs();
+    for (const ServerKey key : runs.servers()) {
+      const SpillRuns::Extent e = runs.extent(key);
+      servers.push_back({dictionary.text_of(key),
+                         working_set_bytes(e.entries, e.first_bucket, e.last_bucket, true), key});
+    }
+    std::sort(servers.begin(), servers.end(),
+              [](const ServerToBuild& a, const ServerToBuild& b) { return a.ip < b.ip; });
+  }
+
+  return servers;
+}
+
+// The three tables' writers of this rank.
+struct TableWriters {
+  PartitionedCsvWriter* features;
+  PartitionedCsvWriter* hourly;
+  PartitionedCsvWriter* daily;
+};
+
+// One server's rows for grid hours [begin, end), formatted.
+struct Slice {
+  size_t server;      // in the batch
+  size_t begin, end;  // hours of its grid
+  MonthlyRows features, hourly, daily;
+};
+
+// The slices of a batch, in output order: server, then a quarter at a time,
+// each ending on a day boundary (a grid may start at any hour of a day).
+std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories) {
+  std::vector<Slice> slices;
+  for (size_t i = 0; i < histories.size(); ++i) {
+    const auto hours = static_cast<int64_t>(histories[i].hours.size());
+    const int64_t first_hour = histories[i].first_hour;
+    for (int64_t begin = 0; begin < hours;) {
+      const int64_t end =
+          std::min(hours, (floor_div(first_hour + begin, 24) + kSliceHours / 24) * 24 - first_hour);
+      slices.push_back(Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end), {}, {}, {}});
+      begin = end;
+    }
+  }
+  return slices;
+}
+
+// Formats a slice's feature rows and store rows; a day goes with the slice
+// its first grid hour is in.
+void format_slice(Slice& slice, const ServerHistory& history, const FeatureParams& params,
+                  const FeatureSchema& schema) {
+  const size_t hours = slice.end - slice.begin;
+  slice.features.reserve(hours * kFeatureRowBytes);
+  for_each_grid_row(history, params, slice.begin, slice.end, [&](const FeatureRow& row) {
+    append_feature_row(slice.features, row, schema);
+  });
+  slice.hourly.reserve(hours * kHourlyRowBytes);
+  write_hourly_store(slice.hourly, history, slice.begin, slice.end);
+  const auto day_of = [&](size_t hour) {
+    return static_cast<size_t>(floor_div(history.first_hour + static_cast<int64_t>(hour) + 23, 24) -
+                               history.first_day);
+  };
+  const size_t day_begin = slice.begin == 0 ? 0 : day_of(slice.begin);
+  const size_t day_end =
+      slice.end == history.hours.size() ? history.daily.size() : day_of(slice.end);
+  write_daily_store(slice.daily, history, day_begin, day_end);
+}
+
+// Builds and writes every server's rows, in order; returns the batches.
+// Servers are independent: their histories are built in parallel batches
+// that fit the limit, then their rows formatted a slice at a time, in
+// parallel, and written in order.
+int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAggregate& owned,
+                      const std::vector<std::pair<uint64_t, uint32_t>>& order,
+                      const FeatureParams& params, const FeatureSchema& schema,
+                      const TableWriters& out, int threads, uint64_t limit, uint64_t resident) {
+  // What a batch may hold: its servers, and at least one slice of rows in
+  // flight (up to two per thread when there is room).
+  const uint64_t available =
+      limit > kBaseBytes + resident + kSliceBytes ? limit - kBaseBytes - resident - kSliceBytes : 0;
+  const uint64_t most_in_flight = static_cast<uint64_t>(threads) * kSlicesPerThread;
+  const size_t most = static_cast<size_t>(threads) * 16;
+  std::vector<ServerHistory> histories;
+  std::vector<std::vector<ServerBucket>> buckets(static_cast<size_t>(threads));  // per worker
+  std::vector<std::vector<BucketTable::Entry>> spilled(static_cast<size_t>(threads));
+  int64_t batches = 0;
+  for (size_t first = 0; first < servers.size();) {
+    size_t count = 0;
+    uint64_t bytes = 0;
+    while (first + count < servers.size() && count < most) {
+      const ServerToBuild& next = servers[first + count];
+      if (next.bytes > available) fail_too_small(limit, next, available);
+      if (bytes + next.bytes > available) break;
+      bytes += next.bytes;
+      ++count;
+    }
+    histories.assign(count, ServerHistory{});
+    run_tasks(count, threads, [&](size_t i, int worker) {
+      const ServerToBuild& s = servers[first + i];
+      std::vector<ServerBucket>& mine = buckets[static_cast<size_t>(worker)];
+      if (owned.spilled()) {
+        std::vector<BucketTable::Entry>& raw = spilled[static_cast<size_t>(worker)];
+        owned.runs().read(s.key, raw);
+        replay(raw, mine);
+      } else {
+        mine.clear();
+        const auto& entries = owned.table().entries();
+        for (size_t k = s.begin; k < s.end; ++k) {
+          const auto& e = entries[order[k].second];
+          mine.push_back({key_bucket(e.key), e.sums});
+        }
+      }
+      histories[i] = history_from_buckets(s.ip, mine);
+    });
+
+    std::vector<Slice> slices = slices_of(histories);
+    const auto group = static_cast<size_t>(
+        std::clamp<uint64_t>((available - bytes) / kSliceBytes + 1, 1, most_in_flight));
+    for (size_t at = 0; at < slices.size(); at += group) {
+      const size_t n = std::min(group, slices.size() - at);
+      run_tasks(n, threads, [&](size_t k, int) {
+        Slice& slice = slices[at + k];
+        format_slice(slice, histories[slice.server], params, schema);
+      });
+      for (size_t k = 0; k < n; ++k) {
+        Slice& slice = slices[at + k];
+        out.features->append(slice.features);
+        out.hourly->append(slice.hourly);
+        out.daily->append(slice.daily);
+        slice.features = MonthlyRows{};  // frees it (a copy of an empty one would not)
+        slice.hourly = MonthlyRows{};
+        slice.daily = MonthlyRows{};
+      }
+    }
+    histories.clear();
+    first += count;
+    ++batches;
+  }
+  return batches;
+}
+
 }  // namespace
 
 uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks) {
@@ -333,153 +505,16 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   PartitionedCsvWriter daily(staging[2].get<std::string>(), schema.daily_store_names(),
                              comm.rank());
 
-  // The servers in text order, and where their buckets are: in the table,
-  // or (past the limit) in the spill runs.
-  std::vector<ServerToBuild> servers;
   std::vector<std::pair<uint64_t, uint32_t>> order;
-  uint64_t resident = 0;  // what the table and its order hold meanwhile
-  if (!owned.spilled()) {
-    const std::vector<ServerSlice> slices =
-        slice_by_server(owned.table().entries(), dictionary, order);
-    uint64_t largest = 0;
-    for (const ServerSlice& slice : slices) {
-      ServerToBuild& s = servers.emplace_back();
-      s.ip = slice.ip;
-      s.begin = slice.begin;
-      s.end = slice.end;
-      const auto bucket = [&](size_t k) {
-        return key_bucket(owned.table().entries()[order[k].second].key);
-      };
-      s.bytes = working_set_bytes(s.end - s.begin, bucket(s.begin), bucket(s.end - 1), false);
-      largest = std::max(largest, s.bytes);
-    }
-    resident = owned.table().memory_bytes() + order.capacity() * sizeof(order[0]);
-    // A server too large to build beside the table: spill the table.
-    if (kBaseBytes + resident + largest > limit) {
-      servers.clear();
-      order = {};
-      resident = 0;
-      owned.finish(true);
-    }
-  }
-  if (owned.spilled()) {
-    const SpillRuns& runs = owned.runs();
-    for (const ServerKey key : runs.servers()) {
-      const SpillRuns::Extent e = runs.extent(key);
-      servers.push_back({dictionary.text_of(key),
-                         working_set_bytes(e.entries, e.first_bucket, e.last_bucket, true), key});
-    }
-    std::sort(servers.begin(), servers.end(),
-              [](const ServerToBuild& a, const ServerToBuild& b) { return a.ip < b.ip; });
-  }
-
+  uint64_t resident = 0;
+  const std::vector<ServerToBuild> servers =
+      servers_to_build(owned, dictionary, limit, order, resident);
   FeatureParams params;
   params.train_begin = config.train_begin;
   params.low_threshold = config.low_threshold;
   params.high_threshold = config.high_threshold;
-
-  // Servers are independent: build their histories in parallel batches
-  // that fit the limit, then format their rows a slice at a time, in
-  // parallel, and write them in order.
-  // What a batch may hold: its servers, and at least one slice of rows in
-  // flight (up to two per thread when there is room).
-  const uint64_t available =
-      limit > kBaseBytes + resident + kSliceBytes ? limit - kBaseBytes - resident - kSliceBytes : 0;
-  const uint64_t most_in_flight = static_cast<uint64_t>(threads) * kSlicesPerThread;
-  const size_t most = static_cast<size_t>(threads) * 16;
-  std::vector<ServerHistory> histories;
-  std::vector<std::vector<ServerBucket>> buckets(static_cast<size_t>(threads));  // per worker
-  std::vector<std::vector<BucketTable::Entry>> spilled(static_cast<size_t>(threads));
-  struct Slice {
-    size_t server;      // in the batch
-    size_t begin, end;  // hours of its grid
-    MonthlyRows features, hourly, daily;
-  };
-  std::vector<Slice> slices;
-  int64_t batches = 0;
-  for (size_t first = 0; first < servers.size();) {
-    size_t count = 0;
-    uint64_t bytes = 0;
-    while (first + count < servers.size() && count < most) {
-      const ServerToBuild& next = servers[first + count];
-      if (next.bytes > available) fail_too_small(limit, next, available);
-      if (bytes + next.bytes > available) break;
-      bytes += next.bytes;
-      ++count;
-    }
-    histories.assign(count, ServerHistory{});
-    run_tasks(count, threads, [&](size_t i, int worker) {
-      const ServerToBuild& s = servers[first + i];
-      std::vector<ServerBucket>& mine = buckets[static_cast<size_t>(worker)];
-      if (owned.spilled()) {
-        std::vector<BucketTable::Entry>& raw = spilled[static_cast<size_t>(worker)];
-        owned.runs().read(s.key, raw);
-        replay(raw, mine);
-      } else {
-        mine.clear();
-        const auto& entries = owned.table().entries();
-        for (size_t k = s.begin; k < s.end; ++k) {
-          const auto& e = entries[order[k].second];
-          mine.push_back({key_bucket(e.key), e.sums});
-        }
-      }
-      histories[i] = history_from_buckets(s.ip, mine);
-    });
-
-    // The slices of the batch, in output order: server, then time. A day
-    // goes with the slice its first grid hour is in.
-    slices.clear();
-    for (size_t i = 0; i < count; ++i) {
-      const auto hours = static_cast<int64_t>(histories[i].hours.size());
-      const int64_t first_hour = histories[i].first_hour;
-      int64_t begin = 0;
-      while (begin < hours) {
-        // Ends on a day boundary (first_hour may be any hour of a day).
-        const int64_t end = std::min(
-            hours, (floor_div(first_hour + begin, 24) + kSliceHours / 24) * 24 - first_hour);
-        slices.push_back(
-            Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end), {}, {}, {}});
-        begin = end;
-      }
-    }
-    const auto group = static_cast<size_t>(
-        std::clamp<uint64_t>((available - bytes) / kSliceBytes + 1, 1, most_in_flight));
-    for (size_t at = 0; at < slices.size(); at += group) {
-      const size_t n = std::min(group, slices.size() - at);
-      run_tasks(n, threads, [&](size_t k, int) {
-        Slice& slice = slices[at + k];
-        const ServerHistory& history = histories[slice.server];
-        const size_t hours = slice.end - slice.begin;
-        slice.features.reserve(hours * kFeatureRowBytes);
-        for_each_grid_row(history, params, slice.begin, slice.end, [&](const FeatureRow& row) {
-          append_feature_row(slice.features, row, schema);
-        });
-        slice.hourly.reserve(hours * kHourlyRowBytes);
-        write_hourly_store(slice.hourly, history, slice.begin, slice.end);
-        const auto day_of = [&](size_t hour) {
-          return static_cast<size_t>(
-              floor_div(history.first_hour + static_cast<int64_t>(hour) + 23, 24) -
-              history.first_day);
-        };
-        const size_t day_begin = slice.begin == 0 ? 0 : day_of(slice.begin);
-        const size_t day_end =
-            slice.end == history.hours.size() ? history.daily.size() : day_of(slice.end);
-        write_daily_store(slice.daily, history, day_begin, day_end);
-      });
-      for (size_t k = 0; k < n; ++k) {
-        Slice& slice = slices[at + k];
-        features.append(slice.features);
-        hourly.append(slice.hourly);
-        daily.append(slice.daily);
-        slice.features = MonthlyRows{};  // frees it (a copy of an empty one would not)
-        slice.hourly = MonthlyRows{};
-        slice.daily = MonthlyRows{};
-      }
-    }
-    histories.clear();
-    first += count;
-    ++batches;
-  }
+  const int64_t batches = write_servers(servers, owned, order, params, schema,
+                                        {&features, &hourly, &daily}, threads, limit, resident);
   features.close();
   hourly.close();
   daily.close();
