@@ -16,6 +16,7 @@
 #include "etl/etl.h"
 #include "support/csv.h"
 #include "support/program.h"
+#include "support/scoped_faults.h"
 #include "support/thread_communicator.h"
 
 namespace loadcast {
@@ -187,6 +188,29 @@ TEST_F(SpillEtlTest, ThreeRanksSpillTheirOwnShareAndMatchOneProcess) {
   }
   // And the spilled ranks wrote the very part files of the ranks in memory.
   EXPECT_TRUE(tables_of(temp_.path() / "ranks-2048") == tables_of(temp_.path() / "ranks-0"));
+}
+
+TEST_F(SpillEtlTest, TheSpillFolderIsRemovedHoweverTheRunEnds) {
+  Config config = load_config(fs::path(LOADCAST_GOLDEN_DIR) / "config.json");
+  config.output = temp_.path() / "out";
+  // What a killed run left behind goes at the next run into the output.
+  fs::create_directories(config.output / ".spill.tmp-999999-r0");
+  testing::write_text(config.output / ".spill.tmp-999999-r0" / "runs.zst", "left over");
+  EtlOptions options;
+  options.chunk_bytes = 300;
+  options.memory_limit = limit_for(1, options.chunk_bytes, 1, 2 << 10);
+  options.spill_dir = temp_.path() / "spill";
+  const EtlReport spilled = run_etl(config, options);
+  EXPECT_GT(spilled.spill.runs, 1);
+  EXPECT_EQ(testing::staging_left(config.output), std::vector<std::string>{});
+  EXPECT_TRUE(fs::is_empty(options.spill_dir)) << "the spill folder stayed";
+  {
+    testing::ScopedFaults full([](std::string_view point, std::string_view target) {
+      return point == "write" && target.ends_with("runs.zst") ? Fault::kNoSpace : Fault::kNone;
+    });
+    EXPECT_THROW(run_etl(config, options), Failure);
+  }
+  EXPECT_TRUE(fs::is_empty(options.spill_dir)) << "a failed run left its spill folder";
 }
 
 TEST_F(SpillEtlTest, ALimitBelowWhatReadingTakesIsAClearError) {
