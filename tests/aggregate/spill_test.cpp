@@ -28,12 +28,11 @@ std::vector<BucketTable> make_chunks(int chunks, int servers, int buckets, bool 
   for (int c = 0; c < chunks; ++c) {
     BucketTable table(16);
     for (int line = 0; line < 200; ++line) {
-      const ServerKey server =
-          line % 7 == 0 ? (kDictionaryServerBit | static_cast<ServerKey>(random() % 3))
-                        : static_cast<ServerKey>(0x0a000000 + random() % servers);
-      const int64_t bucket =
-          shuffled ? static_cast<int64_t>(random() % buckets)
-                   : (c * buckets) / chunks + static_cast<int64_t>(random() % 3);
+      const ServerKey server = line % 7 == 0
+                                   ? (kDictionaryServerBit | static_cast<ServerKey>(random() % 3))
+                                   : static_cast<ServerKey>(0x0a000000 + random() % servers);
+      const int64_t bucket = shuffled ? static_cast<int64_t>(random() % buckets)
+                                      : (c * buckets) / chunks + static_cast<int64_t>(random() % 3);
       BucketSums& sums = table.at(pack_bucket_key(server, 1000000 + bucket));
       for (double& v : sums.sum) v += static_cast<double>(random() % 100000) / 7.0;
       ++sums.sessions;
@@ -66,9 +65,9 @@ void expect_identical(const Buckets& actual, const Buckets& expected) {
     for (size_t i = 0; i < got.size(); ++i) {
       ASSERT_EQ(got[i].bucket, buckets[i].bucket);
       ASSERT_EQ(got[i].sums.sessions, buckets[i].sums.sessions);
-      ASSERT_EQ(std::memcmp(got[i].sums.sum.data(), buckets[i].sums.sum.data(),
-                            sizeof(got[i].sums.sum)),
-                0)
+      ASSERT_EQ(
+          std::memcmp(got[i].sums.sum.data(), buckets[i].sums.sum.data(), sizeof(got[i].sums.sum)),
+          0)
           << "server " << server << " bucket " << got[i].bucket;
     }
   }
@@ -122,8 +121,8 @@ TEST(BoundedAggregate, AnyBudgetGivesTheSumsOfTheTableBitForBit) {
     const auto chunks = make_chunks(60, 40, 3000, shuffled, shuffled ? 7 : 8);
     const Buckets expected = in_memory(chunks);
     int64_t previous_runs = 0;
-    for (const size_t budget : {size_t{1} << 30, size_t{1} << 20, size_t{64} << 10, size_t{4} << 10,
-                                size_t{0}}) {
+    for (const size_t budget :
+         {size_t{1} << 30, size_t{1} << 20, size_t{64} << 10, size_t{4} << 10, size_t{0}}) {
       SCOPED_TRACE((shuffled ? "shuffled, budget " : "in time order, budget ") +
                    std::to_string(budget));
       const auto folder = temp.path() / (std::to_string(shuffled) + "-" + std::to_string(budget));
