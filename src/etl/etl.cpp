@@ -179,7 +179,7 @@ constexpr size_t kFeatureRowBytes = 420;
 constexpr size_t kHourlyRowBytes = 150;
 // A server's rows are formatted a quarter at a time (in whole days), so
 // that a long history never has all its rows in memory.
-constexpr int64_t kSliceHours = 24 * 92;
+constexpr int64_t kSliceHours = int64_t{24} * 92;
 constexpr int kSlicesPerThread = 2;  // in flight
 constexpr uint64_t kSliceBytes =
     static_cast<uint64_t>(kSliceHours) * (kFeatureRowBytes + kHourlyRowBytes) +
@@ -397,8 +397,8 @@ uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks) {
   // A chunk's partial holds at most a bucket per line of 100 bytes or more,
   // 50 bytes of it per line.
   const uint64_t partial = std::max<uint64_t>(kMiB, chunk_bytes / 2);
-  const uint64_t rounds =
-      2 * kRoundChunksPerThread * static_cast<uint64_t>(threads) * partial * (ranks > 1 ? 2 : 1);
+  const uint64_t rounds = uint64_t{2} * kRoundChunksPerThread * static_cast<uint64_t>(threads) *
+                          partial * (ranks > 1 ? 2 : 1);
   return kBaseBytes + static_cast<uint64_t>(threads) * 2 * chunk_bytes + rounds;
 }
 
