@@ -33,23 +33,34 @@ void check_zstd(size_t rc, const char* what) {
 
 }  // namespace
 
-SpillRuns::SpillRuns(const fs::path& folder)
-    : path_(folder / "runs.zst"), cctx_(ZSTD_createCCtx()) {
-  if (!cctx_) fail_internal("spill: cannot create a zstd context");
-  check_zstd(ZSTD_CCtx_setParameter(cctx_of(cctx_), ZSTD_c_compressionLevel, kCompressionLevel),
-             "compression level");
-  out_ = std::fopen(path_.c_str(), "wbe");
-  if (!out_)
-    fail_data("cannot create the spill file '" + path_.string() + "': " + std::strerror(errno));
-  in_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in_ < 0)
-    fail_data("cannot read the spill file '" + path_.string() + "': " + std::strerror(errno));
+SpillRuns::SpillRuns(const fs::path& folder) : path_(folder / "runs.zst") {
+  // A constructor that throws runs no destructor: close what is open first.
+  try {
+    out_ = std::fopen(path_.c_str(), "wbe");
+    if (!out_)
+      fail_data("cannot create the spill file '" + path_.string() + "': " + std::strerror(errno));
+    in_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in_ < 0)
+      fail_data("cannot read the spill file '" + path_.string() + "': " + std::strerror(errno));
+    cctx_ = ZSTD_createCCtx();
+    if (!cctx_) fail_internal("spill: cannot create a zstd context");
+    check_zstd(ZSTD_CCtx_setParameter(cctx_of(cctx_), ZSTD_c_compressionLevel, kCompressionLevel),
+               "compression level");
+  } catch (...) {
+    release();
+    throw;
+  }
 }
 
-SpillRuns::~SpillRuns() {
+SpillRuns::~SpillRuns() { release(); }
+
+void SpillRuns::release() noexcept {
   if (out_) std::fclose(out_);
   if (in_ >= 0) ::close(in_);
-  ZSTD_freeCCtx(cctx_of(cctx_));
+  ZSTD_freeCCtx(cctx_of(cctx_));  // null is fine
+  out_ = nullptr;
+  in_ = -1;
+  cctx_ = nullptr;
 }
 
 SpillRuns::Writer SpillRuns::begin_run() { return Writer(*this); }

@@ -90,6 +90,7 @@ class SpillRuns {
   };
   void put(const void* data, size_t size);
   [[noreturn]] void fail_write() const;
+  void release() noexcept;
 
   std::filesystem::path path_;
   void* cctx_ = nullptr;  // ZSTD_CCtx, reused by every run
