@@ -31,11 +31,13 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // Chunks per thread in a round (two rounds are in flight).
 constexpr int kRoundChunksPerThread = 2;
 
-// One server's slice of the aggregate, in time order.
-struct ServerSlice {
+// A server whose features are to be built: its text and where its buckets are.
+struct ServerToBuild {
   std::string ip;
-  size_t begin;  // into the sorted order
-  size_t end;
+  uint64_t bytes = 0;  // working_set_bytes
+  ServerKey key = 0;   // spilled: its key in the runs
+  size_t begin = 0;    // in memory: its slice of the sorted order
+  size_t end = 0;
 };
 
 // The accounting as etl_summary.json holds it: the line fates at the top
@@ -109,9 +111,9 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
 // Orders the aggregate by server text, then bucket: entries are grouped by
 // server with one counting pass, then each server's buckets sorted (they
 // arrive nearly in time order, chunk after chunk).
-std::vector<ServerSlice> slice_by_server(const std::vector<BucketTable::Entry>& entries,
-                                         const ServerDictionary& dictionary,
-                                         std::vector<std::pair<uint64_t, uint32_t>>& order) {
+std::vector<ServerToBuild> slice_by_server(const std::vector<BucketTable::Entry>& entries,
+                                           const ServerDictionary& dictionary,
+                                           std::vector<std::pair<uint64_t, uint32_t>>& order) {
   // Each entry's server rank through a small open-addressing map (a fleet has
   // few servers: it stays in the first-level cache).
   std::vector<ServerKey> keys;
@@ -153,13 +155,16 @@ std::vector<ServerSlice> slice_by_server(const std::vector<BucketTable::Entry>& 
     const uint64_t bucket_bits = entries[i].key & ((uint64_t{1} << kBucketBits) - 1);
     order[next[rank[server_of[i]]]++] = {bucket_bits, i};
   }
-  std::vector<ServerSlice> slices;
+  std::vector<ServerToBuild> slices;
   slices.reserve(keys.size());
   for (size_t r = 0; r < keys.size(); ++r) {
     const auto first = order.begin() + static_cast<std::ptrdiff_t>(start[r]);
     const auto last = order.begin() + static_cast<std::ptrdiff_t>(start[r + 1]);
     if (!std::is_sorted(first, last)) std::sort(first, last);
-    slices.push_back({std::move(by_text[r].first), start[r], start[r + 1]});
+    ServerToBuild& s = slices.emplace_back();
+    s.ip = std::move(by_text[r].first);
+    s.begin = start[r];
+    s.end = start[r + 1];
   }
   return slices;
 }
@@ -200,15 +205,6 @@ uint64_t working_set_bytes(uint64_t buckets, int64_t first_bucket, int64_t last_
   return bytes;
 }
 
-// A server whose features are to be built: its text and where its buckets are.
-struct ServerToBuild {
-  std::string ip;
-  uint64_t bytes = 0;  // working_set_bytes
-  ServerKey key = 0;   // spilled: its key in the runs
-  size_t begin = 0;    // in memory: its slice of the sorted order
-  size_t end = 0;
-};
-
 [[noreturn]] void fail_too_small(uint64_t limit, const ServerToBuild& server, uint64_t available) {
   throw Failure(ExitCode::kUsage, "the memory limit of " + describe_size(limit) +
                                       " cannot hold the features of server " + server.ip +
@@ -228,14 +224,9 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
                                             uint64_t& resident) {
   std::vector<ServerToBuild> servers;
   if (!owned.spilled()) {
-    const std::vector<ServerSlice> slices =
-        slice_by_server(owned.table().entries(), dictionary, order);
+    servers = slice_by_server(owned.table().entries(), dictionary, order);
     uint64_t largest = 0;
-    for (const ServerSlice& slice : slices) {
-      ServerToBuild& s = servers.emplace_back();
-      s.ip = slice.ip;
-      s.begin = slice.begin;
-      s.end = slice.end;
+    for (ServerToBuild& s : servers) {
       const auto bucket = [&](size_t k) {
         return key_bucket(owned.table().entries()[order[k].second].key);
       };

@@ -88,11 +88,4 @@ FeatureRow feature_row(const ServerHistory& h, int64_t hour_seconds, const Featu
   return row;
 }
 
-void append_grid_rows(const ServerHistory& h, const FeatureParams& params,
-                      std::vector<FeatureRow>& out) {
-  out.reserve(out.size() + h.hours.size());
-  for_each_grid_row(h, params, 0, h.hours.size(),
-                    [&](FeatureRow row) { out.push_back(std::move(row)); });
-}
-
 }  // namespace loadcast

@@ -58,8 +58,4 @@ void for_each_grid_row(const ServerHistory& history, const FeatureParams& params
                    params));
 }
 
-// Feature rows for every hour of the grid, appended in time order.
-void append_grid_rows(const ServerHistory& history, const FeatureParams& params,
-                      std::vector<FeatureRow>& out);
-
 }  // namespace loadcast

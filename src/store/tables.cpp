@@ -130,11 +130,6 @@ void append_feature_row(MonthlyRows& out, const FeatureRow& row, const FeatureSc
   schema.append_csv(out.row(row.calendar.year, row.calendar.month), row);
 }
 
-void write_feature_rows(MonthlyRows& out, std::span<const FeatureRow> rows,
-                        const FeatureSchema& schema) {
-  for (const FeatureRow& r : rows) append_feature_row(out, r, schema);
-}
-
 void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     const int64_t seconds = (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour;

@@ -75,8 +75,6 @@ class MonthlyRows {
 
 // The rows in the schema's columns (the header is the writer's).
 void append_feature_row(MonthlyRows& out, const FeatureRow& row, const FeatureSchema& schema);
-void write_feature_rows(MonthlyRows& out, std::span<const FeatureRow> rows,
-                        const FeatureSchema& schema);
 // The store rows of grid hours [begin, end) and of days [begin, end) (of
 // history.daily).
 void write_hourly_store(MonthlyRows& out, const ServerHistory& history, size_t begin, size_t end);

@@ -48,7 +48,11 @@ std::vector<FeatureRow> rows_of(const FeatureSchema& schema) {
   params.low_threshold = 100;
   params.high_threshold = 200;
   std::vector<FeatureRow> rows;
-  for (const char* ip : {"10.0.0.1", "2001:db8::7"}) append_grid_rows(history_of(ip), params, rows);
+  for (const char* ip : {"10.0.0.1", "2001:db8::7"}) {
+    const ServerHistory history = history_of(ip);
+    for_each_grid_row(history, params, 0, history.hours.size(),
+                      [&](const FeatureRow& row) { rows.push_back(row); });
+  }
   return rows;
 }
 
@@ -68,7 +72,7 @@ std::vector<FeatureRow> write_and_read(const FeatureSchema& schema,
   {
     PartitionedCsvWriter writer(dir, schema.names());
     MonthlyRows formatted;
-    write_feature_rows(formatted, rows, schema);
+    for (const FeatureRow& row : rows) append_feature_row(formatted, row, schema);
     writer.append(formatted);
     writer.close();
   }
