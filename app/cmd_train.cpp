@@ -110,9 +110,11 @@ int run_train(int argc, char** argv) {
       check_features_match(config);
       return nlohmann::json();
     });
-    phase("reading the feature table");
-    const std::vector<FeatureRow> rows =
-        read_feature_table(features_dir, default_feature_schema(), comm->rank(), comm->size());
+    // Each rank reads its own share of the table, once per pass; no row is held.
+    const FeatureRowPasses rows = [&](const FeatureRowVisitor& visit) {
+      for_each_feature_row(features_dir, default_feature_schema(), comm->rank(), comm->size(),
+                           visit);
+    };
 
     TrainRequest request;
     request.threads = threads;
@@ -130,7 +132,7 @@ int run_train(int argc, char** argv) {
     model.save(model_dir);
     if (!export_dir.empty()) {
       phase("exporting the matrices");
-      export_matrices(outcome, export_dir);
+      export_matrices(model, config, rows, export_dir);
     }
 
     track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds,

@@ -35,19 +35,54 @@ void Encoder::fit(std::span<const FeatureRow> rows, const FeatureSchema& schema)
 
 void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm,
                   const FeatureSchema& schema) {
-  schema_ = schema;
-  const int num_categorical = static_cast<int>(schema_.categorical().size());
-  const int num_scaled = schema_.num_scaled();
-  std::array<int64_t, 1> total{static_cast<int64_t>(rows.size())};
+  EncoderFit fit(schema);
+  for (const auto& row : rows) fit.count(row);
+  fit.finish_counts(comm);
+  for (const auto& row : rows) fit.deviate(row);
+  *this = fit.finish(comm);
+}
+
+EncoderFit::EncoderFit(const FeatureSchema& schema)
+    : categories_(schema.categorical().size()), sums_(static_cast<size_t>(schema.num_scaled())) {
+  encoder_.schema_ = schema;
+}
+
+void EncoderFit::count(const FeatureRow& row) {
+  const FeatureSchema& schema = encoder_.schema_;
+  ++rows_;
+  for (size_t c = 0; c < categories_.size(); ++c)
+    ++categories_[c][schema.categorical_value(row, static_cast<int>(c))];
+  for (size_t s = 0; s < sums_.size(); ++s)
+    sums_[s].add(schema.scaled_value(row, static_cast<int>(s)));
+}
+
+// The exact sums of every rank, rounded once.
+std::vector<double> EncoderFit::global_values(dist::Communicator& comm) const {
+  std::vector<int64_t> limbs(sums_.size() * ExactSum::kLimbs);
+  for (size_t s = 0; s < sums_.size(); ++s) {
+    const auto l = sums_[s].limbs();
+    std::copy(l.begin(), l.end(), limbs.begin() + static_cast<ptrdiff_t>(s * ExactSum::kLimbs));
+  }
+  comm.allreduce_sum(limbs);
+  std::vector<double> out(sums_.size());
+  for (size_t s = 0; s < sums_.size(); ++s) {
+    out[s] = ExactSum::from_limbs(std::span(limbs).subspan(s * ExactSum::kLimbs, ExactSum::kLimbs))
+                 .value();
+  }
+  return out;
+}
+
+void EncoderFit::finish_counts(dist::Communicator& comm) {
+  Encoder& e = encoder_;
+  const int num_categorical = static_cast<int>(categories_.size());
+  std::array<int64_t, 1> total{rows_};
   comm.allreduce_sum(total);
   if (total[0] == 0) fail_data("cannot fit the encoder: no feature rows");
-  rows_ = total[0];
+  e.rows_ = total[0];
 
   // Category counts: every rank's, summed (the categories are few).
   dist::ByteWriter mine;
-  for (int c = 0; c < num_categorical; ++c) {
-    std::unordered_map<std::string, int64_t> counts;
-    for (const auto& row : rows) ++counts[schema_.categorical_value(row, c)];
+  for (const auto& counts : categories_) {
     mine.put<uint32_t>(static_cast<uint32_t>(counts.size()));
     for (const auto& [value, count] : counts) mine.put(value).put(count);
   }
@@ -63,14 +98,14 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm,
       }
     }
   }
-  columns_.assign(static_cast<size_t>(num_categorical), {});
+  e.columns_.assign(static_cast<size_t>(num_categorical), {});
   for (int c = 0; c < num_categorical; ++c) {
     std::vector<std::pair<std::string, int64_t>> sorted(counts[c].begin(), counts[c].end());
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
-    CategoryIndex& index = columns_[c];
-    index.column = schema_.column(schema_.categorical()[static_cast<size_t>(c)]).name;
+    CategoryIndex& index = e.columns_[c];
+    index.column = e.schema_.column(e.schema_.categorical()[static_cast<size_t>(c)]).name;
     for (auto& [value, count] : sorted) {
       index.categories.push_back(value);
       index.counts.push_back(count);
@@ -79,39 +114,32 @@ void Encoder::fit(std::span<const FeatureRow> rows, dist::Communicator& comm,
     rebuild_lookup(index);
   }
 
+  categories_.clear();
+
   // Two passes (mean, then squared deviations) keep the std accurate; each
   // sum is exact, so neither row order nor rank count changes a bit.
-  scaler_std_.assign(num_scaled, 0.0);
-  if (rows_ >= 2) {
-    const double n = static_cast<double>(rows_);
-    auto global_sums = [&](auto term) {
-      std::vector<int64_t> limbs(static_cast<size_t>(num_scaled) * ExactSum::kLimbs);
-      for (int s = 0; s < num_scaled; ++s) {
-        ExactSum sum;
-        for (const auto& row : rows) sum.add(term(row, s));
-        const auto l = sum.limbs();
-        std::copy(l.begin(), l.end(), limbs.begin() + static_cast<ptrdiff_t>(s) * ExactSum::kLimbs);
-      }
-      comm.allreduce_sum(limbs);
-      std::vector<double> out(num_scaled);
-      for (int s = 0; s < num_scaled; ++s) {
-        out[s] =
-            ExactSum::from_limbs(std::span(limbs).subspan(static_cast<size_t>(s) * ExactSum::kLimbs,
-                                                          ExactSum::kLimbs))
-                .value();
-      }
-      return out;
-    };
-    std::vector<double> mean =
-        global_sums([&](const FeatureRow& row, int s) { return schema_.scaled_value(row, s); });
-    for (double& m : mean) m /= n;
-    const std::vector<double> squares = global_sums([&](const FeatureRow& row, int s) {
-      const double d = schema_.scaled_value(row, s) - mean[s];
-      return d * d;
-    });
-    for (int s = 0; s < num_scaled; ++s) scaler_std_[s] = std::sqrt(squares[s] / (n - 1));
+  mean_ = global_values(comm);
+  for (double& m : mean_) m /= static_cast<double>(e.rows_);
+  for (ExactSum& sum : sums_) sum = ExactSum();
+}
+
+void EncoderFit::deviate(const FeatureRow& row) {
+  for (size_t s = 0; s < sums_.size(); ++s) {
+    const double d = encoder_.schema_.scaled_value(row, static_cast<int>(s)) - mean_[s];
+    sums_[s].add(d * d);
   }
-  build_layout();
+}
+
+Encoder EncoderFit::finish(dist::Communicator& comm) {
+  Encoder& e = encoder_;
+  const std::vector<double> squares = global_values(comm);
+  e.scaler_std_.assign(sums_.size(), 0.0);
+  if (e.rows_ >= 2) {
+    const double n = static_cast<double>(e.rows_);
+    for (size_t s = 0; s < sums_.size(); ++s) e.scaler_std_[s] = std::sqrt(squares[s] / (n - 1));
+  }
+  e.build_layout();
+  return std::move(e);
 }
 
 void Encoder::build_layout() {
@@ -145,33 +173,76 @@ std::vector<std::string> Encoder::column_for_encode() const {
   return names;
 }
 
+std::vector<OneHotColumns> Encoder::one_hot_blocks() const {
+  std::vector<OneHotColumns> blocks;
+  int pos = 1 + static_cast<int>(column_only_indexed().size());
+  for (const auto& index : columns_) {
+    if (index.only_indexed) continue;
+    const int width = static_cast<int>(index.categories.size()) - 1;
+    blocks.push_back({pos, width});
+    pos += width;
+  }
+  return blocks;
+}
+
+int Encoder::num_numeric() const {
+  return num_features() -
+         std::accumulate(
+             columns_.begin(), columns_.end(), 0, [](int n, const CategoryIndex& index) {
+               return index.only_indexed ? n : n + static_cast<int>(index.categories.size()) - 1;
+             });
+}
+
+template <typename T>
+void Encoder::transform_parts(const FeatureRow& row, std::span<T> numeric,
+                              std::span<uint16_t> codes) const {
+  size_t pos = 0;
+  numeric[pos++] = static_cast<T>(row.linear_trend);
+  const int num_categorical = static_cast<int>(columns_.size());
+  size_t block = 0;
+  for (int c = 0; c < num_categorical; ++c) {
+    const auto& index = columns_[c];
+    const int i = index.index_of(schema_.categorical_value(row, c));
+    if (index.only_indexed) {
+      numeric[pos++] = static_cast<T>(i);
+    } else {
+      // The last category and unseen ones are none of the block's features.
+      codes[block++] =
+          static_cast<uint16_t>(std::min(static_cast<size_t>(i), index.categories.size() - 1));
+    }
+  }
+  for (int s = 0; s < schema_.num_scaled(); ++s) {
+    const double sd = scaler_std_[s];
+    numeric[pos++] = sd == 0 ? T{0} : static_cast<T>(schema_.scaled_value(row, s) / sd);
+  }
+}
+
+void Encoder::transform_compact(const FeatureRow& row, std::span<float> numeric,
+                                std::span<uint16_t> codes) const {
+  if (numeric.size() != static_cast<size_t>(num_numeric()) ||
+      codes.size() != columns_.size() - column_only_indexed().size())
+    fail_internal("encoder: compact output of another shape");
+  transform_parts(row, numeric, codes);
+}
+
 template <typename T>
 void Encoder::transform_impl(const FeatureRow& row, std::span<T> out) const {
   if (out.size() != feature_names_.size()) {
     fail_internal("encoder output has " + std::to_string(out.size()) + " slots, expected " +
                   std::to_string(feature_names_.size()));
   }
+  // The compact form, spread: numeric features first and last, one-hot blocks between.
+  std::vector<T> numeric(static_cast<size_t>(num_numeric()));
+  const auto blocks = one_hot_blocks();
+  std::vector<uint16_t> codes(blocks.size());
+  transform_parts(row, std::span<T>(numeric), std::span<uint16_t>(codes));
   std::fill(out.begin(), out.end(), T{0});
-  size_t pos = 0;
-  out[pos++] = static_cast<T>(row.linear_trend);
-  const int num_categorical = static_cast<int>(columns_.size());
-  for (int c = 0; c < num_categorical; ++c) {
-    const auto& index = columns_[c];
-    if (index.only_indexed)
-      out[pos++] = static_cast<T>(index.index_of(schema_.categorical_value(row, c)));
-  }
-  for (int c = 0; c < num_categorical; ++c) {
-    const auto& index = columns_[c];
-    if (index.only_indexed) continue;
-    const size_t width = index.categories.size() - 1;
-    const int i = index.index_of(schema_.categorical_value(row, c));
-    // The last category and unseen ones are all zeros.
-    if (static_cast<size_t>(i) < width) out[pos + i] = T{1};
-    pos += width;
-  }
-  for (int s = 0; s < schema_.num_scaled(); ++s) {
-    const double sd = scaler_std_[s];
-    out[pos++] = sd == 0 ? T{0} : static_cast<T>(schema_.scaled_value(row, s) / sd);
+  const size_t leading = 1 + (columns_.size() - blocks.size());
+  std::copy(numeric.begin(), numeric.begin() + static_cast<ptrdiff_t>(leading), out.begin());
+  std::copy(numeric.begin() + static_cast<ptrdiff_t>(leading), numeric.end(),
+            out.end() - static_cast<ptrdiff_t>(numeric.size() - leading));
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    if (codes[b] < blocks[b].width) out[static_cast<size_t>(blocks[b].first) + codes[b]] = T{1};
   }
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/exact_sum.h"
 #include "dist/communicator.h"
 #include "features/feature_row.h"
 #include "features/schema.h"
@@ -30,6 +31,13 @@ struct CategoryIndex {
   int index_of(const std::string& value) const;
 
   std::unordered_map<std::string, int> lookup;  // rebuilt by fit/from_json
+};
+
+// Features [first, first + width) of the vector: one categorical column's
+// one-hot features, of which at most one is 1 in a row.
+struct OneHotColumns {
+  int first = 0;
+  int width = 0;
 };
 
 class Encoder {
@@ -57,6 +65,15 @@ class Encoder {
   std::vector<std::string> column_for_encode() const;
   int64_t fitted_rows() const { return rows_; }
 
+  // The one-hot blocks of the feature vector, and the count of the other
+  // (numeric) features: the trend, the indexed columns, the scaled ones.
+  std::vector<OneHotColumns> one_hot_blocks() const;
+  int num_numeric() const;
+  // The row in compact form: its numeric features in feature order, and per
+  // one-hot block the position of its 1 (the block's width: none).
+  void transform_compact(const FeatureRow& row, std::span<float> numeric,
+                         std::span<uint16_t> codes) const;
+
   // Writes the row's feature vector; `out.size()` must equal num_features().
   void transform(const FeatureRow& row, std::span<double> out) const;
   void transform(const FeatureRow& row, std::span<float> out) const;
@@ -69,6 +86,10 @@ class Encoder {
   static Encoder from_json(const nlohmann::json& json);
 
  private:
+  friend class EncoderFit;
+  template <typename T>
+  void transform_parts(const FeatureRow& row, std::span<T> numeric,
+                       std::span<uint16_t> codes) const;
   template <typename T>
   void transform_impl(const FeatureRow& row, std::span<T> out) const;
   void build_layout();
@@ -78,6 +99,31 @@ class Encoder {
   std::vector<double> scaler_std_;
   std::vector<std::string> feature_names_;
   int64_t rows_ = 0;
+};
+
+// Fits an encoder in two passes over rows that need not be in memory (each
+// rank its own): count() every row, finish_counts(), deviate() every row
+// again, finish(). The same encoder as Encoder::fit on the same rows.
+class EncoderFit {
+ public:
+  explicit EncoderFit(const FeatureSchema& schema);
+  void count(const FeatureRow& row);
+  // Collective. Throws Failure(kData) when no rank has a row.
+  void finish_counts(dist::Communicator& comm);
+  // The categories, once counted.
+  const Encoder& categories() const { return encoder_; }
+  void deviate(const FeatureRow& row);
+  // Collective.
+  Encoder finish(dist::Communicator& comm);
+
+ private:
+  std::vector<double> global_values(dist::Communicator& comm) const;
+
+  Encoder encoder_;
+  int64_t rows_ = 0;
+  std::vector<std::unordered_map<std::string, int64_t>> categories_;
+  std::vector<ExactSum> sums_;  // of the scaled values, then of their squared deviations
+  std::vector<double> mean_;
 };
 
 }  // namespace loadcast

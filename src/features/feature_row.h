@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +55,14 @@ struct FeatureRow {
   std::array<double, kNumMeasures> rolling{};  // peak{X}DailyLag2Win7
   int label = 0;                               // 1 low, 2 medium, 3 high
 };
+
+// Rows that can be read more than once without being held: each call
+// visits every row once, in an order of its own (a table on disk is read
+// again).
+using FeatureRowVisitor = std::function<void(const FeatureRow&)>;
+using FeatureRowPasses = std::function<void(const FeatureRowVisitor&)>;
+// Passes over rows in memory (which must outlive the passes).
+FeatureRowPasses passes_over(std::span<const FeatureRow> rows);
 
 // The label of a row from its own peak load: 1 (low) up to `low`, 2
 // (medium) up to `high`, else 3 (high).

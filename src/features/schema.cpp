@@ -26,6 +26,12 @@ std::string lag_name(int hours) {
 
 }  // namespace
 
+FeatureRowPasses passes_over(std::span<const FeatureRow> rows) {
+  return [rows](const FeatureRowVisitor& visit) {
+    for (const FeatureRow& row : rows) visit(row);
+  };
+}
+
 std::string_view weekday_name(int dayofweek) {
   static constexpr std::string_view kNames[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                                  "Friday", "Saturday", "Sunday"};

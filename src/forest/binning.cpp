@@ -46,42 +46,65 @@ FeatureSplits splits_of(const std::vector<float>& values, const std::vector<int6
   return result;
 }
 
-// A column's sample as ascending distinct values with their counts.
-struct ValueCounts {
-  std::vector<float> values;
-  std::vector<int64_t> counts;
-
-  void add_sorted(std::span<const float> sorted) {
-    for (float v : sorted) {
-      if (!values.empty() && values.back() == v) {
-        ++counts.back();
-      } else {
-        values.push_back(v == 0 ? 0.0f : v);  // -0 and +0 are one value
-        counts.push_back(1);
-      }
-    }
-  }
-  // Merges another rank's runs; equal values add their counts.
-  void merge(const ValueCounts& other) {
-    ValueCounts out;
-    size_t i = 0, j = 0;
-    while (i < values.size() || j < other.values.size()) {
-      if (j == other.values.size() || (i < values.size() && values[i] < other.values[j])) {
-        out.values.push_back(values[i]);
-        out.counts.push_back(counts[i++]);
-      } else if (i == values.size() || other.values[j] < values[i]) {
-        out.values.push_back(other.values[j]);
-        out.counts.push_back(other.counts[j++]);
-      } else {
-        out.values.push_back(values[i]);
-        out.counts.push_back(counts[i++] + other.counts[j++]);
-      }
-    }
-    *this = std::move(out);
-  }
-};
-
 }  // namespace
+
+int FeatureSplits::bin_of(float value) const {
+  return static_cast<int>(std::lower_bound(thresholds.begin(), thresholds.end(), value) -
+                          thresholds.begin());
+}
+
+QuantileSample::QuantileSample(int64_t total_rows, size_t sample_cap)
+    : all_rows_(static_cast<uint64_t>(total_rows) <= sample_cap),
+      cutoff_(all_rows_ ? 0
+                        : static_cast<uint64_t>((static_cast<unsigned __int128>(sample_cap) << 64) /
+                                                static_cast<uint64_t>(total_rows))) {}
+
+bool QuantileSample::takes(uint64_t row_key) const {
+  return all_rows_ || mix64(row_key ^ kSampleSalt) < cutoff_;
+}
+
+void ValueCounts::add_sorted(std::span<const float> sorted) {
+  for (float v : sorted) {
+    if (!values.empty() && values.back() == v) {
+      ++counts.back();
+    } else {
+      values.push_back(v == 0 ? 0.0f : v);
+      counts.push_back(1);
+    }
+  }
+}
+
+void ValueCounts::add_binary(int64_t zeros, int64_t ones) {
+  ValueCounts part;
+  for (const auto& [value, count] : {std::pair{0.0f, zeros}, std::pair{1.0f, ones}}) {
+    if (count == 0) continue;
+    part.values.push_back(value);
+    part.counts.push_back(count);
+  }
+  merge(part);
+}
+
+void ValueCounts::merge(const ValueCounts& other) {
+  if (values.empty()) {
+    *this = other;
+    return;
+  }
+  ValueCounts out;
+  size_t i = 0, j = 0;
+  while (i < values.size() || j < other.values.size()) {
+    if (j == other.values.size() || (i < values.size() && values[i] < other.values[j])) {
+      out.values.push_back(values[i]);
+      out.counts.push_back(counts[i++]);
+    } else if (i == values.size() || other.values[j] < values[i]) {
+      out.values.push_back(other.values[j]);
+      out.counts.push_back(other.counts[j++]);
+    } else {
+      out.values.push_back(values[i]);
+      out.counts.push_back(counts[i++] + other.counts[j++]);
+    }
+  }
+  *this = std::move(out);
+}
 
 std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
                                        int max_bins, size_t sample_cap, int threads) {
@@ -92,26 +115,15 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
 std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
                                        int max_bins, size_t sample_cap, int threads,
                                        dist::Communicator& comm) {
-  // Every row when the table is small; else the rows whose key hash falls in
-  // the lowest sample_cap / total of the hash range, wherever they live.
   std::array<int64_t, 1> total{static_cast<int64_t>(x.rows)};
   comm.allreduce_sum(total);
-  const bool all_rows = static_cast<uint64_t>(total[0]) <= sample_cap;
-  const auto cutoff =
-      all_rows ? uint64_t{0}
-               : static_cast<uint64_t>((static_cast<unsigned __int128>(sample_cap) << 64) /
-                                       static_cast<uint64_t>(total[0]));
+  const QuantileSample sample(total[0], sample_cap);
   std::vector<size_t> sample_rows;
   for (size_t r = 0; r < x.rows; ++r) {
-    if (all_rows || mix64(row_keys[r] ^ kSampleSalt) < cutoff) sample_rows.push_back(r);
+    if (sample.takes(row_keys[r])) sample_rows.push_back(r);
   }
-
-  // Each column's local sample, as value counts, goes to the rank that owns
-  // the column (column % ranks); the owner places its thresholds.
-  const size_t cols = x.cols;
-  const int ranks = comm.size();
-  std::vector<ValueCounts> local(cols);
-  parallel_for(cols, threads, 1, [&](size_t begin, size_t end) {
+  std::vector<ValueCounts> local(x.cols);
+  parallel_for(x.cols, threads, 1, [&](size_t begin, size_t end) {
     // Columns are copied out a cache line of each row at a time: one column
     // at a time would miss the cache on every value of a wide row.
     constexpr size_t kBlock = 16;
@@ -128,11 +140,7 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
         const auto ones = std::count(column.begin(), column.end(), 1.0f);
         const auto zeros = std::count(column.begin(), column.end(), 0.0f);
         if (static_cast<size_t>(ones + zeros) == column.size()) {
-          for (const auto& [value, count] : {std::pair{0.0f, zeros}, std::pair{1.0f, ones}}) {
-            if (count == 0) continue;
-            local[c0 + j].values.push_back(value);
-            local[c0 + j].counts.push_back(count);
-          }
+          local[c0 + j].add_binary(zeros, ones);
           continue;
         }
         std::sort(column.begin(), column.end());
@@ -140,6 +148,15 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
       }
     }
   });
+  return find_splits(std::move(local), max_bins, threads, comm);
+}
+
+std::vector<FeatureSplits> find_splits(std::vector<ValueCounts> local, int max_bins, int threads,
+                                       dist::Communicator& comm) {
+  // Each feature's local sample goes to the rank that owns it
+  // (feature % ranks); the owner places its thresholds.
+  const size_t cols = local.size();
+  const int ranks = comm.size();
   std::vector<dist::ByteWriter> to_owner(ranks);
   for (size_t c = 0; c < cols; ++c) {
     auto& w = to_owner[c % ranks];
@@ -192,45 +209,6 @@ std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint
     }
   }
   return splits;
-}
-
-BinnedMatrix bin_matrix(const MatrixView& x, std::span<const FeatureSplits> splits, int threads) {
-  BinnedMatrix m;
-  m.rows = x.rows;
-  m.byte_offset.resize(x.cols);
-  m.shift.resize(x.cols);
-  m.mask.resize(x.cols);
-  uint32_t bytes = 0;
-  for (size_t c = 0; c < x.cols; ++c) {
-    if (splits[c].num_bins() > 2) {
-      m.byte_offset[c] = bytes++;
-      m.mask[c] = 0xFF;
-    }
-  }
-  uint32_t bits = 0;
-  for (size_t c = 0; c < x.cols; ++c) {
-    if (splits[c].num_bins() <= 2) {
-      m.byte_offset[c] = bytes + bits / 8;
-      m.shift[c] = static_cast<uint8_t>(bits % 8);
-      m.mask[c] = 1;
-      ++bits;
-    }
-  }
-  m.stride = std::max<size_t>(1, bytes + (bits + 7) / 8);
-  m.data.assign(m.rows * m.stride, 0);
-  parallel_for(x.rows, threads, 4096, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      const float* values = x.row(r);
-      uint8_t* out = m.data.data() + r * m.stride;
-      for (size_t c = 0; c < x.cols; ++c) {
-        const auto& t = splits[c].thresholds;
-        const auto b =
-            static_cast<uint8_t>(std::lower_bound(t.begin(), t.end(), values[c]) - t.begin());
-        out[m.byte_offset[c]] |= static_cast<uint8_t>(b << m.shift[c]);
-      }
-    }
-  });
-  return m;
 }
 
 }  // namespace loadcast::forest

@@ -1,6 +1,7 @@
 // Feature binning for histogram training: per-feature thresholds from
-// quantiles of the training data (Spark's findSplitsForContinuousFeature),
-// and the uint8 bin matrix the trees are grown on.
+// quantiles of a sample of the training rows (Spark's
+// findSplitsForContinuousFeature). The rows themselves are stored binned in
+// a TrainingSet (training_set.h).
 #pragma once
 
 #include <cstddef>
@@ -25,40 +26,48 @@ struct MatrixView {
 struct FeatureSplits {
   std::vector<float> thresholds;
   int num_bins() const { return static_cast<int>(thresholds.size()) + 1; }
+  int bin_of(float value) const;
 };
 
-// Candidate thresholds for every column, at most max_bins - 1 each, from
-// quantiles of a sample: every row when there are at most `sample_cap`,
-// else the rows whose key hash falls in the lowest sample_cap / rows of the
-// hash range (about sample_cap rows), so the sample does not depend on row
-// order or on which rank holds a row. A feature with two distinct values
-// (binary, one-hot) gets a single threshold at their midpoint.
+// Which rows place the thresholds: every row when there are at most
+// `sample_cap` over all ranks, else the rows whose key hash falls in the
+// lowest sample_cap / rows of the hash range (about sample_cap rows), so the
+// sample depends neither on row order nor on which rank holds a row.
+class QuantileSample {
+ public:
+  QuantileSample(int64_t total_rows, size_t sample_cap);
+  bool takes(uint64_t row_key) const;
+
+ private:
+  bool all_rows_;
+  uint64_t cutoff_;
+};
+
+// A feature's sampled values: ascending distinct values with their counts.
+struct ValueCounts {
+  std::vector<float> values;
+  std::vector<int64_t> counts;
+
+  // `sorted` ascending; -0 and +0 are one value.
+  void add_sorted(std::span<const float> sorted);
+  // A feature with the values 0 and 1 only (one-hot, flag): their counts.
+  void add_binary(int64_t zeros, int64_t ones);
+  // Merges another part; equal values add their counts.
+  void merge(const ValueCounts& other);
+};
+
+// Thresholds for every feature from this rank's sampled values, at most
+// max_bins - 1 each; a feature with two distinct values gets a single
+// threshold at their midpoint. Collective over `comm`: each feature's values
+// go to one rank, which places its thresholds, and every rank gets them all.
+std::vector<FeatureSplits> find_splits(std::vector<ValueCounts> local, int max_bins, int threads,
+                                       dist::Communicator& comm);
+
+// The same from a dense matrix, sampling its rows by key.
 std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
                                        int max_bins, size_t sample_cap, int threads);
-// The same over the rows of every rank of `comm` (collective): each column's
-// sampled values go to one rank, which places its thresholds, and every rank
-// gets them all.
 std::vector<FeatureSplits> find_splits(const MatrixView& x, std::span<const uint64_t> row_keys,
                                        int max_bins, size_t sample_cap, int threads,
                                        dist::Communicator& comm);
-
-// The bins of every row, row-major and packed: features with more than two
-// bins take a byte, binary ones (one-hot columns) a bit, so a row of a wide
-// one-hot table stays within a cache line or two and a node's histogram
-// reads few lines per row.
-struct BinnedMatrix {
-  size_t rows = 0;
-  size_t stride = 0;                  // bytes per row
-  std::vector<uint8_t> data;          // rows x stride
-  std::vector<uint32_t> byte_offset;  // per feature
-  std::vector<uint8_t> shift;         // per feature: bit position (0 for bytes)
-  std::vector<uint8_t> mask;          // per feature: 0xFF or 1
-
-  uint8_t bin(size_t row, size_t feature) const {
-    return (data[row * stride + byte_offset[feature]] >> shift[feature]) & mask[feature];
-  }
-};
-
-BinnedMatrix bin_matrix(const MatrixView& x, std::span<const FeatureSplits> splits, int threads);
 
 }  // namespace loadcast::forest

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 
 #include "common/error.h"
@@ -57,13 +58,14 @@ constexpr uint64_t kBootstrapSalt = 0xB0075742ULL;
 constexpr uint64_t kFeatureSalt = 0xFEA7E5ULL;
 
 // Memory bounds of the level-wise growth; they change how work is cut into
-// rounds and batches, never the forest.
-constexpr size_t kHistogramBudget = size_t{64} << 20;  // bytes of counts per allreduce
-constexpr size_t kRowStateBudget = size_t{512} << 20;  // bootstrap state of one batch of trees
+// rounds and batches and which histograms are subtracted, never the forest.
+constexpr size_t kHistogramBudget = size_t{64} << 20;    // bytes of counts per allreduce
+constexpr size_t kRowStateBudget = size_t{512} << 20;    // bootstrap state of one batch of trees
+constexpr size_t kKeptCountsBudget = size_t{128} << 20;  // a level's counts kept for subtraction
 
 // What every tree of the forest shares.
 struct Shape {
-  const BinnedMatrix* bins;
+  const TrainingSet* set;
   std::span<const uint8_t> labels;
   std::span<const uint64_t> row_keys;
   std::span<const FeatureSplits> splits;
@@ -83,17 +85,48 @@ struct GrowingTree {
   std::vector<uint32_t> index;
 };
 
+// This rank's weighted class counts of a node's rows over some of the stored
+// columns: for each, entries x classes counters.
+struct ColumnCounts {
+  std::vector<int> columns;  // ascending
+  std::vector<uint32_t> base;
+  std::vector<uint32_t> counts;
+
+  void lay_out(const Shape& s, std::vector<int> wanted) {
+    columns = std::move(wanted);
+    base.clear();
+    uint32_t size = 0;
+    for (int c : columns) {
+      base.push_back(size);
+      size +=
+          s.set->columns()[static_cast<size_t>(c)].entries * static_cast<uint32_t>(s.num_classes);
+    }
+    counts.assign(size, 0);
+  }
+  const uint32_t* of(int column) const {
+    const auto it = std::lower_bound(columns.begin(), columns.end(), column);
+    if (it == columns.end() || *it != column) return nullptr;
+    return counts.data() + base[static_cast<size_t>(it - columns.begin())];
+  }
+  size_t bytes() const { return counts.size() * sizeof(uint32_t); }
+};
+
 // A node of the current level that may split.
 struct OpenNode {
   int tree;  // position in the batch
   int32_t node;
   uint32_t begin;  // its rows: index[begin, end) of its tree, on this rank
   uint32_t end;
-  uint64_t id;                      // heap numbering (root 1): names the node for its feature draw
-  std::vector<int> features;        // the drawn subset, ascending
+  uint64_t id;  // heap numbering (root 1): names the node for its feature draw
+  std::shared_ptr<const ColumnCounts> parent;  // the parent's counts, when kept
+  std::vector<int> features;                   // the drawn subset, ascending
+  std::vector<int> columns;                    // the stored columns those features need, ascending
   std::vector<uint32_t> hist_base;  // per drawn feature: its first counter in the histogram
   size_t hist_offset = 0;           // into the round's histogram buffer
   size_t hist_size = 0;
+  std::shared_ptr<ColumnCounts> counts;  // this node's, once counted
+
+  uint32_t rows() const { return end - begin; }
 };
 
 struct Split {
@@ -116,48 +149,118 @@ void draw_features(const Shape& s, int tree_index, OpenNode& open) {
   }
   std::sort(open.features.begin(), open.features.end());
   // Each feature takes only its own bins (one-hot columns two), which keeps
-  // the allreduced histograms small.
+  // the allreduced histograms small; a feature without a threshold can
+  // never split and needs no stored column.
   open.hist_base.resize(s.subset);
+  open.columns.clear();
   uint32_t counters = 0;
   for (int j = 0; j < s.subset; ++j) {
+    const int f = open.features[j];
     open.hist_base[j] = counters;
-    counters += static_cast<uint32_t>(s.splits[open.features[j]].num_bins() * s.num_classes);
+    counters += static_cast<uint32_t>(s.splits[f].num_bins() * s.num_classes);
+    if (s.splits[f].num_bins() > 1) open.columns.push_back(s.set->column_of(f));
   }
+  std::sort(open.columns.begin(), open.columns.end());
+  open.columns.erase(std::unique(open.columns.begin(), open.columns.end()), open.columns.end());
   open.hist_size = counters;
 }
 
-// Weighted class counts of the node's rows on this rank, added into `out`.
-// Two copies of the counters, for even and odd positions, halve the chains
-// of increments to the same counter (one-hot columns hit the same bin row
+// Adds the weighted class counts of index[begin, end) over out.columns into
+// out.counts. Two copies of the counters, for even and odd positions, halve
+// the chains of increments to the same counter (a block's code repeats row
 // after row); `scratch` is the worker's.
-void local_histogram(const Shape& s, const GrowingTree& g, const OpenNode& open,
-                     std::vector<uint32_t>& scratch, int64_t* out) {
-  const int subset = static_cast<int>(open.features.size());
-  const BinnedMatrix& bins = *s.bins;
-  std::vector<uint32_t> offset(subset);
-  std::vector<uint8_t> shift(subset), mask(subset);
-  const uint32_t* base = open.hist_base.data();
-  for (int j = 0; j < subset; ++j) {
-    const int f = open.features[j];
-    offset[j] = bins.byte_offset[f];
-    shift[j] = bins.shift[f];
-    mask[j] = bins.mask[f];
+void count_rows(const Shape& s, const GrowingTree& g, uint32_t begin, uint32_t end,
+                ColumnCounts& out, std::vector<uint32_t>& scratch) {
+  if (out.columns.empty() || begin == end) return;
+  const auto& stored = s.set->columns();
+  const uint32_t K = static_cast<uint32_t>(s.num_classes);
+  std::vector<uint32_t> narrow_offset, narrow_base, wide_offset, wide_base;
+  for (size_t i = 0; i < out.columns.size(); ++i) {
+    const StoredColumn& column = stored[static_cast<size_t>(out.columns[i])];
+    (column.wide ? wide_offset : narrow_offset).push_back(column.offset);
+    (column.wide ? wide_base : narrow_base).push_back(out.base[i]);
   }
-  const size_t size = open.hist_size;
-  const int K = s.num_classes;
+  const size_t size = out.counts.size();
   scratch.assign(2 * size, 0);
-  const uint8_t* packed = bins.data.data();
-  for (uint32_t i = open.begin; i < open.end; ++i) {
+  const size_t narrow = narrow_offset.size();
+  const size_t wide = wide_offset.size();
+  for (uint32_t i = begin; i < end; ++i) {
     const uint32_t r = g.index[i];
-    const uint8_t* row = packed + static_cast<size_t>(r) * bins.stride;
+    const uint8_t* row = s.set->row(r);
     const uint32_t w = g.weight[r];
     uint32_t* h = scratch.data() + (i & 1) * size + s.labels[r];
-    for (int j = 0; j < subset; ++j) {
-      const unsigned b = (row[offset[j]] >> shift[j]) & mask[j];
-      h[base[j] + b * K] += w;
+    for (size_t j = 0; j < narrow; ++j) h[narrow_base[j] + row[narrow_offset[j]] * K] += w;
+    for (size_t j = 0; j < wide; ++j) {
+      const uint8_t* p = row + wide_offset[j];
+      h[wide_base[j] + static_cast<uint32_t>(p[0] | (p[1] << 8)) * K] += w;
     }
   }
-  for (size_t e = 0; e < size; ++e) out[e] += static_cast<int64_t>(scratch[e]) + scratch[size + e];
+  for (size_t e = 0; e < size; ++e) out.counts[e] += scratch[e] + scratch[size + e];
+}
+
+// The node's counts: counted over its rows, or, for the columns the parent
+// kept, the parent's minus the sibling's (histogram subtraction).
+void count_node(const Shape& s, const GrowingTree& g, OpenNode& open, const ColumnCounts* sibling,
+                std::vector<int> columns, std::vector<uint32_t>& scratch) {
+  auto counts = std::make_shared<ColumnCounts>();
+  counts->lay_out(s, std::move(columns));
+  if (!sibling) {
+    count_rows(s, g, open.begin, open.end, *counts, scratch);
+    open.counts = std::move(counts);
+    return;
+  }
+  ColumnCounts direct;
+  std::vector<int> unkept;
+  for (int c : counts->columns) {
+    if (!open.parent->of(c)) unkept.push_back(c);
+  }
+  direct.lay_out(s, std::move(unkept));
+  count_rows(s, g, open.begin, open.end, direct, scratch);
+  const uint32_t K = static_cast<uint32_t>(s.num_classes);
+  for (size_t i = 0; i < counts->columns.size(); ++i) {
+    const int c = counts->columns[i];
+    const uint32_t n = s.set->columns()[static_cast<size_t>(c)].entries * K;
+    uint32_t* out = counts->counts.data() + counts->base[i];
+    if (const uint32_t* p = open.parent->of(c)) {
+      const uint32_t* other = sibling->of(c);
+      for (uint32_t e = 0; e < n; ++e) out[e] = p[e] - other[e];
+    } else {
+      const uint32_t* d = direct.of(c);
+      std::copy(d, d + n, out);
+    }
+  }
+  open.counts = std::move(counts);
+}
+
+// The node's histogram of its drawn features, from its column counts, added
+// into `out`: a numeric feature's bins are its column's; a one-hot feature's
+// bin 1 is its code's count and bin 0 the rest of the node.
+void add_histogram(const Shape& s, const OpenNode& open, int64_t* out) {
+  const int K = s.num_classes;
+  const ColumnCounts& c = *open.counts;
+  if (c.columns.empty()) return;
+  std::vector<int64_t> total(K, 0);
+  const uint32_t* first = c.counts.data();
+  const uint32_t first_entries = s.set->columns()[static_cast<size_t>(c.columns[0])].entries;
+  for (uint32_t e = 0; e < first_entries; ++e)
+    for (int k = 0; k < K; ++k) total[k] += first[e * K + k];
+  for (size_t j = 0; j < open.features.size(); ++j) {
+    const int f = open.features[j];
+    const int bins = s.splits[f].num_bins();
+    if (bins <= 1) continue;  // never read: no threshold to try
+    const uint32_t* p = c.of(s.set->column_of(f));
+    int64_t* h = out + open.hist_base[j];
+    const int code = s.set->code_of(f);
+    if (code < 0) {
+      for (int e = 0; e < bins * K; ++e) h[e] += p[e];
+    } else {
+      for (int k = 0; k < K; ++k) {
+        const int64_t ones = p[static_cast<size_t>(code) * K + k];
+        h[k] += total[k] - ones;
+        h[K + k] += ones;
+      }
+    }
+  }
 }
 
 // The best split from the node's global histogram: highest gain; ties keep
@@ -200,16 +303,18 @@ Split best_split(const Shape& s, const double* counts, const OpenNode& open, con
 // Stable partition of the node's rows on this rank: left in place, right after.
 uint32_t partition_rows(const Shape& s, GrowingTree& g, const OpenNode& open, const Split& split,
                         std::vector<uint32_t>& right_rows) {
-  const BinnedMatrix& bins = *s.bins;
-  const uint8_t* bytes = bins.data.data() + bins.byte_offset[split.feature];
-  const unsigned shift = bins.shift[split.feature];
-  const unsigned mask = bins.mask[split.feature];
+  const TrainingSet& set = *s.set;
+  const StoredColumn& column = set.columns()[static_cast<size_t>(set.column_of(split.feature))];
+  const int code = set.code_of(split.feature);
   uint32_t write = open.begin;
   right_rows.clear();
   for (uint32_t i = open.begin; i < open.end; ++i) {
     const uint32_t r = g.index[i];
-    const unsigned b = (bytes[static_cast<size_t>(r) * bins.stride] >> shift) & mask;
-    if (b <= static_cast<unsigned>(split.bin)) {
+    const uint32_t v = set.value(r, column);
+    // A one-hot feature splits at its one threshold: bin 1 (its code) goes right.
+    const bool left =
+        code < 0 ? v <= static_cast<uint32_t>(split.bin) : v != static_cast<uint32_t>(code);
+    if (left) {
       g.index[write++] = r;
     } else {
       right_rows.push_back(r);
@@ -228,12 +333,13 @@ void draw_bootstrap(const Shape& s, GrowingTree& g) {
   const size_t rows = s.labels.size();
   g.weight.assign(rows, 0);
   g.index.clear();
+  const PoissonTable poisson(p.subsampling_rate);
   uint64_t total_weight = 0;
   for (size_t r = 0; r < rows; ++r) {
     const double u = unit_double(hash3(p.seed ^ kBootstrapSalt, g.tree_index, s.row_keys[r]));
     int w = 1;
     if (bootstrap) {
-      w = poisson_from_uniform(u, p.subsampling_rate);
+      w = poisson.draw(u);
     } else if (p.subsampling_rate < 1.0) {
       w = u < p.subsampling_rate ? 1 : 0;
     }
@@ -273,7 +379,13 @@ class LevelGrower {
       tree.nodes.emplace_back();
       tree.counts.assign(root_counts.begin() + static_cast<ptrdiff_t>(b) * K,
                          root_counts.begin() + static_cast<ptrdiff_t>(b + 1) * K);
-      frontier.push_back({b, 0, 0, static_cast<uint32_t>(batch[b].index.size()), 1, {}, {}, 0, 0});
+      OpenNode root{};
+      root.tree = b;
+      root.node = 0;
+      root.begin = 0;
+      root.end = static_cast<uint32_t>(batch[b].index.size());
+      root.id = 1;
+      frontier.push_back(std::move(root));
     }
     for (int depth = 0; !frontier.empty(); ++depth) {
       // Which nodes may split is decided from global counts: the same on every rank.
@@ -286,18 +398,26 @@ class LevelGrower {
         draw_features(s_, batch[node.tree].tree_index, node);
         open.push_back(std::move(node));
       }
+      frontier.clear();
       std::vector<OpenNode> next;
-      // Rounds of nodes whose histograms fit the budget, one allreduce each.
+      size_t kept_bytes = 0;
+      // Rounds of nodes whose histograms fit the budget, one allreduce each;
+      // two siblings stay in one round, so one can be the parent minus the other.
       for (size_t begin = 0; begin < open.size();) {
         size_t end = begin;
         size_t counters = 0;
-        while (end < open.size() &&
-               (end == begin ||
-                (counters + open[end].hist_size) * sizeof(int64_t) <= kHistogramBudget)) {
-          open[end].hist_offset = counters;
-          counters += open[end++].hist_size;
+        while (end < open.size()) {
+          const size_t unit = siblings(open, end) ? 2 : 1;
+          size_t more = 0;
+          for (size_t i = end; i < end + unit; ++i) more += open[i].hist_size;
+          if (end > begin && (counters + more) * sizeof(int64_t) > kHistogramBudget) break;
+          for (size_t i = end; i < end + unit; ++i) {
+            open[i].hist_offset = counters;
+            counters += open[i].hist_size;
+          }
+          end += unit;
         }
-        split_round(batch, std::span(open).subspan(begin, end - begin), counters, next);
+        split_round(batch, std::span(open).subspan(begin, end - begin), counters, next, kept_bytes);
         begin = end;
       }
       frontier.swap(next);
@@ -309,14 +429,41 @@ class LevelGrower {
   }
 
  private:
+  // Whether nodes i and i + 1 are the two children of one parent whose counts were kept.
+  static bool siblings(std::span<const OpenNode> nodes, size_t i) {
+    return i + 1 < nodes.size() && nodes[i].parent && nodes[i].parent == nodes[i + 1].parent &&
+           nodes[i].tree == nodes[i + 1].tree && nodes[i + 1].id == nodes[i].id + 1;
+  }
+
   void split_round(std::vector<GrowingTree>& batch, std::span<OpenNode> round, size_t counters,
-                   std::vector<OpenNode>& next) {
+                   std::vector<OpenNode>& next, size_t& kept_bytes) {
     const int K = s_.num_classes;
-    std::vector<int64_t> hist(counters, 0);
+    // Units of work: a node alone, or two siblings, the smaller counted over
+    // its rows and the larger, where the parent's counts allow, by subtraction.
+    std::vector<size_t> units;
+    for (size_t i = 0; i < round.size(); i += siblings(round, i) ? 2 : 1) units.push_back(i);
     std::vector<std::vector<uint32_t>> scratch(std::max(1, threads_));
-    run_tasks(round.size(), threads_, [&](size_t i, int worker) {
-      local_histogram(s_, batch[round[i].tree], round[i], scratch[worker],
-                      hist.data() + round[i].hist_offset);
+    run_tasks(units.size(), threads_, [&](size_t u, int worker) {
+      const size_t i = units[u];
+      const GrowingTree& g = batch[round[i].tree];
+      if (!siblings(round, i)) {
+        count_node(s_, g, round[i], nullptr, round[i].columns, scratch[worker]);
+        return;
+      }
+      OpenNode& small = round[i].rows() <= round[i + 1].rows() ? round[i] : round[i + 1];
+      OpenNode& large = &small == &round[i] ? round[i + 1] : round[i];
+      std::vector<int> columns = small.columns;
+      for (int c : large.columns) {
+        if (small.parent->of(c)) columns.push_back(c);
+      }
+      std::sort(columns.begin(), columns.end());
+      columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
+      count_node(s_, g, small, nullptr, std::move(columns), scratch[worker]);
+      count_node(s_, g, large, small.counts.get(), large.columns, scratch[worker]);
+    });
+    std::vector<int64_t> hist(counters, 0);
+    run_tasks(round.size(), threads_, [&](size_t i, int) {
+      add_histogram(s_, round[i], hist.data() + round[i].hist_offset);
     });
     allreduce(hist);
 
@@ -332,7 +479,7 @@ class LevelGrower {
 
     // Children are numbered in level order, tree by tree, as in one process.
     for (size_t i = 0; i < round.size(); ++i) {
-      const OpenNode& open = round[i];
+      OpenNode& open = round[i];
       const Split& split = splits[i];
       if (split.feature < 0) continue;
       Tree& tree = batch[open.tree].tree;
@@ -348,9 +495,29 @@ class LevelGrower {
       const size_t parent = static_cast<size_t>(open.node) * K;
       tree.counts.insert(tree.counts.end(), split.left.begin(), split.left.end());
       for (int k = 0; k < K; ++k) tree.counts.push_back(tree.counts[parent + k] - split.left[k]);
-      next.push_back({open.tree, left_node, open.begin, split.middle, open.id * 2, {}, {}, 0, 0});
-      next.push_back(
-          {open.tree, left_node + 1, split.middle, open.end, open.id * 2 + 1, {}, {}, 0, 0});
+      std::shared_ptr<const ColumnCounts> kept;
+      if (kept_bytes + open.counts->bytes() <= kKeptCountsBudget) {
+        kept_bytes += open.counts->bytes();
+        kept = open.counts;
+      }
+      OpenNode left{};
+      left.tree = open.tree;
+      left.node = left_node;
+      left.begin = open.begin;
+      left.end = split.middle;
+      left.id = open.id * 2;
+      left.parent = kept;
+      OpenNode right = left;
+      right.node = left_node + 1;
+      right.begin = split.middle;
+      right.end = open.end;
+      right.id = open.id * 2 + 1;
+      next.push_back(std::move(left));
+      next.push_back(std::move(right));
+    }
+    for (OpenNode& open : round) {
+      open.counts.reset();
+      open.parent.reset();
     }
   }
 
@@ -393,15 +560,27 @@ Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
   if (labels.size() != x.rows || row_keys.size() != x.rows) {
     fail_internal("forest training: matrix, labels and row keys differ in length");
   }
-  if (x.rows > std::numeric_limits<uint32_t>::max()) {
+  forest_params().check(options.params, ParamSource{"forest training", ExitCode::kUsage});
+  TrainingSet set(find_splits(x, row_keys, options.params.max_bins, options.quantile_sample,
+                              std::max(1, options.threads), comm),
+                  {});
+  set.reserve(x.rows);
+  for (size_t r = 0; r < x.rows; ++r) set.add_dense(x.row(r), labels[r], row_keys[r]);
+  return train(set, num_classes, options, comm, stats);
+}
+
+Forest Forest::train(const TrainingSet& set, int num_classes, const TrainOptions& options,
+                     dist::Communicator& comm, TrainStats* stats) {
+  const size_t rows = set.rows();
+  if (rows > std::numeric_limits<uint32_t>::max()) {
     fail_data("forest training supports at most 2^32-1 rows per rank");
   }
-  for (uint8_t label : labels) {
+  for (uint8_t label : set.labels()) {
     if (label >= num_classes) fail_internal("forest training: label out of range");
   }
   const ForestParams& p = options.params;
   forest_params().check(p, ParamSource{"forest training", ExitCode::kUsage});
-  std::array<int64_t, 1> total_rows{static_cast<int64_t>(x.rows)};
+  std::array<int64_t, 1> total_rows{static_cast<int64_t>(rows)};
   comm.allreduce_sum(total_rows);
   if (total_rows[0] == 0) fail_data("cannot train a forest on zero rows");
   const int threads = std::max(1, options.threads);
@@ -409,19 +588,17 @@ Forest Forest::train(const MatrixView& x, std::span<const uint8_t> labels,
 
   Forest forest;
   forest.num_classes_ = num_classes;
-  forest.num_features_ = static_cast<int>(x.cols);
+  forest.num_features_ = set.num_features();
   forest.options_ = options;
   forest.options_.threads = 1;  // not part of the model
 
-  const auto splits = find_splits(x, row_keys, p.max_bins, options.quantile_sample, threads, comm);
-  const auto bins = bin_matrix(x, splits, threads);
-  const Shape shape{&bins,
-                    labels,
-                    row_keys,
-                    splits,
+  const Shape shape{&set,
+                    set.labels(),
+                    set.keys(),
+                    set.splits(),
                     num_classes,
-                    static_cast<int>(x.cols),
-                    features_per_node(p.feature_subset_strategy, static_cast<int>(x.cols)),
+                    set.num_features(),
+                    features_per_node(p.feature_subset_strategy, set.num_features()),
                     &p,
                     criterion.get()};
   TrainStats unused;
@@ -465,6 +642,66 @@ std::vector<double> Forest::predict_proba(const MatrixView& x, int threads) cons
   std::vector<double> proba(x.rows * num_classes_);
   parallel_for(x.rows, threads, 512, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) predict_row(x.row(r), proba.data() + r * num_classes_);
+  });
+  return proba;
+}
+
+std::vector<double> Forest::predict_proba(const TrainingSet& rows, int threads) const {
+  if (rows.num_features() != num_features_) {
+    fail_internal("forest expects " + std::to_string(num_features_) + " features, got " +
+                  std::to_string(rows.num_features()));
+  }
+  // Each split as a test of the stored value: "value <= threshold" is "bin <=
+  // its index" for a numeric feature and "code is not the feature's" for a
+  // one-hot one.
+  struct BinnedNode {
+    uint32_t offset;
+    bool wide;
+    bool one_hot;
+    uint32_t cut;
+    int32_t left;  // -1: a leaf
+    int32_t right;
+  };
+  std::vector<std::vector<BinnedNode>> binned(trees_.size());
+  for (size_t t = 0; t < trees_.size(); ++t) {
+    for (const Tree::Node& node : trees_[t].nodes) {
+      if (node.feature < 0) {
+        binned[t].push_back({0, false, false, 0, -1, -1});
+        continue;
+      }
+      const auto& thresholds = rows.splits()[static_cast<size_t>(node.feature)].thresholds;
+      const auto it = std::lower_bound(thresholds.begin(), thresholds.end(), node.threshold);
+      if (it == thresholds.end() || *it != node.threshold)
+        fail_internal("forest: a threshold that is not one of the training set's");
+      const StoredColumn& column =
+          rows.columns()[static_cast<size_t>(rows.column_of(node.feature))];
+      const int code = rows.code_of(node.feature);
+      const auto cut = static_cast<uint32_t>(code >= 0 ? code : it - thresholds.begin());
+      binned[t].push_back({column.offset, column.wide, code >= 0, cut, node.left, node.right});
+    }
+  }
+  const int K = num_classes_;
+  std::vector<double> proba(rows.rows() * K);
+  parallel_for(rows.rows(), threads, 512, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      const uint8_t* row = rows.row(r);
+      double* out = proba.data() + r * K;
+      for (size_t t = 0; t < trees_.size(); ++t) {
+        const BinnedNode* nodes = binned[t].data();
+        int32_t n = 0;
+        while (nodes[n].left >= 0) {
+          const BinnedNode& node = nodes[n];
+          const uint8_t* p = row + node.offset;
+          const uint32_t v = node.wide ? static_cast<uint32_t>(p[0] | (p[1] << 8)) : p[0];
+          const bool left = node.one_hot ? v != node.cut : v <= node.cut;
+          n = left ? node.left : node.right;
+        }
+        const double* p = &trees_[t].probabilities[static_cast<size_t>(n) * K];
+        for (int k = 0; k < K; ++k) out[k] += p[k];
+      }
+      const double scale = 1.0 / static_cast<double>(trees_.size());
+      for (int k = 0; k < K; ++k) out[k] *= scale;
+    }
   });
   return proba;
 }

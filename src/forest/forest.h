@@ -15,6 +15,7 @@
 #include "dist/communicator.h"
 #include "forest/binning.h"
 #include "forest/params.h"
+#include "forest/training_set.h"
 
 namespace loadcast::forest {
 
@@ -53,15 +54,19 @@ class Forest {
  public:
   static constexpr int kFormatVersion = 1;
 
+  // Trains on the binned rows of `set` (each rank its own, some may have
+  // none): every rank returns the forest one process would grow from all the
+  // rows, whatever their spread over the ranks. Collective. The set's splits
+  // must be the same on every rank (find_splits gives them).
+  static Forest train(const TrainingSet& set, int num_classes, const TrainOptions& options,
+                      dist::Communicator& comm, TrainStats* stats = nullptr);
   // Trains on x (row-major) with labels in [0, num_classes). row_keys give
   // each row's identity for the bootstrap (see sampling.h row_key).
   // REQUIRES: labels.size() == row_keys.size() == x.rows > 0.
   static Forest train(const MatrixView& x, std::span<const uint8_t> labels,
                       std::span<const uint64_t> row_keys, int num_classes,
                       const TrainOptions& options);
-  // The same on the ranks of `comm`, each passing its own rows (some may have
-  // none): every rank returns the forest one process would grow from all the
-  // rows, whatever their spread over the ranks. Collective.
+  // The same on the ranks of `comm`, each passing its own rows. Collective.
   static Forest train(const MatrixView& x, std::span<const uint8_t> labels,
                       std::span<const uint64_t> row_keys, int num_classes,
                       const TrainOptions& options, dist::Communicator& comm,
@@ -73,6 +78,9 @@ class Forest {
 
   // Mean of the trees' leaf distributions: rows x classes.
   std::vector<double> predict_proba(const MatrixView& x, int threads = 1) const;
+  // The same for binned rows whose splits the forest was grown on (the same
+  // answers as for their values).
+  std::vector<double> predict_proba(const TrainingSet& rows, int threads = 1) const;
   // Argmax of predict_proba per row; ties go to the lower class.
   static std::vector<int> argmax(std::span<const double> proba, int num_classes);
   // Normalised total gain per feature (Spark's featureImportances).

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/hash.h"
 
@@ -31,19 +32,33 @@ constexpr uint64_t row_key(std::string_view server, int64_t hour) {
 // Uniform in [0, 1) from the top 53 bits.
 inline double unit_double(uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
 
-// Poisson(mean) by inversion of a uniform draw, capped at 255.
-inline int poisson_from_uniform(double u, double mean) {
-  double p = std::exp(-mean);
-  double cdf = p;
-  int k = 0;
-  while (u >= cdf && k < 255) {
-    ++k;
-    p *= mean / k;
-    cdf += p;
-    if (p == 0) break;
+// Poisson(mean) by inversion of a uniform draw, capped at 255: the
+// cumulative probabilities are summed once, in the order a draw would sum
+// them, so a table draw equals the direct one bit for bit.
+class PoissonTable {
+ public:
+  explicit PoissonTable(double mean) {
+    double p = std::exp(-mean);
+    cdf_.push_back(p);
+    for (int k = 1; k < 256; ++k) {
+      p *= mean / k;
+      cdf_.push_back(cdf_.back() + p);
+      if (p == 0) break;
+    }
   }
-  return k;
-}
+  int draw(double u) const {
+    const int last = static_cast<int>(cdf_.size()) - 1;
+    for (int k = 0; k < last; ++k) {
+      if (u < cdf_[static_cast<size_t>(k)]) return k;
+    }
+    return last;
+  }
+
+ private:
+  std::vector<double> cdf_;  // after k terms, k = 0 .. the cap or the first zero term
+};
+
+inline int poisson_from_uniform(double u, double mean) { return PoissonTable(mean).draw(u); }
 
 // A small sequential generator for per-node choices, seeded by a hash.
 class SplitMix {

@@ -6,31 +6,33 @@
 
 #include "common/error.h"
 #include "common/stopwatch.h"
+#include "common/thread_pool.h"
 #include "dist/job.h"
+#include "forest/binning.h"
 #include "forest/sampling.h"
+#include "forest/training_set.h"
 
 namespace loadcast {
 namespace fs = std::filesystem;
 
 namespace {
 
-EncodedSplit encode_split(const Encoder& encoder, std::span<const FeatureRow> rows, int threads) {
-  EncodedSplit split;
-  split.x = encoder.transform_all(rows, threads);
-  split.y.reserve(rows.size());
-  for (const auto& row : rows) split.y.push_back(row.label);
-  return split;
+bool before_split(const Config& config, const FeatureRow& row) {
+  return static_cast<TimeNs>(row.hour) * kNanosPerSecond < config.test_split_start;
 }
 
 // Metrics over every rank's rows: the confusion counts are summed exactly.
-Metrics evaluate_split(const forest::Forest& forest, const EncodedSplit& split, size_t cols,
-                       int threads, dist::Communicator& comm) {
-  const forest::MatrixView view{split.x, split.rows(), cols};
+Metrics evaluate_set(const forest::Forest& forest, const forest::TrainingSet& set, int threads,
+                     dist::Communicator& comm) {
   const auto best =
-      forest::Forest::argmax(forest.predict_proba(view, threads), forest.num_classes());
+      forest::Forest::argmax(forest.predict_proba(set, threads), forest.num_classes());
+  std::vector<int> truth(best.size());
   std::vector<int> predicted(best.size());
-  for (size_t i = 0; i < best.size(); ++i) predicted[i] = best[i] + 1;
-  auto confusion = evaluate(split.y, predicted).confusion;
+  for (size_t i = 0; i < best.size(); ++i) {
+    truth[i] = set.labels()[i] + 1;
+    predicted[i] = best[i] + 1;
+  }
+  auto confusion = evaluate(truth, predicted).confusion;
   std::array<int64_t, size_t{kNumLabels} * kNumLabels> flat{};
   for (int t = 0; t < kNumLabels; ++t)
     for (int p = 0; p < kNumLabels; ++p) flat[t * kNumLabels + p] = confusion[t][p];
@@ -44,9 +46,63 @@ Metrics evaluate_split(const forest::Forest& forest, const EncodedSplit& split, 
   throw dist::CollectiveFailure(ExitCode::kData, message);
 }
 
+// The thresholds of every feature from the sampled training rows (the
+// quantile sample of forest/binning.h): numeric features from their values,
+// one-hot features from how often their code is the row's.
+std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
+                                                    std::span<const FeatureRow> sampled,
+                                                    const forest::TrainOptions& options,
+                                                    dist::Communicator& comm) {
+  const auto blocks = encoder.one_hot_blocks();
+  const auto numerics = static_cast<size_t>(encoder.num_numeric());
+  std::vector<float> values(numerics * sampled.size());  // feature-major
+  std::vector<uint16_t> codes(blocks.size() * sampled.size());
+  parallel_for(sampled.size(), options.threads, 1024, [&](size_t begin, size_t end) {
+    std::vector<float> numeric(numerics);
+    std::vector<uint16_t> code(blocks.size());
+    for (size_t r = begin; r < end; ++r) {
+      encoder.transform_compact(sampled[r], numeric, code);
+      for (size_t i = 0; i < numerics; ++i) values[i * sampled.size() + r] = numeric[i];
+      for (size_t b = 0; b < blocks.size(); ++b) codes[b * sampled.size() + r] = code[b];
+    }
+  });
+  std::vector<forest::ValueCounts> local(static_cast<size_t>(encoder.num_features()));
+  std::vector<int> numeric_features;
+  size_t block = 0;
+  for (int f = 0; f < encoder.num_features(); ++f) {
+    if (block < blocks.size() && f == blocks[block].first) {
+      f += blocks[block++].width - 1;
+    } else {
+      numeric_features.push_back(f);
+    }
+  }
+  parallel_for(numerics, options.threads, 1, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const auto column = std::span(values).subspan(i * sampled.size(), sampled.size());
+      std::sort(column.begin(), column.end());
+      local[static_cast<size_t>(numeric_features[i])].add_sorted(column);
+    }
+  });
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    std::vector<int64_t> ones(static_cast<size_t>(blocks[b].width) + 1, 0);
+    for (size_t r = 0; r < sampled.size(); ++r) ++ones[codes[b * sampled.size() + r]];
+    for (int j = 0; j < blocks[b].width; ++j) {
+      const auto n = static_cast<int64_t>(sampled.size());
+      local[static_cast<size_t>(blocks[b].first) + static_cast<size_t>(j)].add_binary(n - ones[j],
+                                                                                      ones[j]);
+    }
+  }
+  return forest::find_splits(std::move(local), options.params.max_bins, options.threads, comm);
+}
+
 }  // namespace
 
 TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
+                         const TrainRequest& request) {
+  return train_model(config, passes_over(rows), request);
+}
+
+TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
                          const TrainRequest& request) {
   const Stopwatch started;
   auto phase = [&](std::string_view name) {
@@ -56,30 +112,39 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   std::unique_ptr<dist::Communicator> local;
   if (!request.comm) local = dist::make_local_communicator();
   dist::Communicator& comm = request.comm ? *request.comm : *local;
-  std::array<int64_t, 1> total{static_cast<int64_t>(rows.size())};
-  comm.allreduce_sum(total);
-  if (total[0] == 0) fail_on_every_rank("the feature table has no rows");
-  for (const auto& row : rows) {
+  forest::TrainOptions options;
+  options.params = config.forest;
+  options.threads = threads;
+
+  // Pass 1: the labels, the split by time (train rows are strictly before
+  // testSplitStart), the categories and the scaler's means.
+  phase("reading the feature table, counting the categories");
+  EncoderFit fit(*request.schema);
+  TrainOutcome outcome;
+  std::vector<FeatureRow> held;
+  size_t held_bytes = 0;
+  bool holding = true;
+  rows([&](const FeatureRow& row) {
+    if (holding) {
+      held_bytes += sizeof(FeatureRow) + (row.server_ip.size() > 15 ? row.server_ip.size() : 0);
+      if (held_bytes <= request.held_rows_bytes) {
+        held.push_back(row);
+      } else {
+        holding = false;
+        held = {};
+      }
+    }
     if (row.label < 1 || row.label > 3) {
       fail_data("feature row " + row.server_ip + "_" + format_timestamp(row.hour) + ": label " +
                 std::to_string(row.label) + " is not 1, 2 or 3");
     }
-  }
-
-  phase("fitting the encoder");
-  Encoder encoder;
-  encoder.fit(rows, comm, *request.schema);
-
-  // Split by time: train rows are strictly before testSplitStart.
-  std::vector<FeatureRow> train_rows;
-  std::vector<FeatureRow> test_rows;
-  for (const auto& row : rows) {
-    const TimeNs t = static_cast<TimeNs>(row.hour) * kNanosPerSecond;
-    (t < config.test_split_start ? train_rows : test_rows).push_back(row);
-  }
-  std::array<int64_t, 2> split_rows{static_cast<int64_t>(train_rows.size()),
-                                    static_cast<int64_t>(test_rows.size())};
+    fit.count(row);
+    ++(before_split(config, row) ? outcome.train_rows : outcome.test_rows);
+  });
+  std::array<int64_t, 2> split_rows{outcome.train_rows, outcome.test_rows};
   comm.allreduce_sum(split_rows);
+  if (split_rows[0] + split_rows[1] == 0) fail_on_every_rank("the feature table has no rows");
+  fit.finish_counts(comm);
   const std::string split_text = format_timestamp(seconds_of(config.test_split_start));
   if (split_rows[0] == 0)
     fail_on_every_rank("no training rows: every feature row is at or after testSplitStart " +
@@ -87,32 +152,55 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   if (split_rows[1] == 0)
     fail_on_every_rank("no test rows: every feature row is before testSplitStart " + split_text);
 
-  phase("encoding");
-  TrainOutcome outcome;
-  outcome.train = encode_split(encoder, train_rows, threads);
-  outcome.test = encode_split(encoder, test_rows, threads);
-  const size_t cols = static_cast<size_t>(encoder.num_features());
+  // Pass 2: the scaler's deviations, and the quantile sample of the training rows.
+  phase("fitting the scaler, sampling the rows for the bin thresholds");
+  const forest::QuantileSample sample(split_rows[0], options.quantile_sample);
+  const FeatureRowPasses again = holding ? passes_over(held) : rows;
+  std::vector<FeatureRow> sampled;
+  again([&](const FeatureRow& row) {
+    fit.deviate(row);
+    if (before_split(config, row) && sample.takes(forest::row_key(row.server_ip, row.hour)))
+      sampled.push_back(row);
+  });
+  Encoder encoder = fit.finish(comm);
+  std::vector<forest::OneHotBlock> blocks;
+  for (const OneHotColumns& b : encoder.one_hot_blocks()) blocks.push_back({b.first, b.width});
+  auto splits = place_thresholds(encoder, sampled, options, comm);
+  sampled = {};
 
-  std::vector<uint8_t> labels(train_rows.size());
-  std::vector<uint64_t> keys(train_rows.size());
-  for (size_t i = 0; i < train_rows.size(); ++i) {
-    labels[i] = static_cast<uint8_t>(train_rows[i].label - 1);
-    keys[i] = forest::row_key(train_rows[i].server_ip, train_rows[i].hour);
+  // Pass 3: every row binned into its compact set.
+  phase("binning the rows");
+  forest::TrainingSet train_set(splits, blocks);
+  forest::TrainingSet test_set(std::move(splits), blocks);
+  train_set.reserve(static_cast<size_t>(outcome.train_rows));
+  test_set.reserve(static_cast<size_t>(outcome.test_rows));
+  {
+    std::vector<float> numeric(static_cast<size_t>(encoder.num_numeric()));
+    std::vector<uint16_t> codes(blocks.size());
+    again([&](const FeatureRow& row) {
+      encoder.transform_compact(row, numeric, codes);
+      (before_split(config, row) ? train_set : test_set)
+          .add(numeric, codes, static_cast<uint8_t>(row.label - 1),
+               forest::row_key(row.server_ip, row.hour));
+    });
   }
+  if (static_cast<int64_t>(train_set.rows()) != outcome.train_rows ||
+      static_cast<int64_t>(test_set.rows()) != outcome.test_rows)
+    fail_data("the feature table changed while it was read (" +
+              std::to_string(train_set.rows() + test_set.rows()) + " rows, first " +
+              std::to_string(outcome.train_rows + outcome.test_rows) + ")");
+  held = {};
+  outcome.set_bytes = (train_set.rows() + test_set.rows()) * (train_set.row_bytes() + 9);
 
   phase("growing the forest");
   dist::fault_point(comm, "train-forest");  // a rank failing while the others wait in collectives
-  forest::TrainOptions options;
-  options.params = config.forest;
-  options.threads = threads;
   const Stopwatch grow_started;
-  forest::Forest forest = forest::Forest::train({outcome.train.x, train_rows.size(), cols}, labels,
-                                                keys, 3, options, comm, &outcome.exchange);
+  forest::Forest forest = forest::Forest::train(train_set, 3, options, comm, &outcome.exchange);
   outcome.train_seconds = grow_started.seconds();
 
   phase("evaluating");
-  BundleMetrics metrics{evaluate_split(forest, outcome.train, cols, threads, comm),
-                        evaluate_split(forest, outcome.test, cols, threads, comm)};
+  BundleMetrics metrics{evaluate_set(forest, train_set, threads, comm),
+                        evaluate_set(forest, test_set, threads, comm)};
 
   ModelInfo info;
   static_cast<TrainingSpec&>(info) = config;
@@ -124,41 +212,48 @@ TrainOutcome train_model(const Config& config, std::span<const FeatureRow> rows,
   return outcome;
 }
 
-void export_matrices(const TrainOutcome& outcome, const fs::path& dir) {
+void export_matrices(const Model& model, const Config& config, const FeatureRowPasses& rows,
+                     const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail_data("cannot create " + dir.string() + ": " + ec.message());
-  const auto& names = outcome.model->encoder().feature_names();
-  auto write = [&](const std::string& stem, const EncodedSplit& split) {
-    const fs::path x_path = dir / (stem + "_X.csv");
-    const fs::path y_path = dir / (stem + "_y.csv");
-    std::ofstream x(x_path, std::ios::binary);
-    std::ofstream y(y_path, std::ios::binary);
-    if (!x || !y) fail_data("cannot write matrices into " + dir.string());
-    std::string line;
-    for (size_t c = 0; c < names.size(); ++c) {
-      if (c) line += ',';
-      line += '"' + names[c] + '"';
-    }
-    x << line << '\n';
-    y << outcome.model->schema().of(ColumnRole::kLabel).name << '\n';
-    const size_t cols = names.size();
-    for (size_t r = 0; r < split.rows(); ++r) {
-      line.clear();
-      for (size_t c = 0; c < cols; ++c) {
-        if (c) line += ',';
-        // shortest text that reads back to the same float
-        char buf[32];
-        const auto res = std::to_chars(buf, buf + sizeof buf, split.x[r * cols + c]);
-        line.append(buf, res.ptr);
-      }
-      x << line << '\n';
-      y << split.y[r] << '\n';
-    }
-    if (!x.flush() || !y.flush()) fail_data("cannot write matrices into " + dir.string());
+  const auto& names = model.encoder().feature_names();
+  struct Matrix {
+    std::ofstream x;
+    std::ofstream y;
   };
-  write("train", outcome.train);
-  write("test", outcome.test);
+  std::array<Matrix, 2> files;  // train, test
+  std::string line;
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (c) line += ',';
+    line += '"' + names[c] + '"';
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string stem = i == 0 ? "train" : "test";
+    files[i].x.open(dir / (stem + "_X.csv"), std::ios::binary);
+    files[i].y.open(dir / (stem + "_y.csv"), std::ios::binary);
+    if (!files[i].x || !files[i].y) fail_data("cannot write matrices into " + dir.string());
+    files[i].x << line << '\n';
+    files[i].y << model.schema().of(ColumnRole::kLabel).name << '\n';
+  }
+  std::vector<float> x(names.size());
+  rows([&](const FeatureRow& row) {
+    model.encoder().transform(row, x);
+    line.clear();
+    for (size_t c = 0; c < x.size(); ++c) {
+      if (c) line += ',';
+      // shortest text that reads back to the same float
+      char buf[32];
+      const auto res = std::to_chars(buf, buf + sizeof buf, x[c]);
+      line.append(buf, res.ptr);
+    }
+    Matrix& m = files[before_split(config, row) ? 0 : 1];
+    m.x << line << '\n';
+    m.y << row.label << '\n';
+  });
+  for (Matrix& m : files) {
+    if (!m.x.flush() || !m.y.flush()) fail_data("cannot write matrices into " + dir.string());
+  }
 }
 
 }  // namespace loadcast

@@ -272,6 +272,17 @@ int64_t hour_field(std::string_view text, const std::string& where, const std::s
 
 std::vector<FeatureRow> read_feature_table(const fs::path& features_dir,
                                            const FeatureSchema& schema, int share, int shares) {
+  std::vector<FeatureRow> rows;
+  for_each_feature_row(features_dir, schema, share, shares,
+                       [&](const FeatureRow& row) { rows.push_back(row); });
+  std::sort(rows.begin(), rows.end(), [](const FeatureRow& a, const FeatureRow& b) {
+    return a.server_ip != b.server_ip ? a.server_ip < b.server_ip : a.hour < b.hour;
+  });
+  return rows;
+}
+
+void for_each_feature_row(const fs::path& features_dir, const FeatureSchema& schema, int share,
+                          int shares, const FeatureRowVisitor& visit) {
   const auto files = partition_files(features_dir);
   if (files.empty())
     fail_data("no feature table under '" + features_dir.string() + "' (run 'loadcast etl' first)");
@@ -291,7 +302,7 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir,
   const uint64_t share_begin = cut(share);
   const uint64_t share_end = cut(share + 1);
   const std::vector<std::string> columns = schema.names();
-  std::vector<FeatureRow> rows;
+  FeatureRow r;
   uint64_t file_begin = 0;
   for (size_t k = 0; k < files.size(); ++k) {
     const auto& file = files[k];
@@ -304,21 +315,17 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir,
     read_table(
         file, columns,
         [&](const std::vector<std::string_view>& f, const std::string& where) {
-          FeatureRow r;
+          r = FeatureRow();
           for (int c = 0; c < schema.num_columns(); ++c) {
             const FeatureColumn& column = schema.column(c);
             if (!FeatureSchema::read_cell(f[static_cast<size_t>(c)], r, column))
               fail_data(where + ": column '" + column.name + "' is not " + cell_kind(column.type) +
                         ": '" + std::string(f[static_cast<size_t>(c)]) + "'");
           }
-          rows.push_back(std::move(r));
+          visit(r);
         },
         range);
   }
-  std::sort(rows.begin(), rows.end(), [](const FeatureRow& a, const FeatureRow& b) {
-    return a.server_ip != b.server_ip ? a.server_ip < b.server_ip : a.hour < b.hour;
-  });
-  return rows;
 }
 
 std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema& schema) {

@@ -89,6 +89,10 @@ void write_daily_store(MonthlyRows& out, const ServerHistory& history, size_t be
 std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir,
                                            const FeatureSchema& schema, int share = 0,
                                            int shares = 1);
+// The same rows (of one share), visited as they are read, in file order:
+// nothing is held.
+void for_each_feature_row(const std::filesystem::path& features_dir, const FeatureSchema& schema,
+                          int share, int shares, const FeatureRowVisitor& visit);
 
 // The histories of every server in the hourly/daily stores under `root`
 // (`root/hourly`, `root/daily`), sorted by ServerIP.

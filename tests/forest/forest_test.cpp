@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -235,12 +236,13 @@ TEST(ForestBinning, QuantileThresholds) {
   // A binary feature gets one threshold between its values.
   ASSERT_EQ(splits[1].thresholds.size(), 1u);
   EXPECT_EQ(splits[1].thresholds[0], 0.5f);
-  const auto bins = bin_matrix(d.view(), splits, 2);
+  TrainingSet bins(splits, {});
+  for (size_t r = 0; r < d.rows; ++r) bins.add_dense(d.x.data() + r * d.cols, d.y[r], d.keys[r]);
   for (size_t r = 0; r < d.rows; ++r) {
     EXPECT_EQ(bins.bin(r, 1), d.x[r * d.cols + 1] == 1.0f ? 1 : 0);
     const auto& t = splits[0].thresholds;
     const float v = d.x[r * d.cols];
-    const size_t b0 = bins.bin(r, 0);
+    const size_t b0 = static_cast<size_t>(bins.bin(r, 0));
     if (b0 > 0) {
       EXPECT_GT(v, t[b0 - 1]);
     }
@@ -250,22 +252,35 @@ TEST(ForestBinning, QuantileThresholds) {
   }
 }
 
-TEST(ForestBinning, BinaryColumnsArePackedAsBits) {
-  // 20 one-hot style columns and one continuous column: 1 byte + 3 bytes of bits.
-  const size_t rows = 64, cols = 21;
+TEST(ForestBinning, AOneHotBlockIsOneCodePerRow) {
+  // A numeric column and a block of 300 one-hot columns (one of them never
+  // 1): a byte and a two-byte code per row, and the same bins as the values.
+  const size_t rows = 600, cols = 301;
   std::vector<float> x(rows * cols);
   std::vector<uint64_t> keys(rows);
   for (size_t r = 0; r < rows; ++r) {
     keys[r] = r;
     x[r * cols] = static_cast<float>(r);
-    x[r * cols + 1 + r % 20] = 1.0f;
+    if (r % 300 != 299) x[r * cols + 1 + r % 300] = 1.0f;
   }
   const MatrixView view{x, rows, cols};
   const auto splits = find_splits(view, keys, 8, 1000, 1);
-  const auto bins = bin_matrix(view, splits, 1);
-  EXPECT_EQ(bins.stride, 4u);
+  EXPECT_TRUE(splits[300].thresholds.empty());
+  const std::array blocks{OneHotBlock{1, 300}};
+  TrainingSet set(splits, blocks);
+  EXPECT_EQ(set.row_bytes(), 3u);
   for (size_t r = 0; r < rows; ++r) {
-    for (size_t c = 1; c < cols; ++c) EXPECT_EQ(bins.bin(r, c), x[r * cols + c] == 1.0f ? 1 : 0);
+    const float numeric = x[r * cols];
+    const auto code = static_cast<uint16_t>(r % 300);
+    set.add({&numeric, 1}, {&code, 1}, 0, keys[r]);
+  }
+  TrainingSet dense(splits, {});
+  for (size_t r = 0; r < rows; ++r) dense.add_dense(x.data() + r * cols, 0, keys[r]);
+  for (size_t r = 0; r < rows; ++r) {
+    for (int c = 0; c < static_cast<int>(cols); ++c) {
+      EXPECT_EQ(set.bin(r, c), dense.bin(r, c)) << r << " " << c;
+      EXPECT_EQ(set.bin(r, c), splits[c].bin_of(x[r * cols + c]));
+    }
   }
 }
 
@@ -290,6 +305,103 @@ TEST(ForestSampling, PoissonMeanIsOne) {
   const int n = 200000;
   for (int i = 0; i < n; ++i) sum += poisson_from_uniform(unit_double(hash3(42, 0, i)), 1.0);
   EXPECT_NEAR(sum / n, 1.0, 0.01);
+}
+
+}  // namespace
+}  // namespace loadcast::forest
+
+namespace loadcast::forest {
+namespace {
+
+// Rows with two numeric features and two one-hot blocks, one of them of
+// 300 categories (two-byte codes): the label follows the numeric feature,
+// and a few categories flip it.
+struct OneHotData {
+  static constexpr int kNarrow = 7;
+  static constexpr int kWide = 300;
+  size_t rows = 0;
+  size_t cols = 2 + kNarrow + kWide;
+  std::vector<float> x;  // dense: the one-hot matrix
+  std::vector<std::array<uint16_t, 2>> codes;
+  std::vector<uint8_t> y;
+  std::vector<uint64_t> keys;
+  std::array<OneHotBlock, 2> blocks{OneHotBlock{1, kNarrow}, OneHotBlock{1 + kNarrow, kWide}};
+};
+
+OneHotData make_one_hot(size_t rows) {
+  OneHotData d;
+  d.rows = rows;
+  SplitMix rng(77);
+  for (size_t r = 0; r < rows; ++r) {
+    const float x0 = static_cast<float>(unit_double(rng.next()));
+    // Code kNarrow / kWide: the dropped last category (all zeros).
+    const auto narrow = static_cast<uint16_t>(rng.below(OneHotData::kNarrow + 1));
+    const auto wide = static_cast<uint16_t>(rng.below(OneHotData::kWide + 1));
+    const size_t at = d.x.size();
+    d.x.resize(at + d.cols, 0.0f);
+    d.x[at] = x0;
+    if (narrow < OneHotData::kNarrow) d.x[at + 1 + narrow] = 1.0f;
+    if (wide < OneHotData::kWide) d.x[at + 1 + OneHotData::kNarrow + wide] = 1.0f;
+    d.x[at + d.cols - 1] = static_cast<float>(unit_double(rng.next()));
+    d.codes.push_back({narrow, wide});
+    uint8_t label = x0 < 0.4f ? 0 : (x0 < 0.7f ? 1 : 2);
+    if (wide % 5 == 0 || narrow == 2) label = static_cast<uint8_t>((label + 1) % 3);
+    d.y.push_back(label);
+    d.keys.push_back(row_key("10.1.0." + std::to_string(r % 11), static_cast<int64_t>(r) * 3600));
+  }
+  return d;
+}
+
+// The compact set of the rows [begin, end) of rank `rank` of `ranks` (rows
+// dealt by index).
+TrainingSet compact_set(const OneHotData& d, const std::vector<FeatureSplits>& splits, int rank,
+                        int ranks) {
+  TrainingSet set(splits, d.blocks);
+  for (size_t r = static_cast<size_t>(rank); r < d.rows; r += static_cast<size_t>(ranks)) {
+    const float* row = d.x.data() + r * d.cols;
+    const std::array<float, 2> numeric{row[0], row[d.cols - 1]};
+    set.add(numeric, d.codes[r], d.y[r], d.keys[r]);
+  }
+  return set;
+}
+
+TEST(ForestCompact, OneHotBlocksGrowTheTreesOfTheDenseMatrix) {
+  const OneHotData d = make_one_hot(6000);
+  TrainOptions options = small_options(2);
+  options.params.num_trees = 8;
+  options.params.max_depth = 7;
+  options.params.feature_subset_strategy = "onethird";
+  const MatrixView view{d.x, d.rows, d.cols};
+  const Forest dense = Forest::train(view, d.y, d.keys, 3, options);
+  const auto splits =
+      find_splits(view, d.keys, options.params.max_bins, options.quantile_sample, 1);
+  const TrainingSet set = compact_set(d, splits, 0, 1);
+  EXPECT_EQ(set.row_bytes(), 5u);  // two numeric bins, a one-byte and a two-byte code
+  auto local = dist::make_local_communicator();
+  const Forest compact = Forest::train(set, 3, options, *local);
+  EXPECT_EQ(compact.to_json().dump(), dense.to_json().dump());
+  // The wide block's features are split on, not only the numeric ones.
+  bool wide_split = false;
+  for (const Tree& tree : compact.trees()) {
+    for (const auto& node : tree.nodes) wide_split |= node.feature > 1 + OneHotData::kNarrow;
+  }
+  EXPECT_TRUE(wide_split);
+  // Predictions from the codes are those from the values.
+  EXPECT_EQ(compact.predict_proba(set, 2), dense.predict_proba(view, 2));
+
+  // Three ranks, each with its own rows, grow the same bytes.
+  std::vector<std::string> forests(3);
+  testing::run_ranks(3, [&](dist::Communicator& comm) {
+    const TrainingSet mine = compact_set(d, splits, comm.rank(), 3);
+    forests[comm.rank()] = Forest::train(mine, 3, options, comm).to_json().dump();
+  });
+  for (const auto& forest : forests) EXPECT_EQ(forest, dense.to_json().dump());
+}
+
+TEST(ForestCompact, ABlockWiderThanTwoBytesIsRefused) {
+  const std::vector<FeatureSplits> splits(70000);
+  const std::array blocks{OneHotBlock{0, 69999}};
+  EXPECT_THROW(TrainingSet(splits, blocks), Failure);
 }
 
 }  // namespace

@@ -69,6 +69,32 @@ class ModelBundle : public ::testing::Test {
   fs::path dir_;
 };
 
+// Rows that are not held are read again in each of the three passes, and
+// the model is the one grown from rows in memory; each row is kept in a few
+// dozen bytes.
+TEST_F(ModelBundle, RowsReadInPassesGrowTheModelOfHeldRows) {
+  const auto rows = synthetic_rows();
+  const TrainOutcome held = train_model(test_config(), rows, {});
+  int64_t visits = 0;
+  const FeatureRowPasses counted = [&](const FeatureRowVisitor& visit) {
+    for (const FeatureRow& row : rows) {
+      ++visits;
+      visit(row);
+    }
+  };
+  TrainRequest request;
+  request.held_rows_bytes = 0;
+  const TrainOutcome passes = train_model(test_config(), counted, request);
+  EXPECT_EQ(visits, 3 * static_cast<int64_t>(rows.size()));
+  EXPECT_EQ(passes.model->forest().to_json().dump(), held.model->forest().to_json().dump());
+  EXPECT_EQ(passes.model->encoder().to_json().dump(), held.model->encoder().to_json().dump());
+  EXPECT_EQ(passes.model->metrics().test.confusion, held.model->metrics().test.confusion);
+  EXPECT_LE(passes.set_bytes, 64 * rows.size());
+  visits = 0;
+  train_model(test_config(), counted, {});
+  EXPECT_EQ(visits, static_cast<int64_t>(rows.size()));  // held: read once
+}
+
 TEST_F(ModelBundle, SaveLoadGivesIdenticalPredictions) {
   const auto rows = synthetic_rows();
   TrainRequest request;
@@ -76,8 +102,8 @@ TEST_F(ModelBundle, SaveLoadGivesIdenticalPredictions) {
   request.data_accounting = {{"lines", 10}, {"accepted", 9}};
   const TrainOutcome outcome = train_model(test_config(), rows, request);
   const Model& model = *outcome.model;
-  EXPECT_EQ(outcome.train.rows() + outcome.test.rows(), rows.size());
-  EXPECT_EQ(outcome.test.rows(), 3u * 3 * 24);
+  EXPECT_EQ(static_cast<size_t>(outcome.train_rows + outcome.test_rows), rows.size());
+  EXPECT_EQ(outcome.test_rows, 3 * 3 * 24);
   EXPECT_GT(model.metrics().train.accuracy, 0.9);
   EXPECT_GT(model.metrics().test.accuracy, 0.8);
 
@@ -187,7 +213,7 @@ TEST_F(ModelBundle, MissingSplitSideIsADataError) {
   } catch (const Failure& f) {
     EXPECT_NE(std::string(f.what()).find("no training rows"), std::string::npos) << f.what();
   }
-  EXPECT_THROW(train_model(config, {}, {}), Failure);
+  EXPECT_THROW(train_model(config, std::span<const FeatureRow>{}, {}), Failure);
 }
 
 // Ranks simulated by threads: each trains on its share (dealt unevenly, one
@@ -212,7 +238,7 @@ TEST_F(ModelBundle, SameModelOnRanksAsInOneProcess) {
     TrainRequest request;
     request.comm = &comm;
     const auto outcome = train_model(test_config(), mine, request);
-    EXPECT_EQ(outcome.train.rows() + outcome.test.rows(), mine.size());
+    EXPECT_EQ(static_cast<size_t>(outcome.train_rows + outcome.test_rows), mine.size());
     EXPECT_GT(outcome.exchange.allreduce_bytes, 0);
     got[comm.rank()] = json(*outcome.model);
   });
