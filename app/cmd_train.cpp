@@ -113,7 +113,7 @@ int run_train(int argc, char** argv) {
     // Each rank reads its own share of the table, once per pass; no row is held.
     const FeatureRowPasses rows = [&](const FeatureRowVisitor& visit) {
       for_each_feature_row(features_dir, default_feature_schema(), comm->rank(), comm->size(),
-                           visit);
+                           visit, threads);
     };
 
     TrainRequest request;

@@ -130,6 +130,24 @@ void EncoderFit::deviate(const FeatureRow& row) {
   }
 }
 
+void EncoderFit::deviate(std::span<const FeatureRow> rows, int threads) {
+  const size_t parts = static_cast<size_t>(std::max(1, threads));
+  std::vector<std::vector<ExactSum>> partial(parts, std::vector<ExactSum>(sums_.size()));
+  run_tasks(parts, threads, [&](size_t part, int) {
+    const size_t begin = rows.size() * part / parts;
+    const size_t end = rows.size() * (part + 1) / parts;
+    for (size_t r = begin; r < end; ++r) {
+      for (size_t s = 0; s < sums_.size(); ++s) {
+        const double d = encoder_.schema_.scaled_value(rows[r], static_cast<int>(s)) - mean_[s];
+        partial[part][s].add(d * d);
+      }
+    }
+  });
+  for (const auto& sums : partial) {
+    for (size_t s = 0; s < sums_.size(); ++s) sums_[s].add(sums[s]);
+  }
+}
+
 Encoder EncoderFit::finish(dist::Communicator& comm) {
   Encoder& e = encoder_;
   const std::vector<double> squares = global_values(comm);

@@ -113,6 +113,8 @@ class EncoderFit {
   // The categories, once counted.
   const Encoder& categories() const { return encoder_; }
   void deviate(const FeatureRow& row);
+  // deviate() for each of `rows`, on `threads` (the sums are exact: the same).
+  void deviate(std::span<const FeatureRow> rows, int threads);
   // Collective.
   Encoder finish(dist::Communicator& comm);
 

@@ -651,56 +651,68 @@ std::vector<double> Forest::predict_proba(const TrainingSet& rows, int threads) 
     fail_internal("forest expects " + std::to_string(num_features_) + " features, got " +
                   std::to_string(rows.num_features()));
   }
-  // Each split as a test of the stored value: "value <= threshold" is "bin <=
-  // its index" for a numeric feature and "code is not the feature's" for a
-  // one-hot one.
+  // Each split as a test of the stored value: a row goes right when the value
+  // minus `low` is at most `span` (unsigned): a bin above the threshold's
+  // index for a numeric feature, the feature's own code for a one-hot one.
+  // The right child follows the left one, and a leaf leads to itself, so a
+  // block of rows takes `depth` steps down a tree in lockstep, with no branch.
   struct BinnedNode {
     uint32_t offset;
-    bool wide;
-    bool one_hot;
-    uint32_t cut;
-    int32_t left;  // -1: a leaf
-    int32_t right;
+    uint32_t mask;  // 0xFF or 0xFFFF (a two-byte code); 0 at a leaf
+    uint32_t low;
+    uint32_t span;
+    int32_t left;  // a leaf: itself
   };
   std::vector<std::vector<BinnedNode>> binned(trees_.size());
+  std::vector<int> depth(trees_.size());
   for (size_t t = 0; t < trees_.size(); ++t) {
+    depth[t] = trees_[t].depth();
     for (const Tree::Node& node : trees_[t].nodes) {
       if (node.feature < 0) {
-        binned[t].push_back({0, false, false, 0, -1, -1});
+        binned[t].push_back({0, 0, 1, 0, static_cast<int32_t>(binned[t].size())});
         continue;
       }
       const auto& thresholds = rows.splits()[static_cast<size_t>(node.feature)].thresholds;
       const auto it = std::lower_bound(thresholds.begin(), thresholds.end(), node.threshold);
-      if (it == thresholds.end() || *it != node.threshold)
-        fail_internal("forest: a threshold that is not one of the training set's");
+      if (it == thresholds.end() || *it != node.threshold || node.right != node.left + 1)
+        fail_internal("forest: a split that is not one of the training set's");
       const StoredColumn& column =
           rows.columns()[static_cast<size_t>(rows.column_of(node.feature))];
       const int code = rows.code_of(node.feature);
-      const auto cut = static_cast<uint32_t>(code >= 0 ? code : it - thresholds.begin());
-      binned[t].push_back({column.offset, column.wide, code >= 0, cut, node.left, node.right});
+      const uint32_t mask = column.wide ? 0xFFFF : 0xFF;
+      const auto bin = static_cast<uint32_t>(it - thresholds.begin());
+      binned[t].push_back(
+          code >= 0 ? BinnedNode{column.offset, mask, static_cast<uint32_t>(code), 0, node.left}
+                    : BinnedNode{column.offset, mask, bin + 1, mask, node.left});
     }
   }
   const int K = num_classes_;
-  std::vector<double> proba(rows.rows() * K);
-  parallel_for(rows.rows(), threads, 512, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      const uint8_t* row = rows.row(r);
-      double* out = proba.data() + r * K;
+  std::vector<double> proba(rows.rows() * K, 0.0);
+  // Blocks of rows walk one tree at a time, so its nodes stay in cache.
+  constexpr size_t kBlock = 64;
+  parallel_for((rows.rows() + kBlock - 1) / kBlock, threads, 8, [&](size_t begin, size_t end) {
+    for (size_t block = begin; block < end; ++block) {
+      const size_t first = block * kBlock;
+      const size_t last = std::min(rows.rows(), first + kBlock);
       for (size_t t = 0; t < trees_.size(); ++t) {
         const BinnedNode* nodes = binned[t].data();
-        int32_t n = 0;
-        while (nodes[n].left >= 0) {
-          const BinnedNode& node = nodes[n];
-          const uint8_t* p = row + node.offset;
-          const uint32_t v = node.wide ? static_cast<uint32_t>(p[0] | (p[1] << 8)) : p[0];
-          const bool left = node.one_hot ? v != node.cut : v <= node.cut;
-          n = left ? node.left : node.right;
+        const double* leaf = trees_[t].probabilities.data();
+        std::array<int32_t, kBlock> at{};
+        for (int step = 0; step < depth[t]; ++step) {
+          for (size_t j = 0; j < last - first; ++j) {
+            const BinnedNode& node = nodes[at[j]];
+            const uint8_t* p = rows.row(first + j) + node.offset;
+            const uint32_t v = static_cast<uint32_t>(p[0] | (p[1] << 8)) & node.mask;
+            at[j] = node.left + static_cast<int32_t>(v - node.low <= node.span);
+          }
         }
-        const double* p = &trees_[t].probabilities[static_cast<size_t>(n) * K];
-        for (int k = 0; k < K; ++k) out[k] += p[k];
+        for (size_t j = 0; j < last - first; ++j) {
+          double* out = proba.data() + (first + j) * K;
+          for (int k = 0; k < K; ++k) out[k] += leaf[static_cast<size_t>(at[j]) * K + k];
+        }
       }
       const double scale = 1.0 / static_cast<double>(trees_.size());
-      for (int k = 0; k < K; ++k) out[k] *= scale;
+      for (size_t i = first * K; i < last * K; ++i) proba[i] *= scale;
     }
   });
   return proba;

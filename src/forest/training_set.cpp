@@ -38,22 +38,33 @@ TrainingSet::TrainingSet(std::vector<FeatureSplits> splits, std::span<const OneH
     offset += wide ? 2 : 1;
   }
   stride_ = offset;
+  data_.push_back(0);
 }
 
 void TrainingSet::reserve(size_t rows) {
-  data_.reserve(rows * stride_);
+  data_.reserve(rows * stride_ + 1);
   labels_.reserve(rows);
   keys_.reserve(rows);
 }
 
 void TrainingSet::add(std::span<const float> numeric, std::span<const uint16_t> codes,
                       uint8_t label, uint64_t key) {
+  resize(rows() + 1);
+  set(rows() - 1, numeric, codes, label, key);
+}
+
+void TrainingSet::resize(size_t rows) {
+  data_.resize(rows * stride_ + 1, 0);  // the last byte stays the zero padding
+  labels_.resize(rows);
+  keys_.resize(rows);
+}
+
+void TrainingSet::set(size_t r, std::span<const float> numeric, std::span<const uint16_t> codes,
+                      uint8_t label, uint64_t key) {
   const size_t numerics = numeric_features_.size();
-  if (numeric.size() != numerics || codes.size() != columns_.size() - numerics)
+  if (numeric.size() != numerics || codes.size() != columns_.size() - numerics || r >= rows())
     fail_internal("training set: a row of another shape");
-  const size_t at = data_.size();
-  data_.resize(at + stride_);
-  uint8_t* out = data_.data() + at;
+  uint8_t* out = data_.data() + r * stride_;
   for (size_t i = 0; i < numerics; ++i)
     out[i] = static_cast<uint8_t>(splits_[numeric_features_[i]].bin_of(numeric[i]));
   for (size_t b = 0; b < codes.size(); ++b) {
@@ -62,8 +73,8 @@ void TrainingSet::add(std::span<const float> numeric, std::span<const uint16_t> 
     out[column.offset] = static_cast<uint8_t>(code);
     if (column.wide) out[column.offset + 1] = static_cast<uint8_t>(code >> 8);
   }
-  labels_.push_back(label);
-  keys_.push_back(key);
+  labels_[r] = label;
+  keys_[r] = key;
 }
 
 void TrainingSet::add_dense(const float* values, uint8_t label, uint64_t key) {

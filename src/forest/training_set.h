@@ -55,12 +55,19 @@ class TrainingSet {
   // its code in each block (0 .. width; width: none of the block is 1).
   void add(std::span<const float> numeric, std::span<const uint16_t> codes, uint8_t label,
            uint64_t key);
+  // The same into row r of a set resized to hold it (rows may be set from
+  // several threads, each its own).
+  void resize(size_t rows);
+  void set(size_t r, std::span<const float> numeric, std::span<const uint16_t> codes, uint8_t label,
+           uint64_t key);
   // A row of a dense matrix with no blocks.
   void add_dense(const float* values, uint8_t label, uint64_t key);
 
   std::span<const uint8_t> labels() const { return labels_; }
   std::span<const uint64_t> keys() const { return keys_; }
   const uint8_t* row(size_t r) const { return data_.data() + r * stride_; }
+  // One byte past the last row is readable (zero), so a two-byte read of
+  // any stored column stays inside the data.
   uint32_t value(size_t r, const StoredColumn& column) const {
     const uint8_t* p = row(r) + column.offset;
     return column.wide ? static_cast<uint32_t>(p[0] | (p[1] << 8)) : p[0];
@@ -76,7 +83,7 @@ class TrainingSet {
   std::vector<int> code_of_;
   std::vector<int> numeric_features_;
   size_t stride_ = 0;
-  std::vector<uint8_t> data_;
+  std::vector<uint8_t> data_;  // rows x stride, and one zero byte
   std::vector<uint8_t> labels_;
   std::vector<uint64_t> keys_;
 };

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <deque>
 #include <fstream>
 
 #include "common/error.h"
@@ -50,7 +51,7 @@ Metrics evaluate_set(const forest::Forest& forest, const forest::TrainingSet& se
 // quantile sample of forest/binning.h): numeric features from their values,
 // one-hot features from how often their code is the row's.
 std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
-                                                    std::span<const FeatureRow> sampled,
+                                                    std::span<const FeatureRow* const> sampled,
                                                     const forest::TrainOptions& options,
                                                     dist::Communicator& comm) {
   const auto blocks = encoder.one_hot_blocks();
@@ -61,7 +62,7 @@ std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
     std::vector<float> numeric(numerics);
     std::vector<uint16_t> code(blocks.size());
     for (size_t r = begin; r < end; ++r) {
-      encoder.transform_compact(sampled[r], numeric, code);
+      encoder.transform_compact(*sampled[r], numeric, code);
       for (size_t i = 0; i < numerics; ++i) values[i * sampled.size() + r] = numeric[i];
       for (size_t b = 0; b < blocks.size(); ++b) codes[b * sampled.size() + r] = code[b];
     }
@@ -155,33 +156,65 @@ TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
   // Pass 2: the scaler's deviations, and the quantile sample of the training rows.
   phase("fitting the scaler, sampling the rows for the bin thresholds");
   const forest::QuantileSample sample(split_rows[0], options.quantile_sample);
-  const FeatureRowPasses again = holding ? passes_over(held) : rows;
-  std::vector<FeatureRow> sampled;
-  again([&](const FeatureRow& row) {
-    fit.deviate(row);
-    if (before_split(config, row) && sample.takes(forest::row_key(row.server_ip, row.hour)))
-      sampled.push_back(row);
-  });
+  std::deque<FeatureRow> copies;  // of the sampled rows, when the rows are not held
+  std::vector<const FeatureRow*> sampled;
+  auto take_sample = [&](const FeatureRow& row) {
+    if (!before_split(config, row) || !sample.takes(forest::row_key(row.server_ip, row.hour)))
+      return;
+    sampled.push_back(holding ? &row : &copies.emplace_back(row));
+  };
+  if (holding) {
+    fit.deviate(held, threads);
+    for (const FeatureRow& row : held) take_sample(row);
+  } else {
+    rows([&](const FeatureRow& row) {
+      fit.deviate(row);
+      take_sample(row);
+    });
+  }
   Encoder encoder = fit.finish(comm);
   std::vector<forest::OneHotBlock> blocks;
   for (const OneHotColumns& b : encoder.one_hot_blocks()) blocks.push_back({b.first, b.width});
   auto splits = place_thresholds(encoder, sampled, options, comm);
   sampled = {};
+  copies = {};
 
   // Pass 3: every row binned into its compact set.
   phase("binning the rows");
   forest::TrainingSet train_set(splits, blocks);
   forest::TrainingSet test_set(std::move(splits), blocks);
-  train_set.reserve(static_cast<size_t>(outcome.train_rows));
-  test_set.reserve(static_cast<size_t>(outcome.test_rows));
-  {
-    std::vector<float> numeric(static_cast<size_t>(encoder.num_numeric()));
+  const auto numerics = static_cast<size_t>(encoder.num_numeric());
+  auto bin_into = [&](forest::TrainingSet& set, size_t r, const FeatureRow& row,
+                      std::vector<float>& numeric, std::vector<uint16_t>& codes) {
+    encoder.transform_compact(row, numeric, codes);
+    set.set(r, numeric, codes, static_cast<uint8_t>(row.label - 1),
+            forest::row_key(row.server_ip, row.hour));
+  };
+  if (holding) {
+    // Each held row's place in its set, then the rows binned in parallel.
+    std::vector<uint32_t> place(held.size());
+    size_t train_count = 0, test_count = 0;
+    for (size_t i = 0; i < held.size(); ++i)
+      place[i] =
+          static_cast<uint32_t>(before_split(config, held[i]) ? train_count++ : test_count++);
+    train_set.resize(train_count);
+    test_set.resize(test_count);
+    parallel_for(held.size(), threads, 4096, [&](size_t begin, size_t end) {
+      std::vector<float> numeric(numerics);
+      std::vector<uint16_t> codes(blocks.size());
+      for (size_t i = begin; i < end; ++i)
+        bin_into(before_split(config, held[i]) ? train_set : test_set, place[i], held[i], numeric,
+                 codes);
+    });
+  } else {
+    train_set.reserve(static_cast<size_t>(outcome.train_rows));
+    test_set.reserve(static_cast<size_t>(outcome.test_rows));
+    std::vector<float> numeric(numerics);
     std::vector<uint16_t> codes(blocks.size());
-    again([&](const FeatureRow& row) {
-      encoder.transform_compact(row, numeric, codes);
-      (before_split(config, row) ? train_set : test_set)
-          .add(numeric, codes, static_cast<uint8_t>(row.label - 1),
-               forest::row_key(row.server_ip, row.hour));
+    rows([&](const FeatureRow& row) {
+      forest::TrainingSet& set = before_split(config, row) ? train_set : test_set;
+      set.resize(set.rows() + 1);
+      bin_into(set, set.rows() - 1, row, numeric, codes);
     });
   }
   if (static_cast<int64_t>(train_set.rows()) != outcome.train_rows ||

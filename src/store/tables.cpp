@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <unordered_map>
 
 #include "common/error.h"
 #include "common/faults.h"
 #include "common/number.h"
+#include "common/thread_pool.h"
 #include "common/time.h"
 
 namespace loadcast {
@@ -282,7 +284,7 @@ std::vector<FeatureRow> read_feature_table(const fs::path& features_dir,
 }
 
 void for_each_feature_row(const fs::path& features_dir, const FeatureSchema& schema, int share,
-                          int shares, const FeatureRowVisitor& visit) {
+                          int shares, const FeatureRowVisitor& visit, int threads) {
   const auto files = partition_files(features_dir);
   if (files.empty())
     fail_data("no feature table under '" + features_dir.string() + "' (run 'loadcast etl' first)");
@@ -295,37 +297,54 @@ void for_each_feature_row(const fs::path& features_dir, const FeatureSchema& sch
     if (ec) fail_data("cannot read '" + file.string() + "': " + ec.message());
     total += sizes.back();
   }
-  auto cut = [&](int k) {
-    return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * static_cast<unsigned>(k) /
-                                 static_cast<unsigned>(shares));
+  // The share is cut again into one part per thread: part share * threads + t
+  // of shares * threads, whose parts together are exactly the share.
+  threads = std::max(1, threads);
+  const auto parts = static_cast<unsigned>(shares) * static_cast<unsigned>(threads);
+  auto cut = [&](unsigned k) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * k / parts);
   };
-  const uint64_t share_begin = cut(share);
-  const uint64_t share_end = cut(share + 1);
   const std::vector<std::string> columns = schema.names();
-  FeatureRow r;
-  uint64_t file_begin = 0;
-  for (size_t k = 0; k < files.size(); ++k) {
-    const auto& file = files[k];
-    const uint64_t file_end = file_begin + sizes[k];
-    const uint64_t lo = std::max(share_begin, file_begin);
-    const uint64_t hi = std::min(share_end, file_end);
-    const ByteRange range{lo - file_begin, hi - file_begin};
-    file_begin = file_end;
-    if (lo >= hi) continue;
-    read_table(
-        file, columns,
-        [&](const std::vector<std::string_view>& f, const std::string& where) {
-          r = FeatureRow();
-          for (int c = 0; c < schema.num_columns(); ++c) {
-            const FeatureColumn& column = schema.column(c);
-            if (!FeatureSchema::read_cell(f[static_cast<size_t>(c)], r, column))
-              fail_data(where + ": column '" + column.name + "' is not " + cell_kind(column.type) +
-                        ": '" + std::string(f[static_cast<size_t>(c)]) + "'");
-          }
-          visit(r);
-        },
-        range);
-  }
+  std::mutex visiting;
+  constexpr size_t kBatchRows = 1024;
+  run_tasks(static_cast<size_t>(threads), threads, [&](size_t t, int) {
+    const unsigned part =
+        static_cast<unsigned>(share) * static_cast<unsigned>(threads) + static_cast<unsigned>(t);
+    const uint64_t part_begin = cut(part);
+    const uint64_t part_end = cut(part + 1);
+    std::vector<FeatureRow> batch;
+    batch.reserve(kBatchRows);
+    auto flush = [&] {
+      const std::lock_guard<std::mutex> lock(visiting);
+      for (const FeatureRow& row : batch) visit(row);
+      batch.clear();
+    };
+    uint64_t file_begin = 0;
+    for (size_t k = 0; k < files.size(); ++k) {
+      const auto& file = files[k];
+      const uint64_t file_end = file_begin + sizes[k];
+      const uint64_t lo = std::max(part_begin, file_begin);
+      const uint64_t hi = std::min(part_end, file_end);
+      const ByteRange range{lo - file_begin, hi - file_begin};
+      file_begin = file_end;
+      if (lo >= hi) continue;
+      read_table(
+          file, columns,
+          [&](const std::vector<std::string_view>& f, const std::string& where) {
+            FeatureRow& r = batch.emplace_back();
+            for (int c = 0; c < schema.num_columns(); ++c) {
+              const FeatureColumn& column = schema.column(c);
+              if (!FeatureSchema::read_cell(f[static_cast<size_t>(c)], r, column))
+                fail_data(where + ": column '" + column.name + "' is not " +
+                          cell_kind(column.type) + ": '" + std::string(f[static_cast<size_t>(c)]) +
+                          "'");
+            }
+            if (batch.size() == kBatchRows) flush();
+          },
+          range);
+    }
+    flush();
+  });
 }
 
 std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema& schema) {

@@ -89,10 +89,11 @@ void write_daily_store(MonthlyRows& out, const ServerHistory& history, size_t be
 std::vector<FeatureRow> read_feature_table(const std::filesystem::path& features_dir,
                                            const FeatureSchema& schema, int share = 0,
                                            int shares = 1);
-// The same rows (of one share), visited as they are read, in file order:
-// nothing is held.
+// The same rows (of one share), visited as they are read, nothing held:
+// `threads` parse parts of the share at once and take turns to visit what
+// they parsed, so `visit` runs on one thread at a time, in no fixed order.
 void for_each_feature_row(const std::filesystem::path& features_dir, const FeatureSchema& schema,
-                          int share, int shares, const FeatureRowVisitor& visit);
+                          int share, int shares, const FeatureRowVisitor& visit, int threads = 1);
 
 // The histories of every server in the hourly/daily stores under `root`
 // (`root/hourly`, `root/daily`), sorted by ServerIP.
