@@ -198,40 +198,6 @@ void count_rows(const Shape& s, const GrowingTree& g, uint32_t begin, uint32_t e
   for (size_t e = 0; e < size; ++e) out.counts[e] += scratch[e] + scratch[size + e];
 }
 
-// The node's counts: counted over its rows, or, for the columns the parent
-// kept, the parent's minus the sibling's (histogram subtraction).
-void count_node(const Shape& s, const GrowingTree& g, OpenNode& open, const ColumnCounts* sibling,
-                std::vector<int> columns, std::vector<uint32_t>& scratch) {
-  auto counts = std::make_shared<ColumnCounts>();
-  counts->lay_out(s, std::move(columns));
-  if (!sibling) {
-    count_rows(s, g, open.begin, open.end, *counts, scratch);
-    open.counts = std::move(counts);
-    return;
-  }
-  ColumnCounts direct;
-  std::vector<int> unkept;
-  for (int c : counts->columns) {
-    if (!open.parent->of(c)) unkept.push_back(c);
-  }
-  direct.lay_out(s, std::move(unkept));
-  count_rows(s, g, open.begin, open.end, direct, scratch);
-  const uint32_t K = static_cast<uint32_t>(s.num_classes);
-  for (size_t i = 0; i < counts->columns.size(); ++i) {
-    const int c = counts->columns[i];
-    const uint32_t n = s.set->columns()[static_cast<size_t>(c)].entries * K;
-    uint32_t* out = counts->counts.data() + counts->base[i];
-    if (const uint32_t* p = open.parent->of(c)) {
-      const uint32_t* other = sibling->of(c);
-      for (uint32_t e = 0; e < n; ++e) out[e] = p[e] - other[e];
-    } else {
-      const uint32_t* d = direct.of(c);
-      std::copy(d, d + n, out);
-    }
-  }
-  open.counts = std::move(counts);
-}
-
 // The node's histogram of its drawn features, from its column counts, added
 // into `out`: a numeric feature's bins are its column's; a one-hot feature's
 // bin 1 is its code's count and bin 0 the rest of the node.
@@ -324,18 +290,18 @@ uint32_t partition_rows(const Shape& s, GrowingTree& g, const OpenNode& open, co
   return write;
 }
 
-// Bootstrap weights of this rank's rows for one tree; rows drawn zero times
-// take no part in it. A pure function of (seed, tree, row key), so a row gets
-// the same weight on whichever rank it lives.
-void draw_bootstrap(const Shape& s, GrowingTree& g) {
+// Bootstrap weights of this rank's rows [begin, end) for one tree, their
+// sampled rows appended to `index` and their weighted class counts added to
+// `counts`; rows drawn zero times take no part in the tree. A pure function
+// of (seed, tree, row key), so a row gets the same weight on whichever rank
+// it lives. Returns the rows' total weight.
+uint64_t draw_bootstrap(const Shape& s, GrowingTree& g, size_t begin, size_t end,
+                        std::vector<uint32_t>& index, int64_t* counts) {
   const ForestParams& p = *s.params;
   const bool bootstrap = p.num_trees > 1;  // Spark: a single tree sees every row once
-  const size_t rows = s.labels.size();
-  g.weight.assign(rows, 0);
-  g.index.clear();
   const PoissonTable poisson(p.subsampling_rate);
   uint64_t total_weight = 0;
-  for (size_t r = 0; r < rows; ++r) {
+  for (size_t r = begin; r < end; ++r) {
     const double u = unit_double(hash3(p.seed ^ kBootstrapSalt, g.tree_index, s.row_keys[r]));
     int w = 1;
     if (bootstrap) {
@@ -345,14 +311,16 @@ void draw_bootstrap(const Shape& s, GrowingTree& g) {
     }
     if (w == 0) continue;
     g.weight[r] = static_cast<uint8_t>(w);
-    g.index.push_back(static_cast<uint32_t>(r));
+    index.push_back(static_cast<uint32_t>(r));
+    counts[s.labels[r]] += w;
     total_weight += static_cast<uint64_t>(w);
   }
-  // The 32-bit local histogram counters must hold the root's weight.
-  if (total_weight > std::numeric_limits<uint32_t>::max()) {
-    fail_data("forest training: more than 2^32 sampled rows in one tree on one rank");
-  }
+  return total_weight;
 }
+
+// Rows per piece of work when one node's or one tree's rows are cut up, so
+// that a few big nodes (the top of a tree) still keep every thread busy.
+constexpr size_t kRowsPerPiece = size_t{1} << 16;
 
 class LevelGrower {
  public:
@@ -365,12 +333,40 @@ class LevelGrower {
     const int K = s_.num_classes;
     std::vector<GrowingTree> batch(count);
     std::vector<int64_t> root_counts(static_cast<size_t>(count) * K, 0);
-    run_tasks(batch.size(), threads_, [&](size_t b, int) {
-      GrowingTree& g = batch[b];
-      g.tree_index = first + static_cast<int>(b);
-      draw_bootstrap(s_, g);
-      for (uint32_t r : g.index) root_counts[b * K + s_.labels[r]] += g.weight[r];
+    // Each tree's rows in pieces, drawn in parallel and joined in order.
+    const size_t rows = s_.labels.size();
+    const size_t pieces = std::max<size_t>(1, (rows + kRowsPerPiece - 1) / kRowsPerPiece);
+    std::vector<std::vector<uint32_t>> drawn(batch.size() * pieces);
+    std::vector<int64_t> piece_counts(drawn.size() * K, 0);
+    std::vector<uint64_t> piece_weight(drawn.size(), 0);
+    for (int b = 0; b < count; ++b) {
+      batch[b].tree_index = first + b;
+      batch[b].weight.assign(rows, 0);
+    }
+    run_tasks(drawn.size(), threads_, [&](size_t task, int) {
+      const size_t b = task / pieces;
+      const size_t begin = std::min(rows, (task % pieces) * kRowsPerPiece);
+      const size_t end = std::min(rows, begin + kRowsPerPiece);
+      piece_weight[task] =
+          draw_bootstrap(s_, batch[b], begin, end, drawn[task], piece_counts.data() + task * K);
     });
+    for (size_t b = 0; b < batch.size(); ++b) {
+      uint64_t total_weight = 0;
+      size_t sampled = 0;
+      for (size_t piece = 0; piece < pieces; ++piece) sampled += drawn[b * pieces + piece].size();
+      batch[b].index.reserve(sampled);
+      for (size_t piece = 0; piece < pieces; ++piece) {
+        const size_t task = b * pieces + piece;
+        batch[b].index.insert(batch[b].index.end(), drawn[task].begin(), drawn[task].end());
+        drawn[task] = {};
+        total_weight += piece_weight[task];
+        for (int k = 0; k < K; ++k) root_counts[b * K + k] += piece_counts[task * K + k];
+      }
+      // The 32-bit local histogram counters must hold the root's weight.
+      if (total_weight > std::numeric_limits<uint32_t>::max()) {
+        fail_data("forest training: more than 2^32 sampled rows in one tree on one rank");
+      }
+    }
     allreduce(root_counts);
 
     std::vector<OpenNode> frontier;
@@ -438,29 +434,92 @@ class LevelGrower {
   void split_round(std::vector<GrowingTree>& batch, std::span<OpenNode> round, size_t counters,
                    std::vector<OpenNode>& next, size_t& kept_bytes) {
     const int K = s_.num_classes;
-    // Units of work: a node alone, or two siblings, the smaller counted over
-    // its rows and the larger, where the parent's counts allow, by subtraction.
-    std::vector<size_t> units;
-    for (size_t i = 0; i < round.size(); i += siblings(round, i) ? 2 : 1) units.push_back(i);
-    std::vector<std::vector<uint32_t>> scratch(std::max(1, threads_));
-    run_tasks(units.size(), threads_, [&](size_t u, int worker) {
-      const size_t i = units[u];
-      const GrowingTree& g = batch[round[i].tree];
+    // What each node counts over its rows: alone, the columns it needs; of
+    // two siblings, the smaller counts its own and those of the larger that
+    // the parent kept, and the larger only the rest (it takes the parent's
+    // minus the smaller's for those).
+    std::vector<ColumnCounts> scans(round.size());
+    std::vector<size_t> smaller(round.size(), round.size());  // a larger sibling's other
+    for (size_t i = 0; i < round.size(); i += siblings(round, i) ? 2 : 1) {
       if (!siblings(round, i)) {
-        count_node(s_, g, round[i], nullptr, round[i].columns, scratch[worker]);
-        return;
+        scans[i].lay_out(s_, round[i].columns);
+        continue;
       }
-      OpenNode& small = round[i].rows() <= round[i + 1].rows() ? round[i] : round[i + 1];
-      OpenNode& large = &small == &round[i] ? round[i + 1] : round[i];
-      std::vector<int> columns = small.columns;
-      for (int c : large.columns) {
-        if (small.parent->of(c)) columns.push_back(c);
-      }
+      const size_t small = round[i].rows() <= round[i + 1].rows() ? i : i + 1;
+      const size_t large = small == i ? i + 1 : i;
+      const ColumnCounts& parent = *round[i].parent;
+      std::vector<int> columns = round[small].columns;
+      std::vector<int> unkept;
+      for (int c : round[large].columns) (parent.of(c) ? columns : unkept).push_back(c);
       std::sort(columns.begin(), columns.end());
       columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
-      count_node(s_, g, small, nullptr, std::move(columns), scratch[worker]);
-      count_node(s_, g, large, small.counts.get(), large.columns, scratch[worker]);
+      scans[small].lay_out(s_, std::move(columns));
+      scans[large].lay_out(s_, std::move(unkept));
+      smaller[large] = small;
+    }
+    // Pieces of at most kRowsPerPiece rows; a node of one piece counts into
+    // its scan directly, the pieces of a bigger one are added up after.
+    struct Piece {
+      size_t node;
+      uint32_t begin;
+      uint32_t end;
+    };
+    std::vector<Piece> pieces;
+    for (size_t i = 0; i < round.size(); ++i) {
+      if (scans[i].columns.empty()) continue;
+      for (uint32_t b = round[i].begin; b < round[i].end; b += kRowsPerPiece)
+        pieces.push_back(
+            {i, b, static_cast<uint32_t>(std::min<size_t>(round[i].end, b + kRowsPerPiece))});
+    }
+    std::vector<ColumnCounts> partial(pieces.size());
+    std::vector<std::vector<uint32_t>> scratch(std::max(1, threads_));
+    run_tasks(pieces.size(), threads_, [&](size_t j, int worker) {
+      const Piece& piece = pieces[j];
+      const bool whole =
+          piece.begin == round[piece.node].begin && piece.end == round[piece.node].end;
+      ColumnCounts* into = &scans[piece.node];
+      if (!whole) {
+        partial[j].lay_out(s_, scans[piece.node].columns);
+        into = &partial[j];
+      }
+      count_rows(s_, batch[round[piece.node].tree], piece.begin, piece.end, *into, scratch[worker]);
     });
+    for (size_t j = 0; j < pieces.size(); ++j) {
+      if (partial[j].counts.empty()) continue;
+      auto& total = scans[pieces[j].node].counts;
+      for (size_t e = 0; e < total.size(); ++e) total[e] += partial[j].counts[e];
+      partial[j] = {};
+    }
+    // Every node's counts over the columns it needs: the larger siblings'
+    // from their parent, the smaller's and their own scan; then the others'.
+    std::vector<size_t> larger;
+    for (size_t i = 0; i < round.size(); ++i) {
+      if (smaller[i] != round.size()) larger.push_back(i);
+    }
+    run_tasks(larger.size(), threads_, [&](size_t t, int) {
+      const size_t i = larger[t];
+      const ColumnCounts& parent = *round[i].parent;
+      const ColumnCounts& other = scans[smaller[i]];
+      auto counts = std::make_shared<ColumnCounts>();
+      counts->lay_out(s_, round[i].columns);
+      const auto K32 = static_cast<uint32_t>(K);
+      for (size_t c = 0; c < counts->columns.size(); ++c) {
+        const int column = counts->columns[c];
+        const uint32_t n = s_.set->columns()[static_cast<size_t>(column)].entries * K32;
+        uint32_t* out = counts->counts.data() + counts->base[c];
+        if (const uint32_t* p = parent.of(column)) {
+          const uint32_t* o = other.of(column);
+          for (uint32_t e = 0; e < n; ++e) out[e] = p[e] - o[e];
+        } else {
+          const uint32_t* d = scans[i].of(column);
+          std::copy(d, d + n, out);
+        }
+      }
+      round[i].counts = std::move(counts);
+    });
+    for (size_t i = 0; i < round.size(); ++i) {
+      if (!round[i].counts) round[i].counts = std::make_shared<ColumnCounts>(std::move(scans[i]));
+    }
     std::vector<int64_t> hist(counters, 0);
     run_tasks(round.size(), threads_, [&](size_t i, int) {
       add_histogram(s_, round[i], hist.data() + round[i].hist_offset);
