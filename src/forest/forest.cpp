@@ -705,7 +705,8 @@ std::vector<double> Forest::predict_proba(const MatrixView& x, int threads) cons
   return proba;
 }
 
-std::vector<double> Forest::predict_proba(const TrainingSet& rows, int threads) const {
+std::vector<double> Forest::predict_proba(const TrainingSet& rows, size_t begin, size_t end,
+                                          int threads) const {
   if (rows.num_features() != num_features_) {
     fail_internal("forest expects " + std::to_string(num_features_) + " features, got " +
                   std::to_string(rows.num_features()));
@@ -746,13 +747,15 @@ std::vector<double> Forest::predict_proba(const TrainingSet& rows, int threads) 
     }
   }
   const int K = num_classes_;
-  std::vector<double> proba(rows.rows() * K, 0.0);
+  end = std::min(end, rows.rows());
+  begin = std::min(begin, end);
+  std::vector<double> proba((end - begin) * K, 0.0);
   // Blocks of rows walk one tree at a time, so its nodes stay in cache.
   constexpr size_t kBlock = 64;
-  parallel_for((rows.rows() + kBlock - 1) / kBlock, threads, 8, [&](size_t begin, size_t end) {
-    for (size_t block = begin; block < end; ++block) {
-      const size_t first = block * kBlock;
-      const size_t last = std::min(rows.rows(), first + kBlock);
+  parallel_for((end - begin + kBlock - 1) / kBlock, threads, 8, [&](size_t from, size_t to) {
+    for (size_t block = from; block < to; ++block) {
+      const size_t first = begin + block * kBlock;
+      const size_t last = std::min(end, first + kBlock);
       for (size_t t = 0; t < trees_.size(); ++t) {
         const BinnedNode* nodes = binned[t].data();
         const double* leaf = trees_[t].probabilities.data();
@@ -766,12 +769,12 @@ std::vector<double> Forest::predict_proba(const TrainingSet& rows, int threads) 
           }
         }
         for (size_t j = 0; j < last - first; ++j) {
-          double* out = proba.data() + (first + j) * K;
+          double* out = proba.data() + (first - begin + j) * K;
           for (int k = 0; k < K; ++k) out[k] += leaf[static_cast<size_t>(at[j]) * K + k];
         }
       }
       const double scale = 1.0 / static_cast<double>(trees_.size());
-      for (size_t i = first * K; i < last * K; ++i) proba[i] *= scale;
+      for (size_t i = (first - begin) * K; i < (last - begin) * K; ++i) proba[i] *= scale;
     }
   });
   return proba;

@@ -78,9 +78,10 @@ class Forest {
 
   // Mean of the trees' leaf distributions: rows x classes.
   std::vector<double> predict_proba(const MatrixView& x, int threads = 1) const;
-  // The same for binned rows whose splits the forest was grown on (the same
-  // answers as for their values).
-  std::vector<double> predict_proba(const TrainingSet& rows, int threads = 1) const;
+  // The same for the binned rows [begin, end) of a set whose splits the
+  // forest was grown on (the same answers as for their values).
+  std::vector<double> predict_proba(const TrainingSet& rows, size_t begin, size_t end,
+                                    int threads = 1) const;
   // Argmax of predict_proba per row; ties go to the lower class.
   static std::vector<int> argmax(std::span<const double> proba, int num_classes);
   // Normalised total gain per feature (Spark's featureImportances).

@@ -25,15 +25,25 @@ bool before_split(const Config& config, const FeatureRow& row) {
 // Metrics over every rank's rows: the confusion counts are summed exactly.
 Metrics evaluate_set(const forest::Forest& forest, const forest::TrainingSet& set, int threads,
                      dist::Communicator& comm) {
-  const auto best =
-      forest::Forest::argmax(forest.predict_proba(set, threads), forest.num_classes());
-  std::vector<int> truth(best.size());
-  std::vector<int> predicted(best.size());
-  for (size_t i = 0; i < best.size(); ++i) {
-    truth[i] = set.labels()[i] + 1;
-    predicted[i] = best[i] + 1;
+  // A million rows at a time: the probabilities of every row are never held.
+  constexpr size_t kRowsPerStep = size_t{1} << 20;
+  std::vector<int> truth;
+  std::vector<int> predicted;
+  std::array<std::array<int64_t, kNumLabels>, kNumLabels> confusion{};
+  for (size_t begin = 0; begin < set.rows(); begin += kRowsPerStep) {
+    const size_t end = std::min(set.rows(), begin + kRowsPerStep);
+    const auto best = forest::Forest::argmax(forest.predict_proba(set, begin, end, threads),
+                                             forest.num_classes());
+    truth.resize(best.size());
+    predicted.resize(best.size());
+    for (size_t i = 0; i < best.size(); ++i) {
+      truth[i] = set.labels()[begin + i] + 1;
+      predicted[i] = best[i] + 1;
+    }
+    const auto step = evaluate(truth, predicted).confusion;
+    for (int t = 0; t < kNumLabels; ++t)
+      for (int p = 0; p < kNumLabels; ++p) confusion[t][p] += step[t][p];
   }
-  auto confusion = evaluate(truth, predicted).confusion;
   std::array<int64_t, size_t{kNumLabels} * kNumLabels> flat{};
   for (int t = 0; t < kNumLabels; ++t)
     for (int p = 0; p < kNumLabels; ++p) flat[t * kNumLabels + p] = confusion[t][p];

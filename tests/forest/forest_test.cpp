@@ -387,7 +387,11 @@ TEST(ForestCompact, OneHotBlocksGrowTheTreesOfTheDenseMatrix) {
   }
   EXPECT_TRUE(wide_split);
   // Predictions from the codes are those from the values.
-  EXPECT_EQ(compact.predict_proba(set, 2), dense.predict_proba(view, 2));
+  EXPECT_EQ(compact.predict_proba(set, 0, set.rows(), 2), dense.predict_proba(view, 2));
+  // A range of the rows answers for those rows.
+  const auto all = dense.predict_proba(view, 1);
+  EXPECT_EQ(compact.predict_proba(set, 100, 350, 2),
+            std::vector<double>(all.begin() + 100 * 3, all.begin() + 350 * 3));
 
   // Three ranks, each with its own rows, grow the same bytes.
   std::vector<std::string> forests(3);
