@@ -333,34 +333,33 @@ class LevelGrower {
     const int K = s_.num_classes;
     std::vector<GrowingTree> batch(count);
     std::vector<int64_t> root_counts(static_cast<size_t>(count) * K, 0);
-    // Each tree's rows in pieces, drawn in parallel and joined in order.
+    // Each tree's rows in pieces, drawn in parallel and joined in order, a
+    // tree at a time (so only one tree's pieces exist at once).
     const size_t rows = s_.labels.size();
     const size_t pieces = std::max<size_t>(1, (rows + kRowsPerPiece - 1) / kRowsPerPiece);
-    std::vector<std::vector<uint32_t>> drawn(batch.size() * pieces);
-    std::vector<int64_t> piece_counts(drawn.size() * K, 0);
-    std::vector<uint64_t> piece_weight(drawn.size(), 0);
+    std::vector<std::vector<uint32_t>> drawn(pieces);
+    std::vector<int64_t> piece_counts(pieces * K);
+    std::vector<uint64_t> piece_weight(pieces);
     for (int b = 0; b < count; ++b) {
-      batch[b].tree_index = first + b;
-      batch[b].weight.assign(rows, 0);
-    }
-    run_tasks(drawn.size(), threads_, [&](size_t task, int) {
-      const size_t b = task / pieces;
-      const size_t begin = std::min(rows, (task % pieces) * kRowsPerPiece);
-      const size_t end = std::min(rows, begin + kRowsPerPiece);
-      piece_weight[task] =
-          draw_bootstrap(s_, batch[b], begin, end, drawn[task], piece_counts.data() + task * K);
-    });
-    for (size_t b = 0; b < batch.size(); ++b) {
+      GrowingTree& g = batch[b];
+      g.tree_index = first + b;
+      g.weight.assign(rows, 0);
+      std::fill(piece_counts.begin(), piece_counts.end(), 0);
+      run_tasks(pieces, threads_, [&](size_t piece, int) {
+        const size_t begin = std::min(rows, piece * kRowsPerPiece);
+        const size_t end = std::min(rows, begin + kRowsPerPiece);
+        drawn[piece].clear();
+        piece_weight[piece] =
+            draw_bootstrap(s_, g, begin, end, drawn[piece], piece_counts.data() + piece * K);
+      });
       uint64_t total_weight = 0;
       size_t sampled = 0;
-      for (size_t piece = 0; piece < pieces; ++piece) sampled += drawn[b * pieces + piece].size();
-      batch[b].index.reserve(sampled);
+      for (const auto& d : drawn) sampled += d.size();
+      g.index.reserve(sampled);
       for (size_t piece = 0; piece < pieces; ++piece) {
-        const size_t task = b * pieces + piece;
-        batch[b].index.insert(batch[b].index.end(), drawn[task].begin(), drawn[task].end());
-        drawn[task] = {};
-        total_weight += piece_weight[task];
-        for (int k = 0; k < K; ++k) root_counts[b * K + k] += piece_counts[task * K + k];
+        g.index.insert(g.index.end(), drawn[piece].begin(), drawn[piece].end());
+        total_weight += piece_weight[piece];
+        for (int k = 0; k < K; ++k) root_counts[b * K + k] += piece_counts[piece * K + k];
       }
       // The 32-bit local histogram counters must hold the root's weight.
       if (total_weight > std::numeric_limits<uint32_t>::max()) {
