@@ -123,12 +123,14 @@ void EncoderFit::finish_counts(dist::Communicator& comm) {
   for (ExactSum& sum : sums_) sum = ExactSum();
 }
 
-void EncoderFit::deviate(const FeatureRow& row) {
-  for (size_t s = 0; s < sums_.size(); ++s) {
+void EncoderFit::add_deviations(const FeatureRow& row, std::vector<ExactSum>& sums) const {
+  for (size_t s = 0; s < sums.size(); ++s) {
     const double d = encoder_.schema_.scaled_value(row, static_cast<int>(s)) - mean_[s];
-    sums_[s].add(d * d);
+    sums[s].add(d * d);
   }
 }
+
+void EncoderFit::deviate(const FeatureRow& row) { add_deviations(row, sums_); }
 
 void EncoderFit::deviate(std::span<const FeatureRow> rows, int threads) {
   const size_t parts = static_cast<size_t>(std::max(1, threads));
@@ -136,12 +138,7 @@ void EncoderFit::deviate(std::span<const FeatureRow> rows, int threads) {
   run_tasks(parts, threads, [&](size_t part, int) {
     const size_t begin = rows.size() * part / parts;
     const size_t end = rows.size() * (part + 1) / parts;
-    for (size_t r = begin; r < end; ++r) {
-      for (size_t s = 0; s < sums_.size(); ++s) {
-        const double d = encoder_.schema_.scaled_value(rows[r], static_cast<int>(s)) - mean_[s];
-        partial[part][s].add(d * d);
-      }
-    }
+    for (size_t r = begin; r < end; ++r) add_deviations(rows[r], partial[part]);
   });
   for (const auto& sums : partial) {
     for (size_t s = 0; s < sums_.size(); ++s) sums_[s].add(sums[s]);
@@ -162,12 +159,17 @@ Encoder EncoderFit::finish(dist::Communicator& comm) {
 
 void Encoder::build_layout() {
   feature_names_.clear();
+  blocks_.clear();
+  one_hot_width_ = 0;
   feature_names_.push_back(schema_.of(ColumnRole::kTrend).name);
   for (const auto& index : columns_) {
     if (index.only_indexed) feature_names_.push_back(index.column + "_index");
   }
   for (const auto& index : columns_) {
     if (index.only_indexed) continue;
+    const int width = static_cast<int>(index.categories.size()) - 1;
+    blocks_.push_back({static_cast<int>(feature_names_.size()), width});
+    one_hot_width_ += width;
     for (size_t i = 0; i + 1 < index.categories.size(); ++i) {
       feature_names_.push_back(index.column + "=" + index.categories[i]);
     }
@@ -191,56 +193,36 @@ std::vector<std::string> Encoder::column_for_encode() const {
   return names;
 }
 
-std::vector<OneHotColumns> Encoder::one_hot_blocks() const {
-  std::vector<OneHotColumns> blocks;
-  int pos = 1 + static_cast<int>(column_only_indexed().size());
-  for (const auto& index : columns_) {
-    if (index.only_indexed) continue;
-    const int width = static_cast<int>(index.categories.size()) - 1;
-    blocks.push_back({pos, width});
-    pos += width;
-  }
-  return blocks;
-}
-
-int Encoder::num_numeric() const {
-  return num_features() -
-         std::accumulate(
-             columns_.begin(), columns_.end(), 0, [](int n, const CategoryIndex& index) {
-               return index.only_indexed ? n : n + static_cast<int>(index.categories.size()) - 1;
-             });
-}
-
-template <typename T>
-void Encoder::transform_parts(const FeatureRow& row, std::span<T> numeric,
-                              std::span<uint16_t> codes) const {
+template <typename Numeric, typename Code>
+void Encoder::visit_parts(const FeatureRow& row, Numeric&& numeric, Code&& code) const {
   size_t pos = 0;
-  numeric[pos++] = static_cast<T>(row.linear_trend);
+  numeric(pos++, row.linear_trend);
   const int num_categorical = static_cast<int>(columns_.size());
   size_t block = 0;
   for (int c = 0; c < num_categorical; ++c) {
     const auto& index = columns_[c];
     const int i = index.index_of(schema_.categorical_value(row, c));
     if (index.only_indexed) {
-      numeric[pos++] = static_cast<T>(i);
+      numeric(pos++, static_cast<double>(i));
     } else {
       // The last category and unseen ones are none of the block's features.
-      codes[block++] =
-          static_cast<uint16_t>(std::min(static_cast<size_t>(i), index.categories.size() - 1));
+      code(block++,
+           static_cast<uint16_t>(std::min(static_cast<size_t>(i), index.categories.size() - 1)));
     }
   }
   for (int s = 0; s < schema_.num_scaled(); ++s) {
     const double sd = scaler_std_[s];
-    numeric[pos++] = sd == 0 ? T{0} : static_cast<T>(schema_.scaled_value(row, s) / sd);
+    numeric(pos++, sd == 0 ? 0.0 : schema_.scaled_value(row, s) / sd);
   }
 }
 
 void Encoder::transform_compact(const FeatureRow& row, std::span<float> numeric,
                                 std::span<uint16_t> codes) const {
-  if (numeric.size() != static_cast<size_t>(num_numeric()) ||
-      codes.size() != columns_.size() - column_only_indexed().size())
+  if (numeric.size() != static_cast<size_t>(num_numeric()) || codes.size() != blocks_.size())
     fail_internal("encoder: compact output of another shape");
-  transform_parts(row, numeric, codes);
+  visit_parts(
+      row, [&](size_t i, double value) { numeric[i] = static_cast<float>(value); },
+      [&](size_t b, uint16_t c) { codes[b] = c; });
 }
 
 template <typename T>
@@ -249,19 +231,18 @@ void Encoder::transform_impl(const FeatureRow& row, std::span<T> out) const {
     fail_internal("encoder output has " + std::to_string(out.size()) + " slots, expected " +
                   std::to_string(feature_names_.size()));
   }
-  // The compact form, spread: numeric features first and last, one-hot blocks between.
-  std::vector<T> numeric(static_cast<size_t>(num_numeric()));
-  const auto blocks = one_hot_blocks();
-  std::vector<uint16_t> codes(blocks.size());
-  transform_parts(row, std::span<T>(numeric), std::span<uint16_t>(codes));
   std::fill(out.begin(), out.end(), T{0});
-  const size_t leading = 1 + (columns_.size() - blocks.size());
-  std::copy(numeric.begin(), numeric.begin() + static_cast<ptrdiff_t>(leading), out.begin());
-  std::copy(numeric.begin() + static_cast<ptrdiff_t>(leading), numeric.end(),
-            out.end() - static_cast<ptrdiff_t>(numeric.size() - leading));
-  for (size_t b = 0; b < blocks.size(); ++b) {
-    if (codes[b] < blocks[b].width) out[static_cast<size_t>(blocks[b].first) + codes[b]] = T{1};
-  }
+  // The numeric features come first (trend, indexed) and last (scaled), the
+  // one-hot blocks between.
+  const size_t leading = 1 + (columns_.size() - blocks_.size());
+  visit_parts(
+      row,
+      [&](size_t i, double value) {
+        out[i < leading ? i : i + static_cast<size_t>(one_hot_width_)] = static_cast<T>(value);
+      },
+      [&](size_t b, uint16_t c) {
+        if (c < blocks_[b].width) out[static_cast<size_t>(blocks_[b].first) + c] = T{1};
+      });
 }
 
 void Encoder::transform(const FeatureRow& row, std::span<double> out) const {

@@ -67,8 +67,8 @@ class Encoder {
 
   // The one-hot blocks of the feature vector, and the count of the other
   // (numeric) features: the trend, the indexed columns, the scaled ones.
-  std::vector<OneHotColumns> one_hot_blocks() const;
-  int num_numeric() const;
+  const std::vector<OneHotColumns>& one_hot_blocks() const { return blocks_; }
+  int num_numeric() const { return num_features() - one_hot_width_; }
   // The row in compact form: its numeric features in feature order, and per
   // one-hot block the position of its 1 (the block's width: none).
   void transform_compact(const FeatureRow& row, std::span<float> numeric,
@@ -87,9 +87,10 @@ class Encoder {
 
  private:
   friend class EncoderFit;
-  template <typename T>
-  void transform_parts(const FeatureRow& row, std::span<T> numeric,
-                       std::span<uint16_t> codes) const;
+  // Calls numeric(i, value) for the i-th numeric feature and code(b, c) for
+  // one-hot block b: the one encoding both transforms spell out.
+  template <typename Numeric, typename Code>
+  void visit_parts(const FeatureRow& row, Numeric&& numeric, Code&& code) const;
   template <typename T>
   void transform_impl(const FeatureRow& row, std::span<T> out) const;
   void build_layout();
@@ -98,6 +99,8 @@ class Encoder {
   std::vector<CategoryIndex> columns_;  // in the schema's categorical order
   std::vector<double> scaler_std_;
   std::vector<std::string> feature_names_;
+  std::vector<OneHotColumns> blocks_;  // from build_layout
+  int one_hot_width_ = 0;              // the features of all blocks
   int64_t rows_ = 0;
 };
 
@@ -120,6 +123,7 @@ class EncoderFit {
 
  private:
   std::vector<double> global_values(dist::Communicator& comm) const;
+  void add_deviations(const FeatureRow& row, std::vector<ExactSum>& sums) const;
 
   Encoder encoder_;
   int64_t rows_ = 0;

@@ -64,7 +64,7 @@ std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
                                                     std::span<const FeatureRow* const> sampled,
                                                     const forest::TrainOptions& options,
                                                     dist::Communicator& comm) {
-  const auto blocks = encoder.one_hot_blocks();
+  const auto& blocks = encoder.one_hot_blocks();
   const auto numerics = static_cast<size_t>(encoder.num_numeric());
   std::vector<float> values(numerics * sampled.size());  // feature-major
   std::vector<uint16_t> codes(blocks.size() * sampled.size());
