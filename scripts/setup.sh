@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package loadcast needs to build and test; with
-# --bench also the peers the benchmarks measure against (python3 packages,
-# DuckDB from npm). Idempotent, non-interactive, safe to re-run.
+# Installs every Debian package loadcast needs to build and test, and the
+# Azure Blob Storage emulator the tests start (Azurite, pinned, from npm);
+# with --bench also the peers the benchmarks measure against (python3
+# packages, DuckDB from npm). Idempotent, non-interactive, safe to re-run.
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -10,6 +11,7 @@ BUILD_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfast-float-dev
   libabsl-dev libxxhash-dev zlib1g-dev libzstd-dev
   libcpp-httplib-dev libboost-dev libsqlite3-dev libssl-dev libsimdjson-dev
+  libcurl4-openssl-dev libpugixml-dev
   libopenmpi-dev openmpi-bin iproute2
   clang-format clang-tidy clang libclang-rt-14-dev
 )
@@ -25,11 +27,9 @@ for arg in "$@"; do
 done
 
 packages=("${BUILD_PACKAGES[@]}")
-if [ "$want_bench" = 1 ]; then
-  packages+=("${BENCH_PACKAGES[@]}")
-  # Node.js may come from elsewhere than Debian; only install Debian's when none is on PATH.
-  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-fi
+if [ "$want_bench" = 1 ]; then packages+=("${BENCH_PACKAGES[@]}"); fi
+# Node.js may come from elsewhere than Debian; only install Debian's when none is on PATH.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -45,8 +45,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -f "$here/tests/emulator/node_modules/azurite/dist/src/blob/main.js" ]; then
+  echo "setup: installing the blob storage emulator for the tests" >&2
+  (cd "$here/tests/emulator" && npm ci --no-audit --no-fund --silent >/dev/null)
+fi
 if [ "$want_bench" = 1 ]; then
-  here=$(cd "$(dirname "$0")/.." && pwd)
   if [ ! -d "$here/bench/node_modules/@duckdb/node-api" ]; then
     echo "setup: installing DuckDB for the benchmarks" >&2
     (cd "$here/bench" && npm install --no-audit --no-fund --silent >/dev/null)

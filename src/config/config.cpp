@@ -77,7 +77,8 @@ const ParamSet<TrainingSpec>& training_params() {
     ParamSet<TrainingSpec> s;
     s.text("dataFile", &TrainingSpec::data_file, "",
            "the raw session CSV: a path, a glob with *, ? and [...] classes, or - for standard "
-           "input; a relative path is found next to the configuration file (required)");
+           "input; a relative path is found next to the configuration file; a wasb:// or "
+           "https:// blob URL with a glob reads blobs (docs/storage.md) (required)");
     std::vector<std::pair<std::string, std::string>> durations;
     for (const Preset& p : presets()) durations.emplace_back(p.name, p.name);
     s.choice<std::string>("duration", &TrainingSpec::duration, "ONE_MONTH", durations,
@@ -98,6 +99,19 @@ const ParamSet<Config>& config_params() {
            true);
     s.text("storageContainer", &Config::storage_container, "",
            "the seed's container; names the default output folder");
+    s.text("sasToken", &Config::sas_token, "",
+           "a shared access signature for storageAccount's blobs, instead of the key; "
+           "LOADCAST_STORAGE_SAS overrides it; never printed or recorded",
+           true);
+    s.text("blobEndpoint", &Config::blob_endpoint, "",
+           "the blob service's address, for an emulator or another cloud (path-style: "
+           "http://127.0.0.1:10000/devstoreaccount1)")
+        .default_by_rule("https://<account>.blob.core.windows.net");
+    s.integer("blobRetries", &Config::blob_retries, 5, 0, 30,
+              "how often a blob request that timed out, lost its connection or got a 5xx "
+              "answer is tried again, with a backoff doubling from 0.1 s to 4 s");
+    s.integer("blobReadsInFlight", &Config::blob_reads_in_flight, 4, 1, 64,
+              "ranged reads of a blob input at once, per reading thread");
     s.flatten_base(training_params());
     s.path("output", &Config::output, "",
            "where features, stores and the model go; relative to the current folder")
@@ -142,6 +156,7 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   c.config_path = origin_path;
   const std::set<std::string> given = params.read(root, c, source, c.warnings);
   if (const char* key = std::getenv("LOADCAST_STORAGE_KEY"); key && *key) c.storage_key = key;
+  if (const char* sas = std::getenv("LOADCAST_STORAGE_SAS"); sas && *sas) c.sas_token = sas;
   if (c.data_file.empty())
     fail_usage(origin + ": field 'dataFile' is required (a path, glob, or '-' for stdin)");
 
@@ -176,6 +191,10 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
     params.fail_value(source, "highThreshold", "it must not lie below lowThreshold");
 
   if (!output.empty()) c.output = output;
+  if (blob::is_blob_url(c.output.string()))
+    fail_usage(origin + ": output '" + c.output.string().substr(0, c.output.string().find('?')) +
+               "' is a blob URL; outputs are written to local folders (blobs are read through "
+               "dataFile)");
   if (c.output.empty()) {
     if (c.storage_container.empty())
       fail_usage(origin +
@@ -184,13 +203,33 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
     c.output = std::filesystem::path("outputs") / c.storage_container;
   }
 
+  // A SAS token written as the blob URL's query is a secret like sasToken:
+  // kept apart, so that the URL can be shown and recorded.
+  const bool is_url = blob::is_blob_url(c.data_file);
+  if (is_url) {
+    const blob::BlobUrl url = blob::parse_blob_url(c.data_file, origin + ": field 'dataFile'");
+    if (!url.sas.empty()) {
+      if (c.sas_token.empty()) c.sas_token = url.sas;
+      c.data_file.erase(c.data_file.find('?'));
+    }
+  }
   // Local inputs are found next to the configuration file.
-  const bool is_url = c.data_file.find("://") != std::string::npos;
   if (!is_url && c.data_file != "-" && std::filesystem::path(c.data_file).is_relative()) {
     c.data_file = (origin_path.parent_path() / c.data_file).lexically_normal().string();
-    if (c.data_file.empty()) c.data_file = ".";
+    if (c.data_file.empty()) c.data_file.push_back('.');
   }
   return c;
+}
+
+blob::StorageSettings storage_settings(const Config& config) {
+  blob::StorageSettings s;
+  s.account = config.storage_account;
+  s.key = config.storage_key;
+  s.sas = config.sas_token;
+  s.endpoint = config.blob_endpoint;
+  s.retries = config.blob_retries;
+  s.reads_in_flight = config.blob_reads_in_flight;
+  return s;
 }
 
 Config load_config(const std::filesystem::path& path, const std::filesystem::path& output) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "blob/storage.h"
 #include "common/params.h"
 #include "common/time.h"
 #include "forest/params.h"
@@ -40,6 +41,10 @@ struct Config : TrainingSpec {
   std::string storage_account;
   std::string storage_key;  // secret: never printed or logged
   std::string storage_container;
+  std::string sas_token;  // secret, as storage_key
+  std::string blob_endpoint;
+  int blob_retries = 5;
+  int blob_reads_in_flight = 4;
   std::filesystem::path output;
   Layout layout;
   std::vector<std::string> filter_ips;
@@ -61,6 +66,9 @@ inline constexpr const char* kMemoryLimitField = "memoryLimit";
 // What a memoryLimit left out means (etl resolves it).
 inline constexpr const char* kAutoMemoryLimit =
     "half of this machine's memory, shared by the MPI ranks on it";
+
+// What the configuration says about blob storage.
+blob::StorageSettings storage_settings(const Config& config);
 
 // Reads and validates a configuration file. Throws Failure(kUsage) naming the
 // file and field on a missing file, bad JSON, a wrong type or an impossible

@@ -87,9 +87,11 @@ struct InputPlan {
 
 InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlOptions& options,
                       std::unique_ptr<ChunkSource>& source) {
+  auto store = std::make_shared<InputStore>(storage_settings(config));
   const nlohmann::json decided = dist::decide_on_root(comm, [&] {
-    auto files = expand_inputs(config.data_file);
-    source = std::make_unique<ChunkSource>(files, options.chunk_bytes, 0, comm.size());
+    auto files = store->expand(config.data_file);
+    source = std::make_unique<ChunkSource>(files, options.chunk_bytes, 0, comm.size(),
+                                           ChunkSource::kPieceBytes, store);
     const Layout layout =
         resolve_layout(config.layout, source->peek(kLayoutSampleBytes), files.front().path);
     nlohmann::json j = {{kLayoutParam, static_cast<int>(layout)},
@@ -103,8 +105,8 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   plan.layout = static_cast<Layout>(decided[kLayoutParam].get<int>());
   plan.round_chunks = decided["roundChunks"].get<int>();
   if (comm.rank() != 0)
-    source =
-        std::make_unique<ChunkSource>(plan.files, options.chunk_bytes, comm.rank(), comm.size());
+    source = std::make_unique<ChunkSource>(plan.files, options.chunk_bytes, comm.rank(),
+                                           comm.size(), ChunkSource::kPieceBytes, store);
   return plan;
 }
 

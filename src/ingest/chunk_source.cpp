@@ -22,31 +22,17 @@ std::vector<ChunkRange> plan_chunks(const std::vector<InputFile>& files, size_t 
 
 namespace {
 
-// Reads up to `want` bytes at `offset`; fewer only at the end of the file.
-size_t read_at(int fd, char* out, size_t want, int64_t offset, const std::string& path) {
-  size_t got = 0;
-  while (got < want) {
-    const ssize_t n =
-        ::pread(fd, out + got, want - got, static_cast<off_t>(offset) + static_cast<off_t>(got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail_data("cannot read input file '" + path + "': " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  return got;
-}
-
 constexpr size_t kProbeBytes = size_t{64} << 10;
 
 }  // namespace
 
 ChunkSource::ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks,
-                         size_t piece_bytes)
+                         size_t piece_bytes, std::shared_ptr<InputStore> store)
     : files_(std::move(files)),
       chunk_bytes_(chunk_bytes),
-      piece_bytes_(std::max<size_t>(piece_bytes, 1)) {
+      piece_bytes_(std::max<size_t>(piece_bytes, 1)),
+      store_(store ? std::move(store) : std::make_shared<InputStore>()) {
+  remote_ = !files_.empty() && InputStore::remote(files_[0]);
   stdin_ = files_.size() == 1 && files_[0].path == "-";
   if (stdin_) {
     if (rank == 0) stream_ = std::make_unique<ChunkReader>(files_, chunk_bytes_);
@@ -56,30 +42,23 @@ ChunkSource::ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int r
   for (uint64_t i = static_cast<uint64_t>(rank); i < plan_.size();
        i += static_cast<uint64_t>(ranks))
     mine_.push_back(i);
-  fds_.assign(files_.size(), -1);
+  readers_.resize(files_.size());
 }
 
-ChunkSource::~ChunkSource() {
-  for (int fd : fds_)
-    if (fd >= 0) ::close(fd);
-}
+ChunkSource::~ChunkSource() = default;
 
-int ChunkSource::descriptor(int file) {
+RangeReader& ChunkSource::reader(int file) {
   std::lock_guard lock(mutex_);
-  int& fd = fds_[static_cast<size_t>(file)];
-  if (fd < 0) {
-    const std::string& path = files_[static_cast<size_t>(file)].path;
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail_data("cannot read input file '" + path + "': " + std::strerror(errno));
-  }
-  return fd;
+  auto& reader = readers_[static_cast<size_t>(file)];
+  if (!reader) reader = store_->open(files_[static_cast<size_t>(file)]);
+  return *reader;
 }
 
 std::string_view ChunkSource::peek(size_t bytes) {
   if (stdin_) return stream_ ? stream_->peek(bytes) : std::string_view{};
   if (files_.empty()) return {};
   peeked_.resize(bytes);
-  peeked_.resize(read_at(descriptor(0), peeked_.data(), bytes, 0, files_[0].path));
+  peeked_.resize(reader(0).read_at(peeked_.data(), bytes, 0));
   return peeked_;
 }
 
@@ -108,8 +87,12 @@ void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const Lines
     if (buffer.size > 0) lines(buffer.text());
     return;
   }
+  if (remote_) {
+    read_lines_at_once(range, buffer, lines);
+    return;
+  }
   const InputFile& file = files_[static_cast<size_t>(range.file)];
-  const int fd = descriptor(range.file);
+  RangeReader& input = reader(range.file);
 
   // A line belongs to the chunk where it starts: unless the range starts the
   // file, skip past the first newline at or after begin - 1.
@@ -119,7 +102,7 @@ void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const Lines
     int64_t pos = start - 1;
     start = range.end;
     while (pos < range.end) {
-      const size_t n = read_at(fd, probe, sizeof probe, pos, file.path);
+      const size_t n = input.read_at(probe, sizeof probe, pos);
       if (n == 0) break;
       if (const void* nl = std::memchr(probe, '\n', n)) {
         start = pos + (static_cast<const char*>(nl) - probe) + 1;
@@ -144,7 +127,7 @@ void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const Lines
         in_range ? std::min<int64_t>(static_cast<int64_t>(piece_bytes_), range.end - pos)
                  : std::min<int64_t>(kProbeBytes, file.bytes - pos));
     if (data.size() < have + want) data.resize(std::max(have + want, data.size() * 2));
-    const size_t n = want == 0 ? 0 : read_at(fd, data.data() + have, want, pos, file.path);
+    const size_t n = want == 0 ? 0 : input.read_at(data.data() + have, want, pos);
     const size_t fresh = have;  // data[fresh, have) was just read
     have += n;
     const bool at_end_of_file = n < want || pos + static_cast<int64_t>(n) >= file.bytes;
@@ -179,6 +162,57 @@ void ChunkSource::read_lines(const ChunkRange& range, Chunk& buffer, const Lines
     have -= through;
     data_offset += static_cast<int64_t>(through);
   }
+}
+
+void ChunkSource::read_lines_at_once(const ChunkRange& range, Chunk& buffer,
+                                     const LinesHandler& lines) {
+  // The same lines as read_lines: those that start in [begin, end), the
+  // first one after the first newline at or after begin - 1, the last one
+  // ending at the first newline at or after end - 1.
+  const InputFile& file = files_[static_cast<size_t>(range.file)];
+  RangeReader& input = reader(range.file);
+  std::vector<char>& data = buffer.data;
+  const int64_t base = range.begin > 0 ? range.begin - 1 : 0;  // file offset of data[0]
+  size_t have = 0;
+  bool at_end = false;
+  const auto extend = [&](int64_t want) {
+    want = std::min<int64_t>(want, file.bytes - base - static_cast<int64_t>(have));
+    if (want <= 0) {
+      at_end = true;
+      return;
+    }
+    if (data.size() < have + static_cast<size_t>(want))
+      data.resize(have + static_cast<size_t>(want));
+    const size_t n = input.read_at(data.data() + have, static_cast<size_t>(want),
+                                   base + static_cast<int64_t>(have));
+    have += n;
+    if (n < static_cast<size_t>(want) || base + static_cast<int64_t>(have) >= file.bytes)
+      at_end = true;
+  };
+  extend(range.end - base + static_cast<int64_t>(kProbeBytes));
+
+  // One past the first newline at or after data[from], reading on as
+  // needed; 0 when the input ends first.
+  const auto line_end_from = [&](size_t from) -> size_t {
+    while (true) {
+      const void* nl = from < have ? std::memchr(data.data() + from, '\n', have - from) : nullptr;
+      if (nl) return static_cast<size_t>(static_cast<const char*>(nl) - data.data()) + 1;
+      if (at_end) return 0;
+      from = std::max(from, have);
+      extend(static_cast<int64_t>(kProbeBytes));
+    }
+  };
+  size_t start = 0;
+  if (range.begin > 0) {
+    start = line_end_from(0);
+    if (start == 0) return;  // the line that ends the file started before the range
+    if (base + static_cast<int64_t>(start) >= range.end) return;  // one line spans the range
+  } else if (have >= 3 && std::memcmp(data.data(), "\xEF\xBB\xBF", 3) == 0) {
+    start = 3;  // the byte-order mark is not part of the first line
+  }
+  size_t through = line_end_from(std::max(static_cast<size_t>(range.end - 1 - base), start));
+  if (through == 0) through = have;
+  if (through > start) lines(std::string_view(data.data() + start, through - start));
 }
 
 }  // namespace loadcast

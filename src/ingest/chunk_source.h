@@ -42,9 +42,11 @@ class ChunkSource {
   // while it is still in the CPU's cache.
   static constexpr size_t kPieceBytes = size_t{512} << 10;
 
-  // This rank's share of the chunks of `files` (rank 0 alone reads stdin).
+  // This rank's share of the chunks of `files` (rank 0 alone reads stdin),
+  // opened through `store` (local files when null). Blobs are read a chunk
+  // at a time, as several ranged reads at once.
   ChunkSource(std::vector<InputFile> files, size_t chunk_bytes, int rank, int ranks,
-              size_t piece_bytes = kPieceBytes);
+              size_t piece_bytes = kPieceBytes, std::shared_ptr<InputStore> store = nullptr);
   ~ChunkSource();
   ChunkSource(const ChunkSource&) = delete;
   ChunkSource& operator=(const ChunkSource&) = delete;
@@ -67,11 +69,15 @@ class ChunkSource {
   void read_lines(const ChunkRange& range, Chunk& buffer, const LinesHandler& lines);
 
  private:
-  int descriptor(int file);
+  RangeReader& reader(int file);
+  // read_lines for inputs over the network: the range, the byte before it
+  // and a margin past it in one read, so a chunk costs one request.
+  void read_lines_at_once(const ChunkRange& range, Chunk& buffer, const LinesHandler& lines);
 
   std::vector<InputFile> files_;
   size_t chunk_bytes_;
   size_t piece_bytes_;
+  bool remote_ = false;  // read a chunk at once
   bool stdin_ = false;
   std::unique_ptr<ChunkReader> stream_;  // stdin, rank 0 only
   std::vector<ChunkRange> plan_;
@@ -79,8 +85,9 @@ class ChunkSource {
   std::string peeked_;
 
   std::mutex mutex_;
-  size_t cursor_ = 0;     // into mine_; guarded by mutex_
-  std::vector<int> fds_;  // opened on first use; guarded by mutex_
+  size_t cursor_ = 0;  // into mine_; guarded by mutex_
+  std::shared_ptr<InputStore> store_;
+  std::vector<std::unique_ptr<RangeReader>> readers_;  // opened on first use; guarded by mutex_
 };
 
 }  // namespace loadcast

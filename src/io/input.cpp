@@ -1,6 +1,7 @@
 #include "io/input.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,16 +9,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "blob/client.h"
 #include "common/error.h"
 
 namespace loadcast {
 
 std::vector<InputFile> expand_inputs(const std::string& pattern) {
   if (pattern == "-") return {InputFile{"-", -1}};
-  if (pattern.find("://") != std::string::npos)
-    fail_usage("dataFile '" + pattern +
-               "' names remote blob storage; this build reads local files and stdin only "
-               "(copy the blobs locally, or stream them into 'dataFile: \"-\"')");
   glob_t matches{};
   const int rc = glob(pattern.c_str(), 0, nullptr, &matches);
   std::vector<InputFile> files;
@@ -121,6 +119,93 @@ bool ChunkReader::next(Chunk& chunk) {
     if (chunk.size == 0 && eof_ && carry_.empty()) continue;  // empty file
     return true;
   }
+}
+
+}  // namespace loadcast
+
+namespace loadcast {
+namespace {
+
+class FileReader final : public RangeReader {
+ public:
+  explicit FileReader(std::string path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail_data("cannot read input file '" + path_ + "': " + std::strerror(errno));
+  }
+  ~FileReader() override { ::close(fd_); }
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
+  size_t read_at(char* out, size_t want, int64_t offset) override {
+    size_t got = 0;
+    while (got < want) {
+      const ssize_t n =
+          ::pread(fd_, out + got, want - got, static_cast<off_t>(offset) + static_cast<off_t>(got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail_data("cannot read input file '" + path_ + "': " + std::strerror(errno));
+      }
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    return got;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+class BlobReader final : public RangeReader {
+ public:
+  BlobReader(blob::Client& client, blob::BlobUrl url) : client_(client), url_(std::move(url)) {}
+  size_t read_at(char* out, size_t want, int64_t offset) override {
+    return client_.read(url_.container, url_.path, offset, want, out);
+  }
+
+ private:
+  blob::Client& client_;
+  blob::BlobUrl url_;
+};
+
+// The part of a glob before its first wildcard: what the listing asks for.
+std::string fixed_prefix(const std::string& glob) {
+  return glob.substr(0, glob.find_first_of("*?["));
+}
+
+}  // namespace
+
+InputStore::InputStore(blob::StorageSettings storage) : storage_(std::move(storage)) {}
+
+InputStore::~InputStore() = default;
+
+bool InputStore::remote(const InputFile& file) { return blob::is_blob_url(file.path); }
+
+blob::Client& InputStore::client_for(const blob::BlobUrl& url) {
+  std::lock_guard lock(mutex_);
+  auto& client = clients_[url.account + " " + url.endpoint];
+  if (!client) client = std::make_unique<blob::Client>(blob::resolve_service(url, storage_));
+  return *client;
+}
+
+std::vector<InputFile> InputStore::expand(const std::string& pattern) {
+  if (!blob::is_blob_url(pattern)) return expand_inputs(pattern);
+  const blob::BlobUrl url = blob::parse_blob_url(pattern, "the input");
+  blob::Client& client = client_for(url);
+  std::vector<InputFile> files;
+  for (const blob::BlobItem& item : client.list(url.container, fixed_prefix(url.path)))
+    if (fnmatch(url.path.c_str(), item.name.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0)
+      files.push_back({url.with_path(item.name).text(), item.bytes});
+  if (files.empty())
+    fail_data("no blob matches dataFile '" + url.text() + "' (container '" + url.container +
+              "' of account '" + url.account + "')");
+  return files;
+}
+
+std::unique_ptr<RangeReader> InputStore::open(const InputFile& file) {
+  if (!remote(file)) return std::make_unique<FileReader>(file.path);
+  const blob::BlobUrl url = blob::parse_blob_url(file.path, "input");
+  return std::make_unique<BlobReader>(client_for(url), url);
 }
 
 }  // namespace loadcast

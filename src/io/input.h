@@ -1,23 +1,66 @@
 // Input sources: expands the configuration's `dataFile` (a glob with `*`, `?`
-// and `[...]` classes, or `-` for stdin) and reads the inputs as line-aligned
-// chunks, so that memory never depends on the input size.
+// and `[...]` classes over local paths or the blobs of a container, or `-`
+// for stdin) and reads the inputs as line-aligned chunks, so that memory
+// never depends on the input size.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "blob/storage.h"
+
 namespace loadcast {
 
+namespace blob {
+class Client;
+}
+
 struct InputFile {
-  std::string path;    // "-" is standard input
+  std::string path;    // "-" is standard input; a blob's URL
   int64_t bytes = -1;  // -1 when unknown (stdin, pipes)
 };
 
 // The regular files matching `pattern` in sorted order, or stdin for "-".
 // Throws a data error naming the pattern when nothing matches.
 std::vector<InputFile> expand_inputs(const std::string& pattern);
+
+// Reads byte ranges of one input. Thread-safe.
+class RangeReader {
+ public:
+  virtual ~RangeReader() = default;
+  // Up to `want` bytes at `offset`; fewer only at the input's end. Throws a
+  // data error naming the input when it cannot be read.
+  virtual size_t read_at(char* out, size_t want, int64_t offset) = 0;
+};
+
+// Where the inputs live: local files, or blobs (one client per account, so
+// connections stay open between reads). Thread-safe.
+class InputStore {
+ public:
+  explicit InputStore(blob::StorageSettings storage = {});
+  ~InputStore();
+  InputStore(const InputStore&) = delete;
+  InputStore& operator=(const InputStore&) = delete;
+
+  // The inputs `pattern` names in name order: local files (expand_inputs),
+  // or for a blob URL the blobs matching its glob (listed by the glob's
+  // fixed prefix, matched as local globs are, `/` never matched by a wildcard).
+  std::vector<InputFile> expand(const std::string& pattern);
+  std::unique_ptr<RangeReader> open(const InputFile& file);
+  // True when `file` is read over the network (reads are then made larger).
+  static bool remote(const InputFile& file);
+
+ private:
+  blob::Client& client_for(const blob::BlobUrl& url);
+
+  blob::StorageSettings storage_;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<blob::Client>> clients_;  // by account; guarded
+};
 
 // A piece of one input holding whole lines only (the last line of a file may
 // lack its newline). A leading byte-order mark of a file is already removed.
