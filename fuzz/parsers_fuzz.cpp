@@ -1,6 +1,9 @@
 // The timestamp and address parsers of the ingest against small, plainly
 // written references: the same texts accepted, the same instants and
-// addresses read, through the cached path as through the general one.
+// addresses read, through the cached path as through the general one. And
+// blob URLs: a one-line usage error, or an address whose shown text (its SAS
+// token left out) reads back to the same account, container, path and
+// endpoint.
 #include <arpa/inet.h>
 
 #include <chrono>
@@ -8,6 +11,8 @@
 #include <optional>
 #include <string>
 
+#include "blob/storage.h"
+#include "common/error.h"
 #include "common/ip_address.h"
 #include "common/time.h"
 #include "fuzz_support.h"
@@ -136,5 +141,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!reference_ipv4(text))
     fuzz::check(is_valid_ipv6(text) == reference_ipv6(text),
                 "is_valid_ipv6 differs from the reference");
+
+  if (blob::is_blob_url(text)) {
+    try {
+      const blob::BlobUrl url = blob::parse_blob_url(std::string(text), "dataFile");
+      const std::string shown = url.text();
+      fuzz::check(shown.find('?') == std::string::npos, "a shown blob URL keeps its query");
+      const blob::BlobUrl again = blob::parse_blob_url(shown, "dataFile");
+      fuzz::check(again.account == url.account && again.container == url.container &&
+                      again.path == url.path && again.endpoint == url.endpoint,
+                  "a blob URL's shown text reads back to another address");
+    } catch (const Failure& f) {
+      fuzz::check(f.code() == ExitCode::kUsage, "a bad blob URL is not a usage error");
+      fuzz::check(std::string_view(f.what()).find('\n') == std::string_view::npos,
+                  "a bad blob URL's error is not one line");
+    }
+  }
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "blob/signing.h"
 #include "common/error.h"
+#include "common/params.h"
 
 namespace loadcast::blob {
 namespace {
@@ -59,7 +60,8 @@ bool is_blob_url(std::string_view text) {
 
 BlobUrl parse_blob_url(const std::string& text, const std::string& what) {
   const auto bad = [&](const std::string& why) -> BlobUrl {
-    fail_usage(what + " '" + text.substr(0, text.find('?')) + "' is not a blob URL: " + why +
+    fail_usage(what + " " + single_quoted(text.substr(0, text.find('?'))) +
+               " is not a blob URL: " + why +
                " (expected wasb://container@account.blob.core.windows.net/path or "
                "https://account.blob.core.windows.net/container/path)");
   };
@@ -82,6 +84,8 @@ BlobUrl parse_blob_url(const std::string& text, const std::string& what) {
     if (at == std::string_view::npos || at == 0) return bad("no container@ before the host");
     url.container = std::string(host.substr(0, at));
     host = host.substr(at + 1);
+    if (host.find(".blob.") == std::string_view::npos)
+      return bad("the host is not account.blob.<cloud's suffix>");
     url.account = std::string(host.substr(0, host.find('.')));
     if (host.size() <= kPublicSuffix.size() ||
         host.substr(host.size() - kPublicSuffix.size()) != kPublicSuffix)

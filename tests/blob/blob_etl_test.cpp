@@ -2,8 +2,8 @@
 // requests; etl reading blobs in the seed's folder layout gives the same
 // bytes in every table and the same line accounting as the same files read
 // locally, with 1 and 2 threads and on 3 ranks, with Shared Key, a SAS token
-// or the connection string; connections cut mid-read are retried and change
-// nothing; a wrong key, a missing container, a glob with no match and a
+// or the connection string; busy answers and connections cut mid-read are
+// retried and change nothing; a wrong key, a missing container, a glob with no match and a
 // service that does not answer are each one line naming what failed, and no
 // key or token reaches any output.
 #include <gtest/gtest.h>
@@ -255,14 +255,14 @@ TEST_F(BlobTest, ASasTokenOrTheConnectionStringReadsAndNoSecretReachesAnOutput) 
   EXPECT_NE(everything.find("month/sessions"), std::string::npos);  // the URL is recorded
 }
 
-TEST_F(BlobTest, ConnectionsCutMidReadAreResumedAndChangeNothing) {
+TEST_F(BlobTest, BusyAnswersAndConnectionsCutMidReadAreRetriedAndChangeNothing) {
   const fs::path data = generated_month();
   EtlOptions options;
   options.threads = 2;
   const Config local = month_config(data, kSeedGlob, "", "local");
   run_etl(local, options);
 
-  testing::CuttingProxy proxy(azurite_->port(), int64_t{256} << 10, 3);
+  testing::UnreliableProxy proxy(azurite_->port(), int64_t{256} << 10, 3, 2);
   const std::string endpoint =
       "http://127.0.0.1:" + std::to_string(proxy.port()) + "/" + blob::kDevelopmentAccount;
   const Config remote = month_config(
@@ -271,6 +271,7 @@ TEST_F(BlobTest, ConnectionsCutMidReadAreResumedAndChangeNothing) {
       emulator_fields(endpoint), "remote");
   run_etl(remote, options);
   EXPECT_EQ(proxy.cuts_made(), 3);
+  EXPECT_EQ(proxy.busy_answers(), 2);
   EXPECT_EQ(difference(local.output, remote.output), "");
   EXPECT_EQ(accounting_of(remote.output), accounting_of(local.output));
 }

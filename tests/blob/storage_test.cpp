@@ -58,7 +58,7 @@ TEST(BlobUrl, TheThreeFormsNameAccountContainerAndPath) {
 TEST(BlobUrl, AnAddressWithoutContainerOrAccountIsAUsageError) {
   for (const char* bad :
        {"wasb://acct.blob.core.windows.net/p", "https://acct.blob.core.windows.net", "ftp://x/y",
-        "http://127.0.0.1:10000/devstoreaccount1"}) {
+        "http://127.0.0.1:10000/devstoreaccount1", "wasb://c@acct.example.com/p"}) {
     try {
       parse_blob_url(bad, "dataFile");
       ADD_FAILURE() << bad;

@@ -110,8 +110,8 @@ std::string Azurite::connection_string() const {
          ";AccountKey=" + blob::kDevelopmentKey + ";BlobEndpoint=" + endpoint() + ";";
 }
 
-CuttingProxy::CuttingProxy(int target, int64_t cut_after, int cuts)
-    : target_(target), cut_after_(cut_after), cuts_left_(cuts) {
+UnreliableProxy::UnreliableProxy(int target, int64_t cut_after, int cuts, int busy)
+    : target_(target), cut_after_(cut_after), cuts_left_(cuts), busy_left_(busy) {
   listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int on = 1;
   ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -132,14 +132,27 @@ CuttingProxy::CuttingProxy(int target, int64_t cut_after, int cuts)
   });
 }
 
-CuttingProxy::~CuttingProxy() {
+UnreliableProxy::~UnreliableProxy() {
   stop_ = true;
   acceptor_.join();
   for (auto& w : workers_) w.join();
   ::close(listener_);
 }
 
-void CuttingProxy::serve(int client) {
+void UnreliableProxy::serve(int client) {
+  if (busy_left_.fetch_sub(1) > 0) {
+    // Read the request's head, answer that the service is busy, hang up.
+    std::string head;
+    char byte = 0;
+    while (head.find("\r\n\r\n") == std::string::npos && ::read(client, &byte, 1) == 1)
+      head += byte;
+    const std::string answer =
+        "HTTP/1.1 503 Server Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+    busy_answers_.fetch_add(1);
+    ::close(client);
+    return;
+  }
   const int upstream = connect_to(target_);
   if (upstream < 0) {
     ::close(client);

@@ -40,18 +40,20 @@ class Azurite {
 // A free TCP port on 127.0.0.1 (bound and released).
 int free_loopback_port();
 
-// Forwards 127.0.0.1:port() to 127.0.0.1:`target`; each of the first `cuts`
-// connections that carry more than `cut_after` bytes towards the client is
-// reset at that point.
-class CuttingProxy {
+// Forwards 127.0.0.1:port() to 127.0.0.1:`target`, badly: the first `busy`
+// connections get one "503 Server Busy" answer and are closed; each of the
+// first `cuts` connections that carry more than `cut_after` bytes towards
+// the client is reset at that point.
+class UnreliableProxy {
  public:
-  CuttingProxy(int target, int64_t cut_after, int cuts);
-  ~CuttingProxy();
-  CuttingProxy(const CuttingProxy&) = delete;
-  CuttingProxy& operator=(const CuttingProxy&) = delete;
+  UnreliableProxy(int target, int64_t cut_after, int cuts, int busy = 0);
+  ~UnreliableProxy();
+  UnreliableProxy(const UnreliableProxy&) = delete;
+  UnreliableProxy& operator=(const UnreliableProxy&) = delete;
 
   int port() const { return port_; }
   int cuts_made() const { return cuts_made_.load(); }
+  int busy_answers() const { return busy_answers_.load(); }
 
  private:
   void serve(int client);
@@ -62,6 +64,8 @@ class CuttingProxy {
   int port_ = 0;
   std::atomic<int> cuts_left_;
   std::atomic<int> cuts_made_{0};
+  std::atomic<int> busy_left_;
+  std::atomic<int> busy_answers_{0};
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
   std::vector<std::thread> workers_;  // touched by the acceptor only
