@@ -16,12 +16,8 @@ bash "$root/scripts/setup.sh"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$root/build" --target loadcast blob_upload >/dev/null
 loadcast="$root/build/loadcast"
-data="$root/bench/data/sessions-$size"
-if [ ! -f "$data/.complete" ]; then
-  rm -rf "$data"
-  "$loadcast" generate --out "$data" --size "$size" --seed 7
-  touch "$data/.complete"
-fi
+source "$root/bench/lib.sh"
+data=$(generated_sessions "$loadcast" "$size")
 work=$(mktemp -d)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 node "$root/tests/emulator/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \

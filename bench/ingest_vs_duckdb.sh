@@ -16,12 +16,8 @@ cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$root/build" --target loadcast >/dev/null
 loadcast="$root/build/loadcast"
 
-data="$root/bench/data/sessions-$size"
-if [ ! -f "$data/.complete" ]; then
-  rm -rf "$data"
-  "$loadcast" generate --out "$data" --size "$size" --seed 7
-  touch "$data/.complete"
-fi
+source "$root/bench/lib.sh"
+data=$(generated_sessions "$loadcast" "$size")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$data/bench-config.json" <<JSON

@@ -24,12 +24,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 # The sessions (shared with the ingest benchmark: same seed) and their
 # feature table, both kept under bench/data/ (git-ignored) between runs.
-data="$root/bench/data/sessions-$size"
-if [ ! -f "$data/.complete" ]; then
-  rm -rf "$data"
-  "$loadcast" generate --out "$data" --size "$size" --seed 7
-  touch "$data/.complete"
-fi
+source "$root/bench/lib.sh"
+data=$(generated_sessions "$loadcast" "$size")
 work="$root/bench/data/train-$size"
 mkdir -p "$work"
 cat > "$work/config.json" <<JSON

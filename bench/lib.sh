@@ -1,0 +1,15 @@
+# Shared by the benchmark scripts (sourced).
+
+# The generated sessions of SIZE (seed 7, the seed's folder layout) under
+# bench/data/sessions-SIZE, made once and kept between runs; prints the path.
+#   generated_sessions LOADCAST SIZE
+generated_sessions() {
+  local data
+  data="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/data/sessions-$2"
+  if [ ! -f "$data/.complete" ]; then
+    rm -rf "$data"
+    "$1" generate --out "$data" --size "$2" --seed 7 >&2
+    touch "$data/.complete"
+  fi
+  echo "$data"
+}
