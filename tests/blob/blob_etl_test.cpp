@@ -2,15 +2,16 @@
 // requests; etl reading blobs in the seed's folder layout gives the same
 // bytes in every table and the same line accounting as the same files read
 // locally, with 1 and 2 threads and on 3 ranks, with Shared Key, a SAS token
-// or the connection string; busy answers and connections cut mid-read are
-// retried and change nothing; a wrong key, a missing container, a glob with no match and a
-// service that does not answer are each one line naming what failed, and no
-// key or token reaches any output.
+// or the connection string; busy answers, connections cut mid-read and an
+// emulator stopped and restarted are retried and change nothing; a wrong key, a missing container,
+// a glob with no match and a service that does not answer are each one line naming what failed, and
+// no key or token reaches any output.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "blob/client.h"
 #include "blob/signing.h"
@@ -274,6 +275,39 @@ TEST_F(BlobTest, BusyAnswersAndConnectionsCutMidReadAreRetriedAndChangeNothing) 
   EXPECT_EQ(proxy.busy_answers(), 2);
   EXPECT_EQ(difference(local.output, remote.output), "");
   EXPECT_EQ(accounting_of(remote.output), accounting_of(local.output));
+}
+
+TEST_F(BlobTest, AnEmulatorStoppedAndRestartedDuringTheRunChangesNothing) {
+  // An emulator of its own, keeping its blobs on disk across the restart.
+  const fs::path data = temp_.path() / "data";
+  ASSERT_EQ(testing::run_shell(std::string(LOADCAST_BINARY) + " generate --out " + data.string() +
+                               " --size 12M --seed 5"),
+            0);
+  Azurite own(temp_.path() / "azurite");
+  blob::Client client(own.service());
+  client.create_container("month");
+  for (const auto& entry : fs::recursive_directory_iterator(data))
+    if (entry.is_regular_file())
+      client.put("month", "sessions/" + fs::relative(entry.path(), data).string(),
+                 testing::read_text(entry.path()));
+  const Config local = month_config(data, kSeedGlob, "", "local");
+  run_etl(local, EtlOptions{});
+
+  const fs::path config = temp_.path() / "restart.json";
+  testing::write_text(
+      config, R"({"dataFile": "wasb://month@devstoreaccount1.blob.core.windows.net/sessions/)" +
+                  std::string(kSeedGlob) + R"(", "duration": "ONE_MONTH", "output": ")" +
+                  (temp_.path() / "remote").string() + R"(", )" + emulator_fields(own.endpoint()) +
+                  R"(, "blobRetries": 9})");
+  own.stop();
+  testing::ProgramOutcome outcome;
+  std::thread run([&] { outcome = testing::run_program("etl " + config.string()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the run is retrying by now
+  own.start();
+  run.join();
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_EQ(difference(local.output, temp_.path() / "remote"), "");
+  EXPECT_EQ(accounting_of(temp_.path() / "remote"), accounting_of(local.output));
 }
 
 TEST_F(BlobTest, EachFailureIsOneLineNamingWhatFailedAndTheDataExitCode) {

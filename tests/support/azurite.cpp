@@ -50,22 +50,32 @@ int free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-Azurite::Azurite() {
+Azurite::Azurite(std::filesystem::path location) : location_(std::move(location)) {
   if (!std::filesystem::exists(kAzurite)) {
     ADD_FAILURE() << "the blob emulator is not installed (" << kAzurite
                   << "): run scripts/setup.sh";
     return;
   }
   port_ = free_loopback_port();
+  start();
+}
+
+void Azurite::start() {
   const std::string port = std::to_string(port_);
   const std::string script = kAzurite.string();
+  const std::string location = location_.string();
   pid_ = fork();
   if (pid_ == 0) {
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
-    execlp("node", "node", script.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(),
-           "--inMemoryPersistence", "--disableTelemetry", "--silent", "--loose",
-           static_cast<char*>(nullptr));
+    if (location.empty())
+      execlp("node", "node", script.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(),
+             "--inMemoryPersistence", "--disableTelemetry", "--silent", "--loose",
+             static_cast<char*>(nullptr));
+    else
+      execlp("node", "node", script.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(),
+             "--location", location.c_str(), "--disableTelemetry", "--silent", "--loose",
+             static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -84,12 +94,15 @@ Azurite::Azurite() {
   ADD_FAILURE() << "the blob emulator did not listen on port " << port_ << " within 60 s";
 }
 
-Azurite::~Azurite() {
+void Azurite::stop() {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
   }
+  pid_ = -1;
 }
+
+Azurite::~Azurite() { stop(); }
 
 std::string Azurite::endpoint() const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/" + blob::kDevelopmentAccount;

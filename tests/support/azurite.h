@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,7 +20,9 @@ namespace loadcast::testing {
 
 class Azurite {
  public:
-  Azurite();  // fails the test when the emulator does not start
+  // In memory, or keeping its blobs under `location` (they then outlive a
+  // restart). Fails the test when the emulator does not start.
+  explicit Azurite(std::filesystem::path location = {});
   ~Azurite();
   Azurite(const Azurite&) = delete;
   Azurite& operator=(const Azurite&) = delete;
@@ -32,7 +35,12 @@ class Azurite {
   // AZURE_STORAGE_CONNECTION_STRING for this emulator.
   std::string connection_string() const;
 
+  // Stops the emulator; start() brings it back on the same port.
+  void stop();
+  void start();
+
  private:
+  std::filesystem::path location_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
