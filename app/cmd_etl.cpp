@@ -115,6 +115,11 @@ int run_etl(int argc, char** argv) {
       std::printf(" x %d ranks, %.1f MB shuffled in %lld rounds", report.ranks,
                   report.shuffle_bytes / 1e6, static_cast<long long>(report.shuffle_rounds));
     std::printf("\n");
+    if (report.blob.requests > 0)
+      std::printf("read %s from blob storage in %lld requests (%lld of them retries)\n",
+                  describe_size(static_cast<uint64_t>(report.blob.bytes_read)).c_str(),
+                  static_cast<long long>(report.blob.requests),
+                  static_cast<long long>(report.blob.retries));
     if (report.spill.runs > 0)
       std::printf("spilled %s (%s before compression) in %lld runs, within %s per process\n",
                   describe_size(static_cast<uint64_t>(report.spill.bytes)).c_str(),

@@ -329,6 +329,8 @@ void Client::perform(const std::vector<Transfer*>& transfers) {
   std::vector<Transfer*> pending = transfers;
   for (int attempt = 0;; ++attempt) {
     for (Transfer* t : pending) t->reset_answer();
+    requests_ += static_cast<int64_t>(pending.size());
+    if (attempt > 0) retries_ += static_cast<int64_t>(pending.size());
     run_once(pending);
     std::vector<Transfer*> again;
     for (Transfer* t : pending)
@@ -431,6 +433,7 @@ size_t Client::read(const std::string& container, const std::string& blob, int64
     total += t.got;
     if (t.got < t.length) break;  // the blob ends in this part
   }
+  bytes_read_ += static_cast<int64_t>(total);
   return total;
 }
 

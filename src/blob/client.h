@@ -5,6 +5,7 @@
 // keys and SAS tokens appear in none of them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   const Service& service() const { return service_; }
+  Traffic traffic() const { return {requests_.load(), retries_.load(), bytes_read_.load()}; }
 
   // Every blob of `container` whose name starts with `prefix`, in name order,
   // asked for in pages of `page` names.
@@ -66,6 +68,9 @@ class Client {
   std::string location(const std::string& container, const std::string& blob) const;
 
   Service service_;
+  std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> retries_{0};
+  std::atomic<int64_t> bytes_read_{0};
   std::string endpoint_path_;  // the endpoint's path, e.g. "/devstoreaccount1"
   struct Shared;
   std::unique_ptr<Shared> shared_;

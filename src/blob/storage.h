@@ -4,6 +4,7 @@
 // connection string as the Azure tools take them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,13 @@ bool is_blob_url(std::string_view text);
 // `http://host:port/account/container/path` of emulators. Throws a usage
 // error naming `what` (the field) when the text is none of them.
 BlobUrl parse_blob_url(const std::string& text, const std::string& what);
+
+// What a client sent and received, for the run's summary.
+struct Traffic {
+  int64_t requests = 0;  // every attempt, retries included
+  int64_t retries = 0;
+  int64_t bytes_read = 0;  // blob bytes received by ranged reads
+};
 
 // What the configuration says about storage (config.cpp fills it).
 struct StorageSettings {

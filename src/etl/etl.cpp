@@ -468,6 +468,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
                      dist::fault_point(comm, "shuffle");
                      return chunks[0] > 0;
                    });
+  const blob::Traffic traffic = source->store().traffic();
   source.reset();
   owned.finish();
   report.accounting = sum_over_ranks(comm, local);
@@ -525,7 +526,10 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
                                  spills ? owned.runs().runs() : 0,
                                  spills ? 1 : 0,
                                  batches,
-                                 owned.logged_entries()};
+                                 owned.logged_entries(),
+                                 traffic.requests,
+                                 traffic.retries,
+                                 traffic.bytes_read};
   comm.allreduce_sum(totals);
   report.servers = totals[0];
   report.rows = totals[1];
@@ -533,6 +537,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   report.shuffle_bytes = totals[3];
   report.spill = {totals[4], totals[5], totals[6], totals[7], totals[9]};
   report.feature_batches = totals[8];
+  report.blob = {totals[10], totals[11], totals[12]};
   report.shuffle_rounds = shuffle.rounds();
   const double features_seconds = features_start.seconds();
   report.total_seconds = start.seconds();
@@ -566,6 +571,10 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
                 {"ranks", report.spill.ranks},
                 {"lateEntries", report.spill.late_entries},
                 {"featureBatches", report.feature_batches}};
+  if (!plan.files.empty() && InputStore::remote(plan.files.front()))
+    s["blob"] = {{"requests", report.blob.requests},
+                 {"retries", report.blob.retries},
+                 {"bytesRead", report.blob.bytes_read}};
   s["seconds"] = {{"ingest", report.ingest_seconds},
                   {"features", features_seconds},
                   {"total", report.total_seconds}};

@@ -49,6 +49,7 @@ struct EtlReport {
   double shuffle_seconds = 0;  // this rank's main thread in the shuffle (waits included)
   uint64_t memory_limit = 0;   // per process, as resolved
   SpillReport spill;
+  blob::Traffic blob;           // requests to blob storage, all ranks
   int64_t feature_batches = 0;  // groups of servers built together, all ranks
   nlohmann::json summary;       // what etl_summary.json holds
 };

@@ -52,6 +52,7 @@ class ChunkSource {
   ChunkSource& operator=(const ChunkSource&) = delete;
 
   const std::vector<InputFile>& files() const { return files_; }
+  InputStore& store() { return *store_; }
 
   // Up to `bytes` from the start of the first input, without consuming them
   // (for layout detection). Not thread-safe; call before next().

@@ -188,6 +188,18 @@ blob::Client& InputStore::client_for(const blob::BlobUrl& url) {
   return *client;
 }
 
+blob::Traffic InputStore::traffic() {
+  std::lock_guard lock(mutex_);
+  blob::Traffic sum;
+  for (const auto& [name, client] : clients_) {
+    const blob::Traffic t = client->traffic();
+    sum.requests += t.requests;
+    sum.retries += t.retries;
+    sum.bytes_read += t.bytes_read;
+  }
+  return sum;
+}
+
 std::vector<InputFile> InputStore::expand(const std::string& pattern) {
   if (!blob::is_blob_url(pattern)) return expand_inputs(pattern);
   const blob::BlobUrl url = blob::parse_blob_url(pattern, "the input");

@@ -51,8 +51,10 @@ class InputStore {
   // fixed prefix, matched as local globs are, `/` never matched by a wildcard).
   std::vector<InputFile> expand(const std::string& pattern);
   std::unique_ptr<RangeReader> open(const InputFile& file);
-  // True when `file` is read over the network (reads are then made larger).
+  // True when `file` is read over the network (a chunk is then read at once).
   static bool remote(const InputFile& file);
+  // What the blob clients sent and received so far (all zero for files).
+  blob::Traffic traffic();
 
  private:
   blob::Client& client_for(const blob::BlobUrl& url);

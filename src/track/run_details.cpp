@@ -49,6 +49,10 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
   if (report.ranks > 1) run.metric("shuffle_bytes", static_cast<double>(report.shuffle_bytes));
   run.metric("spill_bytes", static_cast<double>(report.spill.bytes));
   run.metric("spill_runs", static_cast<double>(report.spill.runs));
+  if (report.blob.requests > 0) {
+    run.metric("blob_requests", static_cast<double>(report.blob.requests));
+    run.metric("blob_retries", static_cast<double>(report.blob.retries));
+  }
   run.artifact("etl_summary", config.output / "etl_summary.json");
   run.artifact("features", config.output / "features");
   run.artifact("hourly", config.output / "hourly");

@@ -202,7 +202,10 @@ TEST_F(BlobTest, AMonthInTheSeedsLayoutGivesTheLocalTablesOnThreadsAndRanks) {
   const std::string url =
       azurite_->endpoint() + "/month/sessions/" + std::string(kSeedGlob);  // path-style
   const Config remote = month_config(data, url, emulator_fields(), "remote");
-  run_etl(remote, options);
+  const EtlReport report = run_etl(remote, options);
+  EXPECT_EQ(report.blob.retries, 0);
+  EXPECT_GT(report.blob.requests, 0);
+  EXPECT_EQ(report.summary["blob"]["requests"], report.blob.requests);
   EXPECT_EQ(difference(local.output, remote.output), "");
   EXPECT_EQ(accounting_of(remote.output), accounting_of(local.output));
 
@@ -270,9 +273,11 @@ TEST_F(BlobTest, BusyAnswersAndConnectionsCutMidReadAreRetriedAndChangeNothing) 
       data,
       "wasb://month@devstoreaccount1.blob.core.windows.net/sessions/" + std::string(kSeedGlob),
       emulator_fields(endpoint), "remote");
-  run_etl(remote, options);
+  const EtlReport report = run_etl(remote, options);
   EXPECT_EQ(proxy.cuts_made(), 3);
   EXPECT_EQ(proxy.busy_answers(), 2);
+  EXPECT_EQ(report.blob.retries, 5);  // each busy answer and each cut read once more
+  EXPECT_GE(report.blob.bytes_read, report.accounting.bytes);
   EXPECT_EQ(difference(local.output, remote.output), "");
   EXPECT_EQ(accounting_of(remote.output), accounting_of(local.output));
 }
@@ -306,6 +311,10 @@ TEST_F(BlobTest, AnEmulatorStoppedAndRestartedDuringTheRunChangesNothing) {
   own.start();
   run.join();
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  const auto summary =
+      nlohmann::json::parse(testing::read_text(temp_.path() / "remote/etl_summary.json"));
+  EXPECT_GE(summary["blob"]["retries"].get<int>(), 1) << summary["blob"];
+  EXPECT_NE(outcome.output.find("retries)"), std::string::npos) << outcome.output;
   EXPECT_EQ(difference(local.output, temp_.path() / "remote"), "");
   EXPECT_EQ(accounting_of(temp_.path() / "remote"), accounting_of(local.output));
 }

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,8 +67,12 @@ void Azurite::start() {
   const std::string location = location_.string();
   pid_ = fork();
   if (pid_ == 0) {
+    // The emulator ends with the test process, however that ends, and holds
+    // none of its output pipes (ctest waits for them).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
+    ::dup2(null, 2);
     if (location.empty())
       execlp("node", "node", script.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(),
              "--inMemoryPersistence", "--disableTelemetry", "--silent", "--loose",
