@@ -51,6 +51,14 @@ std::string decoded_key(const std::string& key, const std::string& where) {
   return *bytes;
 }
 
+// The account of a host-style address (account.blob.<suffix>), and the
+// endpoint when the suffix is another cloud's than the public one.
+void read_host(std::string_view host, std::string_view scheme, BlobUrl& url) {
+  url.account = std::string(host.substr(0, host.find('.')));
+  if (!host.ends_with(kPublicSuffix))
+    url.endpoint = std::string(scheme) + "://" + std::string(host);
+}
+
 }  // namespace
 
 bool is_blob_url(std::string_view text) {
@@ -86,17 +94,11 @@ BlobUrl parse_blob_url(const std::string& text, const std::string& what) {
     host = host.substr(at + 1);
     if (host.find(".blob.") == std::string_view::npos)
       return bad("the host is not account.blob.<cloud's suffix>");
-    url.account = std::string(host.substr(0, host.find('.')));
-    if (host.size() <= kPublicSuffix.size() ||
-        host.substr(host.size() - kPublicSuffix.size()) != kPublicSuffix)
-      url.endpoint = "https://" + std::string(host);  // another cloud
+    read_host(host, "https", url);
   } else if (scheme == "http" || scheme == "https") {
     const bool host_style = host.find(".blob.") != std::string_view::npos;
     if (host_style) {
-      url.account = std::string(host.substr(0, host.find('.')));
-      if (host.size() <= kPublicSuffix.size() ||
-          host.substr(host.size() - kPublicSuffix.size()) != kPublicSuffix)
-        url.endpoint = std::string(scheme) + "://" + std::string(host);
+      read_host(host, scheme, url);
     } else {  // path-style: the account is the first segment
       const size_t end = path.find('/');
       url.account = std::string(path.substr(0, end));

@@ -1,13 +1,7 @@
 #include "ingest/chunk_source.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-
-#include "common/error.h"
 
 namespace loadcast {
 
