@@ -35,6 +35,7 @@ int run_etl(int argc, char** argv) {
   std::string workspace;
   std::string memory_limit;
   std::string spill_dir;
+  std::string format;
   cli.add_option("CONFIG", config_path,
                  "storageconfig.json (the seed's format; docs/configuration.md)")
       ->required();
@@ -70,6 +71,11 @@ int run_etl(int argc, char** argv) {
                  wrap_help("where the spill runs go (default: inside the output folder); they "
                            "are removed when etl ends, however it ends"))
       ->type_name("DIR");
+  cli.add_option("--format", format,
+                 wrap_help("how the feature table and the stores are stored: csv (text) or "
+                           "parquet (typed columns, zstd); train, serve and score read either "
+                           "(default: the configuration's format, else csv)"))
+      ->check(CLI::IsMember({"csv", "parquet"}));
   add_workspace_option(cli, workspace);
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
   const auto comm = dist::make_communicator();
@@ -87,6 +93,8 @@ int run_etl(int argc, char** argv) {
       config.memory_limit = *bytes;
     }
     if (config.memory_limit == 0) config.memory_limit = dist::default_memory_limit();
+    if (!format.empty())
+      config.format = format == "parquet" ? TableFormat::kParquet : TableFormat::kCsv;
 
     EtlOptions options;
     options.threads = threads;
@@ -105,9 +113,10 @@ int run_etl(int argc, char** argv) {
 
     const LineAccounting& a = report.accounting;
     std::printf("%s\n", describe(a).c_str());
-    std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s\n",
+    std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s (%s)\n",
                 static_cast<long long>(report.servers), static_cast<long long>(report.rows),
-                static_cast<long long>(report.daily_rows), config.output.string().c_str());
+                static_cast<long long>(report.daily_rows), config.output.string().c_str(),
+                std::string(table_format_name(config.format)).c_str());
     std::printf("ingest %.2f s (%.0f MB/s), total %.2f s, %d threads", report.ingest_seconds,
                 report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0,
                 report.total_seconds, threads);

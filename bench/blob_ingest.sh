@@ -20,7 +20,7 @@ source "$root/bench/lib.sh"
 data=$(generated_sessions "$loadcast" "$size")
 work=$(mktemp -d)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-node "$root/tests/emulator/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
+node "$root/tests/peers/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
   --blobPort "$port" --inMemoryPersistence --disableTelemetry --silent --loose > "$work/azurite.log" 2>&1 &
 azurite=$!
 trap 'kill $azurite 2>/dev/null; rm -rf "$work"' EXIT

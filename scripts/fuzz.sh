@@ -5,13 +5,13 @@
 # run with its input saved as fuzz/regressions/TARGET/crash-..., which ctest
 # then replays (commit it with the fix).
 #   scripts/fuzz.sh [SECONDS=60] [TARGET...]   targets: line_parser chunk_reader
-#                                              service config bundle parsers
+#                                              service config bundle parsers parquet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(line_parser chunk_reader service config bundle parsers)
+[ ${#targets[@]} -gt 0 ] || targets=(line_parser chunk_reader service config bundle parsers parquet)
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_FUZZ=ON \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null

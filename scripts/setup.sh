@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package loadcast needs to build and test, and the
-# Azure Blob Storage emulator the tests start (Azurite, pinned, from npm);
+# npm packages the tests start or read with (pinned, in tests/peers: the Azure
+# Blob Storage emulator Azurite, and the Parquet readers DuckDB and hyparquet);
 # with --bench also the peers the benchmarks measure against (python3
 # packages, DuckDB from npm). Idempotent, non-interactive, safe to re-run.
 set -euo pipefail
@@ -46,9 +47,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -f "$here/tests/emulator/node_modules/azurite/dist/src/blob/main.js" ]; then
-  echo "setup: installing the blob storage emulator for the tests" >&2
-  (cd "$here/tests/emulator" && npm ci --no-audit --no-fund --silent >/dev/null)
+peers="$here/tests/peers/node_modules"
+if [ ! -f "$peers/azurite/dist/src/blob/main.js" ] || [ ! -d "$peers/@duckdb/node-api" ] ||
+   [ ! -d "$peers/hyparquet-compressors" ]; then
+  echo "setup: installing the test peers (blob emulator, Parquet readers)" >&2
+  (cd "$here/tests/peers" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 if [ "$want_bench" = 1 ]; then
   if [ ! -d "$here/bench/node_modules/@duckdb/node-api" ]; then

@@ -53,6 +53,9 @@ inline std::string single_quoted(std::string_view text) {
 
 // The name of every declaration's random seed.
 inline constexpr const char* kSeedParam = "seed";
+// The key that says how something is stored: the configuration's table
+// format (csv, parquet) and the forest file's format marker.
+inline constexpr const char* kFormatKey = "format";
 
 // What is wrong with a value given for a parameter.
 struct ParamProblem {

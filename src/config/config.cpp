@@ -116,6 +116,10 @@ const ParamSet<Config>& config_params() {
     s.path("output", &Config::output, "",
            "where features, stores and the model go; relative to the current folder")
         .default_by_rule("outputs/<storageContainer>");
+    s.choice<TableFormat>(kFormatField, &Config::format, TableFormat::kCsv,
+                          {{"csv", TableFormat::kCsv}, {"parquet", TableFormat::kParquet}},
+                          "how etl stores the feature table and the stores: CSV text, or Parquet "
+                          "(typed columns, zstd); train, serve and score read either");
     s.choice<Layout>(kLayoutParam, &Config::layout, Layout::kAuto,
                      {{"auto", Layout::kAuto},
                       {"sessions17", Layout::kSessions17},

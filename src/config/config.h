@@ -15,6 +15,7 @@
 #include "common/time.h"
 #include "forest/params.h"
 #include "ingest/layout.h"
+#include "store/tables.h"
 
 namespace loadcast {
 
@@ -46,6 +47,7 @@ struct Config : TrainingSpec {
   int blob_retries = 5;
   int blob_reads_in_flight = 4;
   std::filesystem::path output;
+  TableFormat format = TableFormat::kCsv;  // of the tables etl writes
   Layout layout;
   std::vector<std::string> filter_ips;
   uint64_t memory_limit = 0;  // etl's, per process; 0: kAutoMemoryLimit's rule
@@ -63,6 +65,7 @@ const ParamSet<Config>& config_params();
 inline constexpr const char* kFilterIpsField = "filterIPs";
 inline constexpr const char* kForestField = "forest";
 inline constexpr const char* kMemoryLimitField = "memoryLimit";
+inline constexpr const char* kFormatField = kFormatKey;
 // What a memoryLimit left out means (etl resolves it).
 inline constexpr const char* kAutoMemoryLimit =
     "half of this machine's memory, shared by the MPI ranks on it";

@@ -260,9 +260,9 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
 
 // The three tables' writers of this rank.
 struct TableWriters {
-  PartitionedCsvWriter* features;
-  PartitionedCsvWriter* hourly;
-  PartitionedCsvWriter* daily;
+  PartitionedTableWriter* features;
+  PartitionedTableWriter* hourly;
+  PartitionedTableWriter* daily;
 };
 
 // One server's rows for grid hours [begin, end), formatted.
@@ -274,7 +274,7 @@ struct Slice {
 
 // The slices of a batch, in output order: server, then a quarter at a time,
 // each ending on a day boundary (a grid may start at any hour of a day).
-std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories) {
+std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories, const TableWriters& out) {
   std::vector<Slice> slices;
   for (size_t i = 0; i < histories.size(); ++i) {
     const auto hours = static_cast<int64_t>(histories[i].hours.size());
@@ -282,7 +282,8 @@ std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories) {
     for (int64_t begin = 0; begin < hours;) {
       const int64_t end =
           std::min(hours, (floor_div(first_hour + begin, 24) + kSliceHours / 24) * 24 - first_hour);
-      slices.push_back(Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end), {}, {}, {}});
+      slices.push_back(Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end),
+                             out.features->rows(), out.hourly->rows(), out.daily->rows()});
       begin = end;
     }
   }
@@ -357,7 +358,7 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
       histories[i] = history_from_buckets(s.ip, mine);
     });
 
-    std::vector<Slice> slices = slices_of(histories);
+    std::vector<Slice> slices = slices_of(histories, out);
     const auto group = static_cast<size_t>(
         std::clamp<uint64_t>((available - bytes) / kSliceBytes + 1, 1, most_in_flight));
     for (size_t at = 0; at < slices.size(); at += group) {
@@ -371,9 +372,9 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         out.features->append(slice.features);
         out.hourly->append(slice.hourly);
         out.daily->append(slice.daily);
-        slice.features = MonthlyRows{};  // frees it (a copy of an empty one would not)
-        slice.hourly = MonthlyRows{};
-        slice.daily = MonthlyRows{};
+        slice.features.release();
+        slice.hourly.release();
+        slice.daily.release();
       }
     }
     histories.clear();
@@ -493,11 +494,12 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
     return paths;
   });
   const FeatureSchema& schema = default_feature_schema();
-  PartitionedCsvWriter features(staging[0].get<std::string>(), schema.names(), comm.rank());
-  PartitionedCsvWriter hourly(staging[1].get<std::string>(), schema.hourly_store_names(),
-                              comm.rank());
-  PartitionedCsvWriter daily(staging[2].get<std::string>(), schema.daily_store_names(),
-                             comm.rank());
+  PartitionedTableWriter features(staging[0].get<std::string>(), Table::kFeatures, schema,
+                                  config.format, comm.rank());
+  PartitionedTableWriter hourly(staging[1].get<std::string>(), Table::kHourly, schema,
+                                config.format, comm.rank());
+  PartitionedTableWriter daily(staging[2].get<std::string>(), Table::kDaily, schema, config.format,
+                               comm.rank());
 
   std::vector<std::pair<uint64_t, uint32_t>> order;
   uint64_t resident = 0;
@@ -557,6 +559,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   for (const auto& f : plan.files) s["files"].push_back(f.path);
   s["bytes"] = report.accounting.bytes;
   s["ranks"] = report.ranks;
+  s[kFormatField] = std::string(table_format_name(config.format));
   s["threads"] = threads;
   const double input_gb = report.accounting.bytes / 1e9;
   s["shuffle"] = {{"bytes", report.shuffle_bytes},

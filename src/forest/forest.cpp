@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/params.h"
 #include "common/stopwatch.h"
 #include "common/thread_pool.h"
 #include "forest/criterion.h"
@@ -817,7 +818,7 @@ std::vector<double> Forest::feature_importances() const {
 nlohmann::json Forest::to_json() const {
   const ForestParams& p = options_.params;
   nlohmann::json json;
-  json["format"] = "loadcast-forest";
+  json[kFormatKey] = "loadcast-forest";
   json["formatVersion"] = kFormatVersion;
   json["numClasses"] = num_classes_;
   json["numFeatures"] = num_features_;
@@ -850,7 +851,7 @@ nlohmann::json Forest::to_json() const {
 Forest Forest::from_json(const nlohmann::json& json) {
   Forest forest;
   try {
-    if (json.at("format").get<std::string>() != "loadcast-forest") {
+    if (json.at(kFormatKey).get<std::string>() != "loadcast-forest") {
       fail_data("not a loadcast forest");
     }
     const int version = json.at("formatVersion").get<int>();

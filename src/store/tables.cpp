@@ -36,25 +36,78 @@ constexpr size_t kFlushBytes = 1 << 20;
 // What a writer holds in all its buffers at most, whatever the partitions:
 // a FULL window has some ninety months open at once.
 constexpr size_t kBufferedBytes = size_t{4} << 20;
+// A Parquet file's row group ends once it holds this much; and when a
+// writer's files together hold more than kParquetBufferedBytes, the largest
+// groups end early. Both follow from the rows appended so far.
+constexpr size_t kRowGroupBytes = size_t{8} << 20;
+constexpr size_t kParquetBufferedBytes = size_t{32} << 20;
+
+// The columns of a table: their names, and their Parquet types.
+std::vector<parquet::Column> table_columns(Table table, const FeatureSchema& schema) {
+  using parquet::LogicalType;
+  using parquet::PhysicalType;
+  const parquet::Column text{"", PhysicalType::kByteArray, LogicalType::kString};
+  const parquet::Column hour{"", PhysicalType::kInt64, LogicalType::kTimestampMicros};
+  const parquet::Column real{"", PhysicalType::kDouble, LogicalType::kNone};
+  const parquet::Column integer{"", PhysicalType::kInt64, LogicalType::kNone};
+  std::vector<parquet::Column> columns;
+  if (table == Table::kFeatures) {
+    for (const FeatureColumn& c : schema.columns()) {
+      switch (c.type) {
+        case ColumnType::kText:
+        case ColumnType::kWeekday:
+          columns.push_back(text);
+          break;
+        case ColumnType::kTimestamp:
+          columns.push_back(hour);
+          break;
+        case ColumnType::kReal:
+          columns.push_back(real);
+          break;
+        default:
+          columns.push_back(integer);
+          break;
+      }
+      columns.back().name = c.name;
+    }
+    return columns;
+  }
+  const bool hourly = table == Table::kHourly;
+  const auto& names = hourly ? schema.hourly_store_names() : schema.daily_store_names();
+  columns.push_back(text);
+  columns.push_back(hourly ? hour : parquet::Column{"", PhysicalType::kInt32, LogicalType::kDate});
+  for (int m = 0; m < kNumMeasures; ++m) columns.push_back(real);
+  if (hourly) columns.push_back(integer);
+  for (size_t i = 0; i < columns.size(); ++i) columns[i].name = names[i];
+  return columns;
+}
+
+constexpr int64_t kMicrosPerSecond = 1000000;
 
 }  // namespace
 
-PartitionedCsvWriter::PartitionedCsvWriter(fs::path root, const std::vector<std::string>& columns,
-                                           int part)
-    : root_(std::move(root)) {
+std::string_view table_format_name(TableFormat format) {
+  return format == TableFormat::kParquet ? "parquet" : "csv";
+}
+
+PartitionedTableWriter::PartitionedTableWriter(fs::path root, Table table,
+                                               const FeatureSchema& schema, TableFormat format,
+                                               int part)
+    : root_(std::move(root)), format_(format), columns_(table_columns(table, schema)) {
   char name[32];
-  std::snprintf(name, sizeof name, "part-%05d.csv", part);
+  std::snprintf(name, sizeof name, "part-%05d.%s", part,
+                std::string(table_format_name(format)).c_str());
   file_name_ = name;
-  for (size_t i = 0; i < columns.size(); ++i) header_ += (i ? "," : "") + columns[i];
+  for (size_t i = 0; i < columns_.size(); ++i) header_ += (i ? "," : "") + columns_[i].name;
   header_ += '\n';
 }
 
-PartitionedCsvWriter::~PartitionedCsvWriter() {
+PartitionedTableWriter::~PartitionedTableWriter() {
   for (auto& [_, p] : partitions_)
     if (p.file) std::fclose(p.file);
 }
 
-std::string& PartitionedCsvWriter::buffer(int year, int month) {
+PartitionedTableWriter::Partition& PartitionedTableWriter::partition(int year, int month) {
   auto [it, inserted] = partitions_.try_emplace({year, month});
   Partition& p = it->second;
   if (inserted) {
@@ -64,14 +117,18 @@ std::string& PartitionedCsvWriter::buffer(int year, int month) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     p.path = dir / file_name_;
+    if (format_ == TableFormat::kParquet) {
+      p.parquet = std::make_unique<parquet::FileWriter>(p.path, columns_);
+      return p;
+    }
     p.file = std::fopen(p.path.c_str(), "wb");
     if (!p.file) fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
     p.buffer = header_;
   }
-  return p.buffer;
+  return p;
 }
 
-void PartitionedCsvWriter::flush(Partition& p) {
+void PartitionedTableWriter::flush(Partition& p) {
   if (p.buffer.empty()) return;
   if (write_checked(p.file, p.buffer.data(), p.buffer.size(), p.path.string()) != p.buffer.size())
     fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
@@ -83,7 +140,7 @@ void PartitionedCsvWriter::flush(Partition& p) {
   if (p.buffer.capacity() > 2 * kFlushBytes) p.buffer.shrink_to_fit();
 }
 
-void PartitionedCsvWriter::flush_full_buffers() {
+void PartitionedTableWriter::flush_full_buffers() {
   size_t buffered = 0;
   for (auto& [_, p] : partitions_) {
     if (p.buffer.size() >= kFlushBytes) flush(p);
@@ -96,8 +153,29 @@ void PartitionedCsvWriter::flush_full_buffers() {
   }
 }
 
-void PartitionedCsvWriter::close() {
+void PartitionedTableWriter::end_full_row_groups() {
+  size_t buffered = 0;
   for (auto& [_, p] : partitions_) {
+    if (p.parquet->buffered_bytes() >= kRowGroupBytes) p.parquet->end_row_group();
+    buffered += p.parquet->buffered_bytes();
+  }
+  while (buffered > kParquetBufferedBytes) {
+    parquet::FileWriter* largest = nullptr;
+    for (auto& [_, p] : partitions_)
+      if (!largest || p.parquet->buffered_bytes() > largest->buffered_bytes())
+        largest = p.parquet.get();
+    buffered -= largest->buffered_bytes();
+    largest->end_row_group();
+  }
+}
+
+void PartitionedTableWriter::close() {
+  for (auto& [_, p] : partitions_) {
+    if (p.parquet) {
+      p.parquet->close();
+      p.parquet.reset();
+      continue;
+    }
     flush(p);
     if (std::fflush(p.file) != 0 || ::fsync(::fileno(p.file)) != 0)
       fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
@@ -106,11 +184,22 @@ void PartitionedCsvWriter::close() {
   }
 }
 
-std::string& MonthlyRows::row(int year, int month) {
-  if (months_.empty() || months_.back().year != year || months_.back().month != month)
-    months_.push_back({year, month, text_.size(), 0});
+MonthlyRows::Month& MonthlyRows::month_of(int year, int month) {
+  if (months_.empty() || months_.back().year != year || months_.back().month != month) {
+    months_.push_back({year, month, text_.size(), 0, {}});
+    if (format_ == TableFormat::kParquet) months_.back().cells.resize(columns_);
+  }
   ++months_.back().rows;
+  return months_.back();
+}
+
+std::string& MonthlyRows::row(int year, int month) {
+  month_of(year, month);
   return text_;
+}
+
+std::vector<parquet::ColumnValues>& MonthlyRows::cells(int year, int month) {
+  return month_of(year, month).cells;
 }
 
 void MonthlyRows::clear() {
@@ -118,31 +207,84 @@ void MonthlyRows::clear() {
   months_.clear();
 }
 
-void PartitionedCsvWriter::append(const MonthlyRows& rows) {
+void PartitionedTableWriter::append(const MonthlyRows& rows) {
   for (size_t i = 0; i < rows.months_.size(); ++i) {
     const MonthlyRows::Month& m = rows.months_[i];
-    const size_t end = i + 1 < rows.months_.size() ? rows.months_[i + 1].begin : rows.text_.size();
-    buffer(m.year, m.month).append(rows.text_, m.begin, end - m.begin);
+    Partition& p = partition(m.year, m.month);
+    if (p.parquet) {
+      p.parquet->append(m.cells);
+    } else {
+      const size_t end =
+          i + 1 < rows.months_.size() ? rows.months_[i + 1].begin : rows.text_.size();
+      p.buffer.append(rows.text_, m.begin, end - m.begin);
+    }
     rows_written += m.rows;
   }
-  flush_full_buffers();
+  if (format_ == TableFormat::kParquet)
+    end_full_row_groups();
+  else
+    flush_full_buffers();
 }
 
 void append_feature_row(MonthlyRows& out, const FeatureRow& row, const FeatureSchema& schema) {
-  schema.append_csv(out.row(row.calendar.year, row.calendar.month), row);
+  if (out.format() == TableFormat::kCsv) {
+    schema.append_csv(out.row(row.calendar.year, row.calendar.month), row);
+    return;
+  }
+  std::vector<parquet::ColumnValues>& cells = out.cells(row.calendar.year, row.calendar.month);
+  for (int c = 0; c < schema.num_columns(); ++c) {
+    const FeatureColumn& column = schema.column(c);
+    parquet::ColumnValues& cell = cells[static_cast<size_t>(c)];
+    switch (column.role) {
+      case ColumnRole::kKey:
+        cell.put_text(row_key(row));
+        continue;
+      case ColumnRole::kServer:
+        cell.put_text(row.server_ip);
+        continue;
+      case ColumnRole::kHour:
+        cell.put_int64(row.hour * kMicrosPerSecond);
+        continue;
+      case ColumnRole::kSessions:
+        cell.put_int64(row.current.sessions);
+        continue;
+      default:
+        break;
+    }
+    switch (column.type) {
+      case ColumnType::kReal:
+        cell.put_double(FeatureSchema::number(row, column));
+        break;
+      case ColumnType::kWeekday:
+        cell.put_text(weekday_name(row.calendar.dayofweek));
+        break;
+      default:
+        cell.put_int64(static_cast<int64_t>(FeatureSchema::number(row, column)));
+        break;
+    }
+  }
 }
 
 void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     const int64_t seconds = (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour;
     const CivilDate date = civil_from_days(floor_div(seconds, kSecondsPerDay));
+    const HourPeak& peak = h.hours[i];
+    if (out.format() == TableFormat::kParquet) {
+      auto& cells = out.cells(date.year, date.month);
+      cells[0].put_text(h.server_ip);
+      cells[1].put_int64(seconds * kMicrosPerSecond);
+      for (int m = 0; m < kNumMeasures; ++m) cells[2 + m].put_double(peak.peak[m]);
+      cells[2 + kNumMeasures].put_int64(peak.sessions);
+      continue;
+    }
     std::string& b = out.row(date.year, date.month);
     b += h.server_ip;
     b += ',';
     b += format_timestamp(seconds);
-    append_peaks(b, h.hours[i].peak);
+    append_peaks(b, peak.peak);
     b += ',';
-    append_int(b, h.hours[i].sessions);
+    append_int(b, peak.sessions);
     b += '\n';
   }
 }
@@ -151,6 +293,13 @@ void write_daily_store(MonthlyRows& out, const ServerHistory& h, size_t begin, s
   for (size_t d = begin; d < end; ++d) {
     const int64_t day = h.first_day + static_cast<int64_t>(d);
     const CivilDate date = civil_from_days(day);
+    if (out.format() == TableFormat::kParquet) {
+      auto& cells = out.cells(date.year, date.month);
+      cells[0].put_text(h.server_ip);
+      cells[1].put_int32(static_cast<int32_t>(day));
+      for (int m = 0; m < kNumMeasures; ++m) cells[2 + m].put_double(h.daily[d][m]);
+      continue;
+    }
     std::string& b = out.row(date.year, date.month);
     b += h.server_ip;
     b += ',';
@@ -166,7 +315,8 @@ std::vector<fs::path> partition_files(const fs::path& dir) {
   if (!fs::is_directory(dir, ec)) return files;
   for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.starts_with("part-") && name.ends_with(".csv"))
+    if (entry.is_regular_file() && name.starts_with("part-") &&
+        (name.ends_with(".csv") || name.ends_with(".parquet")))
       files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
@@ -270,6 +420,102 @@ int64_t hour_field(std::string_view text, const std::string& where, const std::s
   return seconds_of(*t);
 }
 
+bool is_parquet(const fs::path& file) { return file.extension() == ".parquet"; }
+
+std::string type_text(const parquet::Column& c) {
+  switch (c.logical) {
+    case parquet::LogicalType::kString:
+      return "text";
+    case parquet::LogicalType::kTimestampMicros:
+      return "a timestamp";
+    case parquet::LogicalType::kDate:
+      return "a date";
+    default:
+      return c.type == parquet::PhysicalType::kDouble ? "a double" : "an integer";
+  }
+}
+
+// Where the columns of a table are in a Parquet part; a data error for a
+// missing column or one of another type than loadcast writes.
+std::vector<int> parquet_columns(const parquet::FileReader& file,
+                                 const std::vector<parquet::Column>& expected) {
+  std::vector<int> index;
+  for (const parquet::Column& want : expected) {
+    const int at = file.find(want.name);
+    if (at < 0) fail_data("'" + file.path().string() + "' has no column '" + want.name + "'");
+    const parquet::Column& got = file.columns()[static_cast<size_t>(at)];
+    if (got.type != want.type || got.logical != want.logical)
+      fail_data("'" + file.path().string() + "': column '" + want.name + "' holds " +
+                type_text(got) + ", not " + type_text(want));
+    index.push_back(at);
+  }
+  return index;
+}
+
+double parquet_number(const parquet::ColumnData& data, size_t i) {
+  switch (data.type()) {
+    case parquet::PhysicalType::kDouble:
+      return data.real(i);
+    case parquet::PhysicalType::kInt32:
+      return data.int32(i);
+    default:
+      return static_cast<double>(data.int64(i));
+  }
+}
+
+// Visits every row of a Parquet part of a store: `row(columns, r)` with the
+// columns in the table's order.
+template <typename RowFn>
+void read_parquet_table(const fs::path& file, Table table, const FeatureSchema& schema,
+                        RowFn&& row) {
+  const parquet::FileReader part(file);
+  const std::vector<int> index = parquet_columns(part, table_columns(table, schema));
+  std::vector<parquet::ColumnData> columns(index.size());
+  for (size_t g = 0; g < part.row_groups(); ++g) {
+    for (size_t c = 0; c < index.size(); ++c) columns[c] = part.read(g, index[c]);
+    for (size_t r = 0; r < static_cast<size_t>(part.rows(g)); ++r) row(columns, r);
+  }
+}
+
+// Row group `group` of a feature table part, appended to `rows`.
+void read_feature_group(const parquet::FileReader& file, size_t group,
+                        const std::vector<int>& index, const FeatureSchema& schema,
+                        std::vector<FeatureRow>& rows) {
+  std::vector<parquet::ColumnData> data(index.size());
+  for (size_t c = 0; c < index.size(); ++c)
+    if (schema.column(static_cast<int>(c)).role != ColumnRole::kKey)
+      data[c] = file.read(group, index[c]);
+  const auto count = static_cast<size_t>(file.rows(group));
+  for (size_t r = 0; r < count; ++r) {
+    FeatureRow& row = rows.emplace_back();
+    for (size_t c = 0; c < index.size(); ++c) {
+      const FeatureColumn& column = schema.column(static_cast<int>(c));
+      switch (column.role) {
+        case ColumnRole::kKey:
+          continue;
+        case ColumnRole::kServer:
+          row.server_ip = std::string(data[c].text(r));
+          continue;
+        case ColumnRole::kHour:
+          row.hour = floor_div(data[c].int64(r), kMicrosPerSecond);
+          continue;
+        default:
+          break;
+      }
+      if (column.type == ColumnType::kWeekday) {
+        const int day = weekday_of_name(data[c].text(r));
+        if (day < 0)
+          fail_data("'" + file.path().string() + "' row group " + std::to_string(group) +
+                    ": column '" + column.name + "' is not a weekday name: '" +
+                    std::string(data[c].text(r)) + "'");
+        row.calendar.dayofweek = day;
+        continue;
+      }
+      FeatureSchema::set_number(row, column, parquet_number(data[c], r));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<FeatureRow> read_feature_table(const fs::path& features_dir,
@@ -328,6 +574,18 @@ void for_each_feature_row(const fs::path& features_dir, const FeatureSchema& sch
       const ByteRange range{lo - file_begin, hi - file_begin};
       file_begin = file_end;
       if (lo >= hi) continue;
+      if (is_parquet(file)) {
+        const parquet::FileReader part_file(file);
+        const std::vector<int> index =
+            parquet_columns(part_file, table_columns(Table::kFeatures, schema));
+        for (size_t g = 0; g < part_file.row_groups(); ++g) {
+          const uint64_t at = part_file.group_offset(g);
+          if (at < range.begin || at >= range.end) continue;
+          read_feature_group(part_file, g, index, schema, batch);
+          flush();
+        }
+        continue;
+      }
       read_table(
           file, columns,
           [&](const std::vector<std::string_view>& f, const std::string& where) {
@@ -359,6 +617,16 @@ std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema
   std::map<std::string, Hours> servers;
   const auto& hc = schema.hourly_store_names();
   for (const auto& file : hourly_files) {
+    if (is_parquet(file)) {
+      read_parquet_table(file, Table::kHourly, schema, [&](const auto& d, size_t r) {
+        HourPeak p;
+        for (int m = 0; m < kNumMeasures; ++m) p.peak[m] = d[2 + m].real(r);
+        p.sessions = d[2 + kNumMeasures].int64(r);
+        servers[std::string(d[0].text(r))].hours.emplace_back(
+            floor_div(d[1].int64(r), kMicrosPerSecond * kSecondsPerHour), p);
+      });
+      continue;
+    }
     read_table(file, hc, [&](const std::vector<std::string_view>& f, const std::string& where) {
       HourPeak p;
       for (int m = 0; m < kNumMeasures; ++m) p.peak[m] = number_field(f[2 + m], where, hc[2 + m]);
@@ -370,6 +638,14 @@ std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema
   }
   const auto& dc = schema.daily_store_names();
   for (const auto& file : partition_files(root / "daily")) {
+    if (is_parquet(file)) {
+      read_parquet_table(file, Table::kDaily, schema, [&](const auto& d, size_t r) {
+        std::array<double, kNumMeasures> means{};
+        for (int m = 0; m < kNumMeasures; ++m) means[m] = d[2 + m].real(r);
+        servers[std::string(d[0].text(r))].days.emplace_back(d[1].int32(r), means);
+      });
+      continue;
+    }
     read_table(file, dc, [&](const std::vector<std::string_view>& f, const std::string& where) {
       std::array<double, kNumMeasures> means{};
       for (int m = 0; m < kNumMeasures; ++m) means[m] = number_field(f[2 + m], where, dc[2 + m]);

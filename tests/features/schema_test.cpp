@@ -68,10 +68,11 @@ void expect_same_row(const FeatureSchema& schema, const FeatureRow& a, const Fea
 }
 
 std::vector<FeatureRow> write_and_read(const FeatureSchema& schema,
-                                       const std::vector<FeatureRow>& rows, const fs::path& dir) {
+                                       const std::vector<FeatureRow>& rows, const fs::path& dir,
+                                       TableFormat format = TableFormat::kCsv) {
   {
-    PartitionedCsvWriter writer(dir, schema.names());
-    MonthlyRows formatted;
+    PartitionedTableWriter writer(dir, Table::kFeatures, schema, format);
+    MonthlyRows formatted = writer.rows();
     for (const FeatureRow& row : rows) append_feature_row(formatted, row, schema);
     writer.append(formatted);
     writer.close();
@@ -114,17 +115,21 @@ TEST(FeatureSchema, TheGoldenTableHasTheSchemasHeader) {
   EXPECT_EQ(header, expected);
 }
 
-TEST(FeatureSchema, WriterAndReaderAgreeOnEveryColumn) {
+TEST(FeatureSchema, WriterAndReaderAgreeOnEveryColumnInBothFormats) {
   testing::TempDir temp;
   const FeatureSchema& schema = default_feature_schema();
   const std::vector<FeatureRow> rows = rows_of(schema);
-  std::vector<FeatureRow> back = write_and_read(schema, rows, temp.path() / "features");
-  ASSERT_EQ(back.size(), rows.size());
   std::vector<FeatureRow> sorted = rows;
   std::sort(sorted.begin(), sorted.end(), [](const FeatureRow& a, const FeatureRow& b) {
     return a.server_ip != b.server_ip ? a.server_ip < b.server_ip : a.hour < b.hour;
   });
-  for (size_t i = 0; i < rows.size(); ++i) expect_same_row(schema, sorted[i], back[i]);
+  for (const TableFormat format : {TableFormat::kCsv, TableFormat::kParquet}) {
+    SCOPED_TRACE(std::string(table_format_name(format)));
+    const std::vector<FeatureRow> back =
+        write_and_read(schema, rows, temp.path() / table_format_name(format), format);
+    ASSERT_EQ(back.size(), rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) expect_same_row(schema, sorted[i], back[i]);
+  }
 }
 
 // The same record as /score reads it (simdjson) and as /invocations reads

@@ -36,8 +36,8 @@ int connect_to(int port) {
   return fd;
 }
 
-const std::filesystem::path kAzurite = std::filesystem::path(LOADCAST_TESTS_DIR) /
-                                       "emulator/node_modules/azurite/dist/src/blob/main.js";
+const std::filesystem::path kAzurite =
+    std::filesystem::path(LOADCAST_TESTS_DIR) / "peers/node_modules/azurite/dist/src/blob/main.js";
 
 }  // namespace
 

@@ -1,5 +1,5 @@
 // The real Azure Blob Storage emulator for tests: Azurite (installed by
-// scripts/setup.sh into tests/emulator), started on a free loopback port with
+// scripts/setup.sh into tests/peers), started on a free loopback port with
 // in-memory storage and stopped with its one process; and a TCP proxy in
 // front of a port that cuts connections mid-answer, for the retry tests.
 #pragma once
