@@ -20,15 +20,16 @@ cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 # The tests that run work on several threads (the pool, ingest from files
-# and blobs, features, encoding, forest, prediction, generation, the ETL and
-# training on ranks that are threads). MPI processes and the service are left out: OpenMPI and
-# Asio are not built for ThreadSanitizer.
+# and blobs, features, encoding, forest, prediction, generation, Parquet
+# tables, the ETL and training on ranks that are threads). MPI processes and
+# the service are left out: OpenMPI and Asio are not built for
+# ThreadSanitizer.
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_SANITIZE_THREAD=ON \
   -DLOADCAST_BUILD_BENCH=OFF
 cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast loadcast_with_faults
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
-  -R '^(ThreadPool|BlobTest|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|BoundedAggregate|SpillEtlTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
+  -R '^(ThreadPool|BlobTest|ParquetTablesTest|ParquetFile|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|BoundedAggregate|SpillEtlTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
   -E 'Mpi|Death'
 
 # The fuzz targets (fuzz/), built with clang under ASan and UBSan, each run

@@ -660,7 +660,22 @@ std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema
     h.server_ip = ip;
     std::sort(data.hours.begin(), data.hours.end(),
               [](auto& a, auto& b) { return a.first < b.first; });
-    if (!data.hours.empty()) {
+    // The stores hold dense grids: a span longer than its rows is a damaged
+    // store (and would otherwise be allocated whole).
+    const auto not_dense = [&](const char* store, size_t rows, int64_t first, int64_t last) {
+      fail_data("'" + (root / store).string() + "': the rows of server " + h.server_ip +
+                " are not a dense grid (" + std::to_string(rows) + " rows for the " +
+                std::to_string(last - first + 1) + " " + (store[0] == 'h' ? "hours" : "days") +
+                " from its first to its last)");
+    };
+    if (data.hours.empty())
+      fail_data("'" + (root / "daily").string() + "' holds server " + ip +
+                ", which the hourly store does not");
+    {
+      const int64_t first = data.hours.front().first;
+      const int64_t last = data.hours.back().first;
+      if (static_cast<uint64_t>(last - first) >= data.hours.size())
+        not_dense("hourly", data.hours.size(), first, last);
       h.first_hour = data.hours.front().first;
       h.hours.assign(static_cast<size_t>(data.hours.back().first - h.first_hour + 1), HourPeak{});
       for (auto& [hour, peak] : data.hours)
@@ -669,6 +684,10 @@ std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema
     std::sort(data.days.begin(), data.days.end(),
               [](auto& a, auto& b) { return a.first < b.first; });
     if (!data.days.empty()) {
+      const int64_t first = data.days.front().first;
+      const int64_t last = data.days.back().first;
+      if (static_cast<uint64_t>(last - first) >= data.days.size())
+        not_dense("daily", data.days.size(), first, last);
       h.first_day = data.days.front().first;
       h.daily.assign(static_cast<size_t>(data.days.back().first - h.first_day + 1), {});
       for (auto& [day, means] : data.days) h.daily[static_cast<size_t>(day - h.first_day)] = means;

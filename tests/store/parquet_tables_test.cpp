@@ -230,5 +230,35 @@ TEST_F(ParquetTablesTest, ADamagedPartIsADataErrorNamingIt) {
   }
 }
 
+TEST_F(ParquetTablesTest, AStoreWhoseHoursAreNotADenseGridIsADataError) {
+  // Two rows of one server a century apart: not a grid an etl writes, and
+  // not one to allocate whole.
+  const FeatureSchema& schema = default_feature_schema();
+  const fs::path root = out("sparse");
+  {
+    PartitionedTableWriter writer(root / "hourly", Table::kHourly, schema, TableFormat::kParquet);
+    MonthlyRows rows = writer.rows();
+    ServerHistory h;
+    h.server_ip = "10.0.0.1";
+    h.first_hour = 0;
+    h.hours.resize(2);
+    write_hourly_store(rows, h, 0, 1);
+    h.first_hour = int64_t{24} * 365 * 100;
+    write_hourly_store(rows, h, 0, 1);
+    writer.append(rows);
+    writer.close();
+  }
+  try {
+    read_stores(root, schema);
+    FAIL() << "a sparse store was read";
+  } catch (const Failure& f) {
+    EXPECT_EQ(f.code(), ExitCode::kData);
+    EXPECT_NE(std::string(f.what()).find("the rows of server 10.0.0.1 are not a dense grid (2 "
+                                         "rows for the 876001 hours"),
+              std::string::npos)
+        << f.what();
+  }
+}
+
 }  // namespace
 }  // namespace loadcast
