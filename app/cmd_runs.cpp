@@ -221,7 +221,7 @@ int run_runs(int argc, char** argv) {
   track::RunFilter filter;
   auto* list = cli.add_subcommand("list", "list runs, newest first");
   list->add_option("--command", filter.command, "only runs of this command")
-      ->check(CLI::IsMember({"etl", "train", "score"}));
+      ->check(CLI::IsMember({"etl", "train", "score", "forecast"}));
   list->add_option("--status", filter.status, "only runs with this status")
       ->check(CLI::IsMember({"running", "finished", "failed"}));
   int64_t show_id = 0;

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/time.h"
+#include "eval/metrics.h"
 #include "store/tables.h"
 
 namespace loadcast::app {
@@ -73,10 +74,10 @@ int run_score(int argc, char** argv) {
         client::post_score(config, records, policy, [](const std::string& problem) {
           std::fprintf(stderr, "loadcast score: %s\n", problem.c_str());
         });
-    static const char* kNames[] = {"low", "medium", "high"};
     int64_t counts[4] = {0, 0, 0, 0};
     for (const auto& p : predictions) {
-      const char* name = p.label >= 1 && p.label <= 3 ? kNames[p.label - 1] : "unknown";
+      const char* name =
+          p.label >= 1 && p.label <= 3 ? kLabelNames[static_cast<size_t>(p.label - 1)] : "unknown";
       std::printf("%s  %s (%d)\n", format_timestamp(p.hour).c_str(), name, p.label);
       ++counts[p.label >= 1 && p.label <= 3 ? p.label : 0];
     }
@@ -86,7 +87,8 @@ int run_score(int argc, char** argv) {
     run.param("url", config.url);
     run.metric("predictions", static_cast<double>(predictions.size()));
     for (int label = 1; label <= 3; ++label)
-      run.metric(std::string("hours_") + kNames[label - 1], counts[label]);
+      run.metric(std::string("hours_") + kLabelNames[static_cast<size_t>(label - 1)],
+                 counts[label]);
     return 0;
   });
 }

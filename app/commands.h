@@ -13,6 +13,7 @@ int run_etl(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_score(int argc, char** argv);
+int run_forecast(int argc, char** argv);
 int run_runs(int argc, char** argv);
 int run_models(int argc, char** argv);
 int run_submit(int argc, char** argv);

@@ -25,6 +25,8 @@ const Subcommand kSubcommands[] = {
     {"serve", loadcast::app::run_serve, "REST scoring service for a model bundle (and the stores)"},
     {"score", loadcast::app::run_score,
      "forecast one server's next hours through the scoring service"},
+    {"forecast", loadcast::app::run_forecast,
+     "the next hours of the whole fleet from the stores: idle and hot servers"},
     {"runs", loadcast::app::run_runs, "run history: list, show ID, compare ID ID"},
     {"models", loadcast::app::run_models, "model registry: register, list, show, promote"},
     {"submit", loadcast::app::run_submit, "run a command on a compute target of targets.json"},

@@ -7,10 +7,6 @@
 
 namespace loadcast {
 
-namespace {
-constexpr std::array<const char*, kNumLabels> kLabelNames = {"low", "medium", "high"};
-}
-
 Metrics metrics_from_confusion(
     const std::array<std::array<int64_t, kNumLabels>, kNumLabels>& confusion) {
   Metrics m;

@@ -12,6 +12,8 @@
 namespace loadcast {
 
 inline constexpr int kNumLabels = 3;  // 1 low, 2 medium, 3 high
+// The names of labels 1..3, in label order.
+inline constexpr std::array<const char*, kNumLabels> kLabelNames = {"low", "medium", "high"};
 
 struct ClassMetrics {
   double precision = 0;  // tp / (tp + fp), 0 when nothing was predicted as it

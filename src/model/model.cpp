@@ -53,7 +53,7 @@ nlohmann::json Model::info_json() const {
   j["bundleFormatVersion"] = kBundleFormatVersion;
   j["loadcastVersion"] = LOADCAST_VERSION;
   j.update(training_params().to_json(info_));
-  j["labels"] = {{"1", "low"}, {"2", "medium"}, {"3", "high"}};
+  for (int c = 0; c < kNumLabels; ++c) j["labels"][std::to_string(c + 1)] = kLabelNames[c];
   j["featureNames"] = encoder_.feature_names();
   j["numFeatures"] = encoder_.num_features();
   j["columnOnlyIndexed"] = encoder_.column_only_indexed();

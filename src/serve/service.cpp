@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/number.h"
+#include "model/forecast.h"
 #include "serve/records.h"
 
 namespace loadcast::serve {
@@ -18,8 +19,6 @@ using nlohmann::json;
 // Deeper JSON is refused before parsing: a body of 16 MiB of '[' would
 // otherwise become millions of nested values.
 constexpr int kMaxJsonDepth = 64;
-
-constexpr std::string_view kLabelNames[] = {"low", "medium", "high"};
 
 // `"YYYY-MM-DD HH:MM:SS"` (with the quotes) of an epoch second, as format_timestamp.
 void append_timestamp_string(std::string& out, int64_t epoch_seconds) {
@@ -560,17 +559,12 @@ HttpResponse ScoringService::forecast(const HttpRequest& request) {
     start = seconds_of(*t);
   }
 
-  FeatureParams params;
-  params.schema = &m->model.schema();
-  params.train_begin = m->model.info().train_begin;
-  params.low_threshold = m->model.info().low_threshold;
-  params.high_threshold = m->model.info().high_threshold;
   std::vector<ParsedRecord> records;
   records.reserve(static_cast<size_t>(hours));
-  for (int64_t h = 0; h < hours; ++h) {
+  for (FeatureRow& row : forecast_rows(m->model, history, start, hours)) {
     ParsedRecord r;
-    r.row = feature_row(history, start + h * kSecondsPerHour, params);
-    r.key = row_key(r.row);
+    r.key = row_key(row);
+    r.row = std::move(row);
     records.push_back(std::move(r));
   }
   const Scored s = score_records(*m, std::move(records));
