@@ -110,9 +110,12 @@ int run_forecast(int argc, char** argv) {
     if (model_ref.find('@') != std::string::npos && !std::filesystem::is_directory(model_ref))
       bundle = track::resolve_model_reference(workspace, model_ref).string();
     const auto model = serve::load_model_bundle(bundle);
+    const double model_seconds = clock.seconds();
     const std::vector<ServerHistory> histories = read_stores(stores, model->model.schema());
+    const double stores_seconds = clock.seconds() - model_seconds;
     const std::vector<ServerForecast> forecasts = forecast_fleet(model->model, histories, request);
     const ForecastSummary summary = summarize(forecasts);
+    const double forecast_seconds = clock.seconds() - model_seconds - stores_seconds;
     if (!out.empty())
       write_forecast(out,
                      format == "json"      ? ForecastFormat::kJson
@@ -131,19 +134,25 @@ int run_forecast(int argc, char** argv) {
     run.metric("idle_servers", static_cast<double>(summary.idle.size()));
     run.metric("hot_servers", static_cast<double>(summary.hot.size()));
     run.metric("seconds", seconds);
+    run.metric("forecast_seconds", forecast_seconds);
     if (!out.empty()) run.artifact("forecast", out);
 
     if (json) {
       nlohmann::json j = to_json(summary);
       j["model"] = model->version;
-      j["seconds"] = seconds;
+      j["seconds"] = {{"model", model_seconds},
+                      {"stores", stores_seconds},
+                      {"forecast", forecast_seconds},
+                      {"total", seconds}};
       std::printf("%s\n", j.dump(2).c_str());
       return 0;
     }
-    std::printf("forecast of %lld servers x %lld hours (%lld rows) in %.3f s, model %s%s\n",
-                static_cast<long long>(summary.servers), static_cast<long long>(hours),
-                static_cast<long long>(summary.rows), seconds, model->version.c_str(),
-                out.empty() ? "" : (" -> " + out).c_str());
+    std::printf(
+        "forecast of %lld servers x %lld hours (%lld rows) in %.3f s (%.3f s after loading the "
+        "model and the stores), model %s%s\n",
+        static_cast<long long>(summary.servers), static_cast<long long>(hours),
+        static_cast<long long>(summary.rows), seconds, forecast_seconds, model->version.c_str(),
+        out.empty() ? "" : (" -> " + out).c_str());
     std::printf("low in every hour (%zu, candidates to pack together): %s\n", summary.idle.size(),
                 join(summary.idle, 20).c_str());
     std::printf("high in some hour (%zu, hot): %s\n", summary.hot.size(),
