@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: set up, build, generate a month
-# of session logs, run the ETL, train the forest and print its metrics.
+# of session logs, run the ETL, train the forest and print its metrics, then
+# forecast the next two days of the whole fleet: which servers can be packed
+# together and which will run hot.
 #   scripts/demo.sh [SIZE=200M]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +32,8 @@ JSON
 "$loadcast" etl "$data/storageconfig.json"
 "$loadcast" train "$data/storageconfig.json"
 echo
+"$loadcast" forecast --model outputs/demo/model --stores outputs/demo \
+  --out outputs/demo/forecast.csv
+echo
 echo "model bundle: outputs/demo/model  (metrics: outputs/demo/model/metrics.json)"
+echo "the fleet's next 48 hours, server by server: outputs/demo/forecast.csv"
