@@ -331,6 +331,19 @@ struct ByteRange {
   uint64_t end = UINT64_MAX;
 };
 
+// Where a line of a table is: named only when an error needs it, so that
+// reading builds no text per line.
+struct LineRef {
+  const fs::path* file = nullptr;
+  bool numbered = true;  // by its number; else by the byte it starts at
+  int64_t number = 0;
+  uint64_t start = 0;
+  std::string text() const {
+    return file->string() + (numbered ? ":" + std::to_string(number)
+                                      : " (line at byte " + std::to_string(start) + ")");
+  }
+};
+
 // Reads a CSV table written by this module, calling `row(fields, where)` per
 // data line (of `range`) with the fields in the order of `columns`.
 template <typename RowFn>
@@ -381,11 +394,9 @@ void read_table(const fs::path& file, const std::vector<std::string>& columns, R
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
-    const std::string where =
-        file.string() + (numbered ? ":" + std::to_string(number)
-                                  : " (line at byte " + std::to_string(line_start) + ")");
+    const LineRef where{&file, numbered, number, line_start};
     if (raw.size() != header.size())
-      fail_data(where + ": " + std::to_string(raw.size()) + " fields, the header has " +
+      fail_data(where.text() + ": " + std::to_string(raw.size()) + " fields, the header has " +
                 std::to_string(header.size()));
     for (size_t c = 0; c < columns.size(); ++c) fields[c] = raw[static_cast<size_t>(index[c])];
     row(fields, where);
@@ -406,17 +417,19 @@ std::string cell_kind(ColumnType type) {
   }
 }
 
-double number_field(std::string_view text, const std::string& where, const std::string& column) {
+double number_field(std::string_view text, const LineRef& where, const std::string& column) {
   const auto v = parse_decimal(text);
   if (!v)
-    fail_data(where + ": column '" + column + "' is not a number: '" + std::string(text) + "'");
+    fail_data(where.text() + ": column '" + column + "' is not a number: '" + std::string(text) +
+              "'");
   return *v;
 }
 
-int64_t hour_field(std::string_view text, const std::string& where, const std::string& column) {
+int64_t hour_field(std::string_view text, const LineRef& where, const std::string& column) {
   const auto t = parse_timestamp(text);
   if (!t)
-    fail_data(where + ": column '" + column + "' is not a timestamp: '" + std::string(text) + "'");
+    fail_data(where.text() + ": column '" + column + "' is not a timestamp: '" + std::string(text) +
+              "'");
   return seconds_of(*t);
 }
 
@@ -588,12 +601,12 @@ void for_each_feature_row(const fs::path& features_dir, const FeatureSchema& sch
       }
       read_table(
           file, columns,
-          [&](const std::vector<std::string_view>& f, const std::string& where) {
+          [&](const std::vector<std::string_view>& f, const LineRef& where) {
             FeatureRow& r = batch.emplace_back();
             for (int c = 0; c < schema.num_columns(); ++c) {
               const FeatureColumn& column = schema.column(c);
               if (!FeatureSchema::read_cell(f[static_cast<size_t>(c)], r, column))
-                fail_data(where + ": column '" + column.name + "' is not " +
+                fail_data(where.text() + ": column '" + column.name + "' is not " +
                           cell_kind(column.type) + ": '" + std::string(f[static_cast<size_t>(c)]) +
                           "'");
             }
@@ -627,7 +640,7 @@ std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema
       });
       continue;
     }
-    read_table(file, hc, [&](const std::vector<std::string_view>& f, const std::string& where) {
+    read_table(file, hc, [&](const std::vector<std::string_view>& f, const LineRef& where) {
       HourPeak p;
       for (int m = 0; m < kNumMeasures; ++m) p.peak[m] = number_field(f[2 + m], where, hc[2 + m]);
       p.sessions =
@@ -646,7 +659,7 @@ std::vector<ServerHistory> read_stores(const fs::path& root, const FeatureSchema
       });
       continue;
     }
-    read_table(file, dc, [&](const std::vector<std::string_view>& f, const std::string& where) {
+    read_table(file, dc, [&](const std::vector<std::string_view>& f, const LineRef& where) {
       std::array<double, kNumMeasures> means{};
       for (int m = 0; m < kNumMeasures; ++m) means[m] = number_field(f[2 + m], where, dc[2 + m]);
       const std::string day_text = std::string(f[1]) + " 00:00:00";
