@@ -176,8 +176,14 @@ int64_t progress_share(int64_t total_bytes, int ranks) {
   return total_bytes < 0 ? -1 : total_bytes / ranks;
 }
 
-// The program, its libraries, the dictionary and the table writers' buffers.
+// The program, its libraries, the dictionary and three CSV table writers'
+// buffers.
 constexpr uint64_t kBaseBytes = 40 * kMiB;
+
+// The same with the table writers of `format`.
+uint64_t base_bytes(TableFormat format) {
+  return kBaseBytes + 3 * (table_writer_bytes(format) - table_writer_bytes(TableFormat::kCsv));
+}
 // The smallest share the aggregate works in (a table of a few dozen buckets).
 constexpr uint64_t kMinAggregateBytes = 2 << 10;
 
@@ -222,6 +228,7 @@ uint64_t working_set_bytes(uint64_t buckets, int64_t first_bucket, int64_t last_
 // too large to build beside the table spills the table.
 std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
                                             const ServerDictionary& dictionary, uint64_t limit,
+                                            uint64_t base,
                                             std::vector<std::pair<uint64_t, uint32_t>>& order,
                                             uint64_t& resident) {
   std::vector<ServerToBuild> servers;
@@ -237,7 +244,7 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
     }
     resident = owned.table().memory_bytes() + order.capacity() * sizeof(order[0]);
     // A server too large to build beside the table: spill the table.
-    if (kBaseBytes + resident + largest > limit) {
+    if (base + resident + largest > limit) {
       servers.clear();
       order = {};
       resident = 0;
@@ -318,11 +325,12 @@ void format_slice(Slice& slice, const ServerHistory& history, const FeatureParam
 int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAggregate& owned,
                       const std::vector<std::pair<uint64_t, uint32_t>>& order,
                       const FeatureParams& params, const FeatureSchema& schema,
-                      const TableWriters& out, int threads, uint64_t limit, uint64_t resident) {
+                      const TableWriters& out, int threads, uint64_t limit, uint64_t base,
+                      uint64_t resident) {
   // What a batch may hold: its servers, and at least one slice of rows in
   // flight (up to two per thread when there is room).
   const uint64_t available =
-      limit > kBaseBytes + resident + kSliceBytes ? limit - kBaseBytes - resident - kSliceBytes : 0;
+      limit > base + resident + kSliceBytes ? limit - base - resident - kSliceBytes : 0;
   const uint64_t most_in_flight = static_cast<uint64_t>(threads) * kSlicesPerThread;
   const size_t most = static_cast<size_t>(threads) * 16;
   std::vector<ServerHistory> histories;
@@ -386,14 +394,14 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
 
 }  // namespace
 
-uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks) {
+uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks, TableFormat format) {
   threads = std::max(1, threads);
   // A chunk's partial holds at most a bucket per line of 100 bytes or more,
   // 50 bytes of it per line.
   const uint64_t partial = std::max<uint64_t>(kMiB, chunk_bytes / 2);
   const uint64_t rounds = uint64_t{2} * kRoundChunksPerThread * static_cast<uint64_t>(threads) *
                           partial * (ranks > 1 ? 2 : 1);
-  return kBaseBytes + static_cast<uint64_t>(threads) * 2 * chunk_bytes + rounds;
+  return base_bytes(format) + static_cast<uint64_t>(threads) * 2 * chunk_bytes + rounds;
 }
 
 EtlReport run_etl(const Config& config, const EtlOptions& options) {
@@ -431,13 +439,15 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   // go to the owners of their servers while the next round is parsed.
   std::unique_ptr<ChunkSource> source;
   const InputPlan plan = plan_inputs(comm, config, options, source);
-  const uint64_t reading = reading_memory_bytes(threads, options.chunk_bytes, comm.size());
+  const uint64_t reading =
+      reading_memory_bytes(threads, options.chunk_bytes, comm.size(), config.format);
   if (limit < reading + kMinAggregateBytes)
     throw dist::CollectiveFailure(
         ExitCode::kUsage,
         "the memory limit of " + describe_size(limit) + " is less than reading takes: " +
             std::to_string(threads) + " threads with " + describe_size(options.chunk_bytes) +
             " chunks need about " + describe_size(reading + kMinAggregateBytes) +
+            (config.format == TableFormat::kParquet ? " with the Parquet table writers" : "") +
             "; raise --memory-limit (memoryLimit), or lower --threads or --chunk-mb");
   IngestOptions ingest_options;
   ingest_options.threads = threads;
@@ -504,13 +514,14 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   std::vector<std::pair<uint64_t, uint32_t>> order;
   uint64_t resident = 0;
   const std::vector<ServerToBuild> servers =
-      servers_to_build(owned, dictionary, limit, order, resident);
+      servers_to_build(owned, dictionary, limit, base_bytes(config.format), order, resident);
   FeatureParams params;
   params.train_begin = config.train_begin;
   params.low_threshold = config.low_threshold;
   params.high_threshold = config.high_threshold;
-  const int64_t batches = write_servers(servers, owned, order, params, schema,
-                                        {&features, &hourly, &daily}, threads, limit, resident);
+  const int64_t batches =
+      write_servers(servers, owned, order, params, schema, {&features, &hourly, &daily}, threads,
+                    limit, base_bytes(config.format), resident);
   features.close();
   hourly.close();
   daily.close();

@@ -55,10 +55,12 @@ struct EtlReport {
 };
 
 // What reading the input takes of the memory limit, whatever the input: the
-// program, each thread's chunk buffer, the partial aggregates of the rounds
-// in flight and, between ranks, what a round sends and receives. The rest of
-// the limit is the aggregate's; a limit below this is refused.
-uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks);
+// program, the table writers of `format` (held for the whole run), each
+// thread's chunk buffer, the partial aggregates of the rounds in flight and,
+// between ranks, what a round sends and receives. The rest of the limit is
+// the aggregate's; a limit below this is refused.
+uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks,
+                              TableFormat format = TableFormat::kCsv);
 
 // Runs the job and writes under `config.output`. Throws a data error when no
 // line is accepted (the previous output then stays as it was).

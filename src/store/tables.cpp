@@ -86,6 +86,10 @@ constexpr int64_t kMicrosPerSecond = 1000000;
 
 }  // namespace
 
+uint64_t table_writer_bytes(TableFormat format) {
+  return format == TableFormat::kParquet ? kParquetBufferedBytes : kBufferedBytes;
+}
+
 std::string_view table_format_name(TableFormat format) {
   return format == TableFormat::kParquet ? "parquet" : "csv";
 }

@@ -64,6 +64,9 @@ class MonthlyRows {
   std::vector<Month> months_;
 };
 
+// What one table writer holds in its buffers at most between appends.
+uint64_t table_writer_bytes(TableFormat format);
+
 // Writes rows into `<root>/YYYY/MM/part-NNNNN.csv` (or `.parquet`) files,
 // one per month. CSV files have the header and are buffered; Parquet files
 // take their rows in row groups of at most a few MiB, cut where the rows

@@ -148,8 +148,10 @@ TEST_F(ParquetTablesTest, TheBytesAreTheSameForAnyThreadsAndBudget) {
     int threads;
     uint64_t limit;
   };
-  for (const Run run : {Run{2, 0}, Run{1, reading_memory_bytes(1, kChunk, 1) + (64 << 10)},
-                        Run{2, reading_memory_bytes(2, kChunk, 1) + (64 << 10)}}) {
+  constexpr TableFormat kParquet = TableFormat::kParquet;
+  for (const Run run :
+       {Run{2, 0}, Run{1, reading_memory_bytes(1, kChunk, 1, kParquet) + (64 << 10)},
+        Run{2, reading_memory_bytes(2, kChunk, 1, kParquet) + (64 << 10)}}) {
     const std::string name = "run-" + std::to_string(run.threads) + "-" + std::to_string(run.limit);
     const EtlReport report =
         etl(config, name, TableFormat::kParquet, run.threads, kChunk, run.limit);
