@@ -11,12 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-1G}
 runs=${2:-5}
 threads=${3:-1}
-bash "$root/scripts/setup.sh" --bench
-cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build" --target loadcast >/dev/null
-loadcast="$root/build/loadcast"
-
 source "$root/bench/lib.sh"
+loadcast=$(built_loadcast "$root")
 data=$(generated_sessions "$loadcast" "$size")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -13,3 +13,12 @@ generated_sessions() {
   fi
   echo "$data"
 }
+
+# Sets up the benchmark peers, builds the release program and prints its path.
+#   built_loadcast ROOT
+built_loadcast() {
+  bash "$1/scripts/setup.sh" --bench >&2
+  cmake -S "$1" -B "$1/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$1/build" --target loadcast >/dev/null
+  echo "$1/build/loadcast"
+}
