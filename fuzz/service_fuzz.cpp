@@ -1,6 +1,7 @@
-// The scoring service's POST handlers on any body: only 2xx and 4xx
-// answers, every answer valid JSON, and the fast record parser (simdjson)
-// never accepting a body the checked parser (nlohmann) reads otherwise.
+// The scoring service's POST handlers on any body (JSON, and CSV for
+// /invocations): only 2xx and 4xx answers, every answer valid JSON, and the
+// fast record parser (simdjson) never accepting a body the checked parser
+// (nlohmann) reads otherwise.
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -13,7 +14,16 @@ namespace {
 using namespace loadcast;
 using nlohmann::json;
 
-constexpr std::string_view kPaths[] = {"/score", "/invocations", "/v1/predict", "/v1/forecast"};
+// The first input byte picks the path and body type; the rest is the body.
+struct Target {
+  std::string_view path;
+  std::string_view content_type;
+};
+constexpr Target kTargets[] = {{"/score", "application/json"},
+                               {"/invocations", "application/json"},
+                               {"/v1/predict", "application/json"},
+                               {"/v1/forecast", "application/json"},
+                               {"/invocations", "text/csv"}};
 
 // When the fast parser reads a body, the checked one reads the same rows.
 void compare_parsers(std::string_view body, const serve::LoadedModel& m) {
@@ -54,12 +64,13 @@ void compare_parsers(std::string_view body, const serve::LoadedModel& m) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const fuzz::Golden& g = fuzz::golden();
-  const std::string_view path = kPaths[data[0] % std::size(kPaths)];
+  const Target& target = kTargets[data[0] % std::size(kTargets)];
+  const std::string_view path = target.path;
   const std::string body(fuzz::text_of(data + 1, size - 1));
   serve::HttpRequest request;
   request.method = "POST";
   request.path = path;
-  request.content_type = "application/json";
+  request.content_type = target.content_type;
   request.body = body;
   const serve::HttpResponse response = g.service->handle(request);
   fuzz::check((response.status >= 200 && response.status < 300) ||

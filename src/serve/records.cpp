@@ -501,6 +501,25 @@ ParsedRecord parse_record(const json& record, size_t index, const FeatureSchema&
   return assemble(g, index, schema, train_begin, true);
 }
 
+void check_record_count(size_t n, size_t limit) {
+  if (n > limit)
+    throw RequestError(
+        413, std::to_string(n) + " records are over the limit of " + std::to_string(limit));
+}
+
+std::vector<ParsedRecord> parse_records(const json& array, const FeatureSchema& schema,
+                                        TimeNs train_begin, size_t limit, std::string_view what) {
+  if (!array.is_array())
+    throw RequestError(
+        400, std::string(what) + ": expected a JSON array of records, got " + array.type_name());
+  check_record_count(array.size(), limit);
+  std::vector<ParsedRecord> records;
+  records.reserve(array.size());
+  for (size_t i = 0; i < array.size(); ++i)
+    records.push_back(parse_record(array[i], i, schema, train_begin));
+  return records;
+}
+
 std::optional<std::vector<ParsedRecord>> parse_records_fast(std::string_view body,
                                                             const FeatureSchema& schema,
                                                             TimeNs train_begin, size_t limit,

@@ -50,6 +50,14 @@ struct ParsedRecord {
 ParsedRecord parse_record(const nlohmann::json& record, size_t index, const FeatureSchema& schema,
                           TimeNs train_begin);
 
+// Throws RequestError(413) when `n` records are over `limit`.
+void check_record_count(size_t n, size_t limit);
+
+// The records of `array` (a JSON array of at most `limit` records); `what`
+// names it in the messages.
+std::vector<ParsedRecord> parse_records(const nlohmann::json& array, const FeatureSchema& schema,
+                                        TimeNs train_begin, size_t limit, std::string_view what);
+
 // The records of a request body that is a JSON array of at most `limit`
 // well-formed records, read with simdjson On Demand (one pass, no document
 // tree). Returns nullopt for any other body (malformed JSON, a bad record,

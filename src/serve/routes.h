@@ -15,7 +15,10 @@ enum class Endpoint {
   kModel,
   kHealth,
   kReady,
-  kMetrics
+  kMetrics,
+  kPing,
+  kMlflowHealth,
+  kVersion
 };
 
 struct Route {
@@ -26,7 +29,7 @@ struct Route {
   std::string_view summary;
 };
 
-inline constexpr std::array<Route, 8> kRoutes = {{
+inline constexpr std::array<Route, 11> kRoutes = {{
     {Endpoint::kScore, "/score", "POST", true, "the seed's web-service contract"},
     {Endpoint::kInvocations, "/invocations", "POST", true, "MLflow's scoring contract"},
     {Endpoint::kPredict, "/v1/predict", "POST", true,
@@ -36,6 +39,9 @@ inline constexpr std::array<Route, 8> kRoutes = {{
     {Endpoint::kHealth, "/healthz", "GET", false, "liveness"},
     {Endpoint::kReady, "/readyz", "GET", false, "ready once a model is loaded"},
     {Endpoint::kMetrics, "/metrics", "GET", false, "Prometheus text"},
+    {Endpoint::kPing, "/ping", "GET", false, "MLflow's readiness: 200 once a model is loaded"},
+    {Endpoint::kMlflowHealth, "/health", "GET", false, "the same, MLflow's other name"},
+    {Endpoint::kVersion, "/version", "GET", false, "the program's version, as text"},
 }};
 
 // The route of `path`, null for a path the service does not serve.

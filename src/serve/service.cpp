@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "common/number.h"
 #include "model/forecast.h"
+#include "serve/mlflow.h"
 #include "serve/records.h"
 
 namespace loadcast::serve {
@@ -69,11 +70,21 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 }
 
 // application/json or any +json type, in any case, parameters ignored.
-bool is_json_media_type(std::string_view content_type) {
+// The media type of a Content-Type header, without its parameters.
+std::string_view media_type(std::string_view content_type) {
   std::string_view type = content_type.substr(0, content_type.find(';'));
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  const std::string_view type = media_type(content_type);
   return equals_ignoring_case(type, "application/json") ||
          (type.size() > 5 && equals_ignoring_case(type.substr(type.size() - 5), "+json"));
+}
+
+bool is_csv_media_type(std::string_view content_type) {
+  return equals_ignoring_case(media_type(content_type), "text/csv");
 }
 
 void check_depth(std::string_view body) {
@@ -279,15 +290,27 @@ HttpResponse ScoringService::handle(const HttpRequest& request) {
         return error_response(413, "body of " + std::to_string(request.body.size()) +
                                        " bytes is over the limit of " +
                                        std::to_string(options_.max_body_bytes));
-      if (!is_json_media_type(request.content_type))
-        return error_response(415, "Content-Type must be application/json, got '" +
+      // MLflow's /invocations also takes pandas' CSV.
+      const bool csv_ok = route->endpoint == Endpoint::kInvocations;
+      if (!is_json_media_type(request.content_type) &&
+          !(csv_ok && is_csv_media_type(request.content_type)))
+        return error_response(415, std::string("Content-Type must be application/json") +
+                                       (csv_ok ? " or text/csv" : "") + ", got '" +
                                        std::string(request.content_type.substr(0, 100)) + "'");
     }
     switch (route->endpoint) {
       case Endpoint::kHealth:
         return json_response({{"status", "ok"}});
       case Endpoint::kReady:
+      case Endpoint::kPing:
+      case Endpoint::kMlflowHealth:
         return readiness();
+      case Endpoint::kVersion: {
+        HttpResponse r;
+        r.body = LOADCAST_VERSION "\n";
+        r.content_type = "text/plain";
+        return r;
+      }
       case Endpoint::kMetrics: {
         const auto m = model();
         HttpResponse r;
@@ -341,12 +364,6 @@ struct Scored {
   std::vector<Prediction> predictions;
 };
 
-void check_record_count(size_t n, size_t limit) {
-  if (n > limit)
-    throw RequestError(
-        413, std::to_string(n) + " records are over the limit of " + std::to_string(limit));
-}
-
 Scored score_records(const LoadedModel& m, std::vector<ParsedRecord> records) {
   Scored s;
   s.rows.reserve(records.size());
@@ -354,19 +371,6 @@ Scored score_records(const LoadedModel& m, std::vector<ParsedRecord> records) {
   s.predictions = m.model.predict(s.rows, 1);
   s.records = std::move(records);
   return s;
-}
-
-std::vector<ParsedRecord> parse_records(const json& array, const LoadedModel& m, size_t limit,
-                                        std::string_view what) {
-  if (!array.is_array())
-    throw RequestError(
-        400, std::string(what) + ": expected a JSON array of records, got " + array.type_name());
-  check_record_count(array.size(), limit);
-  std::vector<ParsedRecord> records;
-  records.reserve(array.size());
-  for (size_t i = 0; i < array.size(); ++i)
-    records.push_back(parse_record(array[i], i, m.model.schema(), m.model.info().train_begin));
-  return records;
 }
 
 // The records of a body that is a JSON array of records. simdjson reads the
@@ -377,7 +381,8 @@ std::vector<ParsedRecord> parse_record_body(std::string_view body, const LoadedM
   if (auto records =
           parse_records_fast(body, m.model.schema(), m.model.info().train_begin, limit, keys))
     return std::move(*records);
-  return parse_records(parse_body(body), m, limit, "body");
+  return parse_records(parse_body(body), m.model.schema(), m.model.info().train_begin, limit,
+                       "body");
 }
 
 // `<sep>"<name>":`, a member name of an answer.
@@ -465,42 +470,13 @@ HttpResponse ScoringService::score(const HttpRequest& request) {
 
 HttpResponse ScoringService::invocations(const HttpRequest& request) {
   const auto m = model();
-  const json body = parse_body(request.body);
-  if (!body.is_object())
-    throw RequestError(
-        400, std::string("expected an object with dataframe_records or dataframe_split, got ") +
-                 body.type_name());
-  std::vector<ParsedRecord> records;
-  if (const auto it = body.find("dataframe_records"); it != body.end()) {
-    records = parse_records(*it, *m, options_.max_records, "dataframe_records");
-  } else if (const auto split = body.find("dataframe_split"); split != body.end()) {
-    if (!split->is_object()) throw RequestError(400, "dataframe_split: expected an object");
-    const auto columns = split->find("columns");
-    const auto data = split->find("data");
-    if (columns == split->end() || !columns->is_array())
-      throw RequestError(400, "dataframe_split.columns: expected an array of column names");
-    if (data == split->end() || !data->is_array())
-      throw RequestError(400, "dataframe_split.data: expected an array of rows");
-    for (size_t c = 0; c < columns->size(); ++c)
-      if (!(*columns)[c].is_string())
-        throw RequestError(400,
-                           "dataframe_split.columns[" + std::to_string(c) + "]: expected a string");
-    check_record_count(data->size(), options_.max_records);
-    records.reserve(data->size());
-    for (size_t i = 0; i < data->size(); ++i) {
-      const json& values = (*data)[i];
-      if (!values.is_array() || values.size() != columns->size())
-        throw RequestError(400, "record " + std::to_string(i) + ": dataframe_split.data[" +
-                                    std::to_string(i) + "] must be an array of " +
-                                    std::to_string(columns->size()) + " values");
-      json record = json::object();
-      for (size_t c = 0; c < values.size(); ++c)
-        record[(*columns)[c].get<std::string>()] = values[c];
-      records.push_back(parse_record(record, i, m->model.schema(), m->model.info().train_begin));
-    }
-  } else {
-    throw RequestError(400, "expected an object with dataframe_records or dataframe_split");
-  }
+  const FeatureSchema& schema = m->model.schema();
+  const TimeNs train_begin = m->model.info().train_begin;
+  std::vector<ParsedRecord> records =
+      is_csv_media_type(request.content_type)
+          ? mlflow_csv_records(request.body, schema, train_begin, options_.max_records)
+          : mlflow_json_records(parse_body(request.body), schema, train_begin,
+                                options_.max_records);
   const Scored s = score_records(*m, std::move(records));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   HttpResponse r;

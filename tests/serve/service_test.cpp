@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "serve/records.h"
 #include "serve/serve_fixture.h"
+#include "support/program.h"
 
 namespace loadcast::testing {
 namespace {
@@ -89,32 +90,89 @@ TEST_F(ServeTest, ScoreAnswersTheSeedExampleInPandasIndexShape) {
       << "prediction must be written as a float: " << res->body;
 }
 
-TEST_F(ServeTest, InvocationsInBothFormatsAgreeWithScore) {
+// Every body of MLflow's scoring protocol, written by pandas itself as
+// MLflow's clients write them, gives the predictions of /score.
+TEST_F(ServeTest, InvocationsInEveryMlflowFormatAgreeWithScore) {
   LocalService local(*bundle_, open_options());
   auto c = local.client();
   const json records = records_of(bundle_->etl_rows(kServer, kStart, 48));
   ASSERT_EQ(records.size(), 48u);
-
   const json score = post_json(c, "/score", records.dump());
-  const json by_records = post_json(c, "/invocations", json{{"dataframe_records", records}}.dump());
-  json columns = json::array();
-  for (const auto& [name, value] : records[0].items()) columns.push_back(name);
-  json data = json::array();
-  for (const json& r : records) {
-    json values = json::array();
-    for (const json& name : columns) values.push_back(r.at(name.get<std::string>()));
-    data.push_back(values);
+
+  TempDir dir;
+  write_text(dir.path() / "records.json", records.dump());
+  std::string log;
+  ASSERT_EQ(
+      run_shell("/usr/bin/python3 " + std::string(LOADCAST_TESTS_DIR) + "/peers/mlflow_bodies.py " +
+                    (dir.path() / "records.json").string() + " " + dir.path().string(),
+                &log),
+      0)
+      << log;
+  const std::pair<const char*, const char*> bodies[] = {
+      {"split_index.json", "application/json"}, {"split.json", "application/json"},
+      {"records.json", "application/json"},     {"instances.json", "application/json"},
+      {"inputs.json", "application/json"},      {"index.csv", "text/csv"},
+      {"plain.csv", "text/csv; charset=utf-8"}};
+  for (const auto& [file, type] : bodies) {
+    SCOPED_TRACE(file);
+    const auto res = c.Post("/invocations", read_text(dir.path() / file), type);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json answer = json::parse(res->body);
+    ASSERT_EQ(answer.at("predictions").size(), 48u);
+    for (size_t i = 0; i < 48; ++i)
+      EXPECT_EQ(answer["predictions"][i].get<double>(),
+                score.at(std::to_string(i)).at("prediction").get<double>())
+          << i;
   }
-  const json by_split = post_json(
-      c, "/invocations", json{{"dataframe_split", {{"columns", columns}, {"data", data}}}}.dump());
-  ASSERT_EQ(by_records.at("predictions").size(), 48u);
-  std::set<double> seen;
-  for (size_t i = 0; i < 48; ++i) {
-    const double p = score.at(std::to_string(i)).at("prediction").get<double>();
-    EXPECT_EQ(by_records["predictions"][i].get<double>(), p) << i;
-    EXPECT_EQ(by_split["predictions"][i].get<double>(), p) << i;
-    seen.insert(p);
+}
+
+// MLflow's health and version paths, for its deployment tools.
+TEST_F(ServeTest, PingHealthAndVersionAnswerAsMlflowsServerDoes) {
+  LocalService local(*bundle_, serve::ServiceOptions{});  // keys required, none sent
+  auto c = local.client();
+  for (const char* path : {"/ping", "/health"}) {
+    const auto res = c.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path;
+    EXPECT_EQ(json::parse(res->body).at("model"), local.service().model()->version) << path;
   }
+  const auto version = c.Get("/version");
+  ASSERT_TRUE(version);
+  EXPECT_EQ(version->status, 200);
+  EXPECT_EQ(version->body, LOADCAST_VERSION "\n");
+  EXPECT_EQ(c.Post("/invocations", "{}", "application/json")->status, 401);
+}
+
+// /metrics as Prometheus' own checker reads it, after answers of every kind.
+TEST_F(ServeTest, MetricsPassPromtoolCheckMetrics) {
+  LocalService local(*bundle_, open_options());
+  auto c = local.client();
+  const json records = records_of(bundle_->etl_rows(kServer, kStart, 2));
+  post_json(c, "/score", records.dump());
+  post_json(c, "/invocations", json{{"inputs", records}}.dump());
+  post_json(c, "/v1/forecast", json{{"serverIP", kServer}, {"hours", 3}}.dump());
+  post_json(c, "/score", "[", 400);
+  EXPECT_EQ(c.Get("/nope")->status, 404);
+  const auto res = c.Get("/metrics");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find(R"(loadcast_http_requests_total{path="/invocations",status="200"} 1)"),
+            std::string::npos)
+      << res->body;
+  EXPECT_NE(res->body.find("loadcast_rows_scored_total 7"), std::string::npos) << res->body;
+
+  TempDir dir;
+  write_text(dir.path() / "metrics.txt", res->body);
+  std::string problems;
+  EXPECT_EQ(
+      run_shell("promtool check metrics < " + (dir.path() / "metrics.txt").string(), &problems), 0)
+      << problems << res->body;
+  EXPECT_EQ(problems, "");
+  // The checker does refuse what breaks its rules: a counter without _total.
+  write_text(dir.path() / "bad.txt", "# HELP x_count n\n# TYPE x_count counter\nx_count 1\n");
+  EXPECT_NE(run_shell("promtool check metrics < " + (dir.path() / "bad.txt").string(), &problems),
+            0);
 }
 
 TEST_F(ServeTest, ForecastEqualsPredictOnTheEtlRows) {
@@ -179,6 +237,30 @@ TEST_F(ServeTest, EveryBadInputClassGetsItsStatus) {
        "dataframe_records"},
       {"split rows", "POST", "/invocations", "application/json",
        R"({"dataframe_split":{"columns":["ServerIP"],"data":[[1,2]]}})", 400, "record 0"},
+      {"split index", "POST", "/invocations", "application/json",
+       R"({"dataframe_split":{"columns":["ServerIP"],"data":[["a"]],"index":[0,1]}})", 400,
+       "dataframe_split.index"},
+      {"two shapes", "POST", "/invocations", "application/json", R"({"instances":[],"inputs":[]})",
+       400, "not both 'instances' and 'inputs'"},
+      {"ragged columns", "POST", "/invocations", "application/json",
+       R"({"inputs":{"ServerIP":["a","b"],"SessionStartHourTime":["2016-07-02 00:00:00"]}})", 400,
+       "inputs.SessionStartHourTime: 1 values, but ServerIP has 2"},
+      {"tensor rows", "POST", "/invocations", "application/json", R"({"instances":[[1,2]]})", 400,
+       "record 0: expected an object"},
+      {"csv fields", "POST", "/invocations", "text/csv",
+       "ServerIP,SessionStartHourTime\n1.2.3.4,2016-07-02 00:00:00,7\n", 400,
+       "line 2: 3 fields, but the header has 2"},
+      {"csv quote", "POST", "/invocations", "text/csv",
+       "ServerIP,SessionStartHourTime\n\"1.2.3.4,2016-07-02 00:00:00\n", 400,
+       "line 2: a quoted field is not closed"},
+      {"csv value", "POST", "/invocations", "text/csv",
+       "ServerIP,SessionStartHourTime,month\n1.2.3.4,2016-07-02 00:00:00,July\n", 400,
+       "record 0, field 'month'"},
+      {"csv empty", "POST", "/invocations", "text/csv", "\n", 400, "empty"},
+      {"csv rows", "POST", "/invocations", "text/csv",
+       "ServerIP,SessionStartHourTime\n" + std::string(4, 'x') + ",2016-07-02 00:00:00\n" +
+           "a,2016-07-02 00:00:00\na,2016-07-02 00:00:00\na,2016-07-02 00:00:00\n",
+       413, "4 records are over the limit of 3"},
       {"unknown path", "GET", "/nope", "", "", 404, "/nope"},
       {"wrong method", "GET", "/score", "", "", 405, "POST"},
       {"wrong method 2", "POST", "/healthz", "application/json", "{}", 405, "GET"},
@@ -187,6 +269,7 @@ TEST_F(ServeTest, EveryBadInputClassGetsItsStatus) {
       {"too many records", "POST", "/score", "application/json",
        "[" + good + "," + good + "," + good + "," + good + "]", 413, "limit"},
       {"not json", "POST", "/score", "text/csv", "a,b", 415, "Content-Type"},
+      {"not csv", "POST", "/invocations", "text/plain", "a,b", 415, "application/json or text/csv"},
       {"no content type", "POST", "/v1/predict", "", "[]", 415, "Content-Type"},
       {"unknown server", "POST", "/v1/forecast", "application/json",
        R"({"serverIP":"9.9.9.9","start":"2016-07-02 00:00:00"})", 404, "9.9.9.9"},
