@@ -7,17 +7,19 @@
 #
 # usage: bench/serve_wrk.sh [OUTPUT_DIR] [--connections N] [--duration S]
 #                           [--wrk-threads N] [--runs N] [--server-threads N]
-#                           [--access-log]
+#                           [--access-log] [--replicas N]
 #   OUTPUT_DIR: an ETL+train output folder (model/, features/); default: the
 #   golden case, run through etl and train into a temporary folder.
 #   --connections defaults to the server threads (one keep-alive connection
 #   per worker); each worker is an event loop, so more connections work too.
 #   --access-log keeps the access log on (to /dev/null); default off.
+#   --replicas N measures N replicas behind nginx (scripts/replicas.sh, each
+#   with --server-threads threads) instead of one server directly.
 #   LOADCAST=path/to/loadcast picks the binary (default build/loadcast).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${LOADCAST:-$here/build/loadcast}
-output="" connections="" duration=10 wrk_threads=1 runs=5 server_threads=2 access_log=0
+output="" connections="" duration=10 wrk_threads=1 runs=5 server_threads=2 access_log=0 replicas=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) connections=$2; shift 2 ;;
@@ -26,7 +28,8 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --server-threads) server_threads=$2; shift 2 ;;
     --access-log) access_log=1; shift ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --replicas) replicas=$2; shift 2 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) output=$1; shift ;;
   esac
 done
@@ -75,16 +78,28 @@ LUA
 
 log_flag=--no-access-log
 [ "$access_log" = 1 ] && log_flag=""
-"$bin" serve --model "$output/model" --port 0 --threads "$server_threads" --no-auth $log_flag \
-  > "$work/serve.out" 2> /dev/null &
-server_pid=$!
-for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/serve.out")
+if [ "$replicas" -gt 0 ]; then
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  bash "$here/scripts/replicas.sh" --replicas "$replicas" --port "$port" --dir "$work/replicas" \
+    --loadcast "$bin" -- --model "$output/model" --threads "$server_threads" --no-auth $log_flag \
+    > "$work/serve.out" 2> /dev/null &
+  server_pid=$!
+  for _ in $(seq 300); do grep -q '^replicas: ready' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q '^replicas: ready' "$work/serve.out" || { echo "serve_wrk.sh: the replicas did not start" >&2; exit 1; }
+  what="$replicas replicas (loadcast serve --threads $server_threads each) behind nginx"
+else
+  "$bin" serve --model "$output/model" --port 0 --threads "$server_threads" --no-auth $log_flag \
+    > "$work/serve.out" 2> /dev/null &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/serve.out")
+  what="loadcast serve --threads $server_threads"
+fi
 [ -n "$port" ] || { echo "serve_wrk.sh: the server did not start" >&2; exit 1; }
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$work/body.json" "http://127.0.0.1:$port/score")
 [ "$status" = 200 ] || { echo "serve_wrk.sh: /score answered $status" >&2; exit 1; }
 
-echo "loadcast serve --threads $server_threads$([ "$access_log" = 1 ] && echo " (access log on)") on 127.0.0.1:$port;" \
+echo "$what$([ "$access_log" = 1 ] && echo " (access log on)") on 127.0.0.1:$port;" \
      "wrk -t$wrk_threads -c$connections -d${duration}s --latency, keep-alive, POST /score with 48 records" \
      "($(wc -c < "$work/body.json") bytes); $(nproc) cores shared by wrk and the server"
 wrk -t"$wrk_threads" -c"$connections" -d2s -s "$work/score.lua" "http://127.0.0.1:$port" > /dev/null  # warm-up

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package loadcast needs to build and test (pandas
 # writes the bodies MLflow's clients send, Prometheus' promtool checks
-# /metrics), and the
+# /metrics, nginx and wrk carry the replica test), and the
 # npm packages the tests start or read with (pinned, in tests/peers: the Azure
 # Blob Storage emulator Azurite, and the Parquet readers DuckDB and hyparquet);
 # with --bench also the peers the benchmarks measure against (python3
@@ -17,9 +17,9 @@ BUILD_PACKAGES=(
   libcurl4-openssl-dev libpugixml-dev
   libopenmpi-dev openmpi-bin iproute2
   clang-format clang-tidy clang libclang-rt-14-dev
-  python3 python3-pandas prometheus
+  python3 python3-pandas prometheus nginx wrk curl
 )
-BENCH_PACKAGES=(python3-sklearn python3-xgboost python3-numpy hyperfine wrk)
+BENCH_PACKAGES=(python3-sklearn python3-xgboost python3-numpy hyperfine)
 
 want_bench=0
 for arg in "$@"; do
