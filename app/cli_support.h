@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +14,9 @@
 #include "common/error.h"
 #include "config/config.h"
 #include "dist/job.h"
+#include "serve/auth.h"
 #include "track/recorder.h"
+#include "track/registry.h"
 
 namespace loadcast::app {
 
@@ -133,6 +137,25 @@ class DeclaredOptions {
 // empty) in place of the file's. Every rank of a job reads the same file, so
 // a refusal is the whole job's (said once, by rank 0), and rank 0 alone
 // prints the warnings.
+// The bundle folder of --model: a folder as given, or a registered
+// NAME@VERSION / NAME@STAGE resolved in the workspace's registry (its hash checked).
+inline std::string model_bundle_path(const std::string& workspace, const std::string& reference) {
+  if (reference.find('@') != std::string::npos && !std::filesystem::is_directory(reference))
+    return track::resolve_model_reference(workspace, reference).string();
+  return reference;
+}
+
+// The service keys from --keys-file, else LOADCAST_SERVICE_KEYS; a usage
+// error naming both (and `alternative`) when there are none.
+inline serve::ServiceKeys service_keys(const std::string& keys_file,
+                                       const std::string& alternative) {
+  if (!keys_file.empty()) return serve::ServiceKeys::from_file(keys_file);
+  if (const char* env = std::getenv("LOADCAST_SERVICE_KEYS"); env && *env)
+    return serve::ServiceKeys::parse(env, "LOADCAST_SERVICE_KEYS");
+  fail_usage("no service keys: pass --keys-file F, set LOADCAST_SERVICE_KEYS=primary,secondary, " +
+             alternative);
+}
+
 inline Config load_config_for(const std::string& command, const std::string& path,
                               const std::string& output, int rank) {
   Config config;

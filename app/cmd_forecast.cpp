@@ -106,10 +106,7 @@ int run_forecast(int argc, char** argv) {
       request.start = seconds_of(*t);
     }
     if (!servers_text.empty()) request.servers = server_list(servers_text);
-    std::string bundle = model_ref;
-    if (model_ref.find('@') != std::string::npos && !std::filesystem::is_directory(model_ref))
-      bundle = track::resolve_model_reference(workspace, model_ref).string();
-    const auto model = serve::load_model_bundle(bundle);
+    const auto model = serve::load_model_bundle(model_bundle_path(workspace, model_ref));
     const double model_seconds = clock.seconds();
     const std::vector<ServerHistory> histories = read_stores(stores, model->model.schema());
     const double stores_seconds = clock.seconds() - model_seconds;

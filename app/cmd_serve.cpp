@@ -81,20 +81,8 @@ int run_serve(int argc, char** argv) {
   http.access_log = !quiet;
 
   // NAME@VERSION / NAME@STAGE: the registered bundle, once its content hash checks out.
-  if (model_ref.find('@') != std::string::npos && !std::filesystem::is_directory(model_ref))
-    model_ref = track::resolve_model_reference(workspace, model_ref).string();
-  if (!no_auth) {
-    if (!keys_file.empty()) {
-      service.keys = serve::ServiceKeys::from_file(keys_file);
-    } else if (const char* env = std::getenv("LOADCAST_SERVICE_KEYS"); env && *env) {
-      service.keys = serve::ServiceKeys::parse(env, "LOADCAST_SERVICE_KEYS");
-    } else {
-      fail_usage(
-          "no service keys: pass --keys-file F, set LOADCAST_SERVICE_KEYS=primary,secondary, or "
-          "run "
-          "with --no-auth");
-    }
-  }
+  model_ref = model_bundle_path(workspace, model_ref);
+  if (!no_auth) service.keys = service_keys(keys_file, "or run with --no-auth");
   service.require_auth = !no_auth;
 
   // Before any thread starts, so that every thread inherits the mask.
@@ -111,7 +99,8 @@ int run_serve(int argc, char** argv) {
   std::printf("loadcast serve: listening on http://%s:%d\n", http.host.c_str(), port);
   std::fflush(stdout);
 
-  serve::serve_until_stopped(server, scoring);
+  serve::serve_until_stopped(server, "loadcast serve",
+                             [&scoring] { serve::reload_and_report(scoring); });
   std::fprintf(stderr, "loadcast serve: stopped\n");
   return 0;
 }

@@ -17,5 +17,6 @@ int run_forecast(int argc, char** argv);
 int run_runs(int argc, char** argv);
 int run_models(int argc, char** argv);
 int run_submit(int argc, char** argv);
+int run_ui(int argc, char** argv);
 
 }  // namespace loadcast::app

@@ -30,6 +30,8 @@ const Subcommand kSubcommands[] = {
     {"runs", loadcast::app::run_runs, "run history: list, show ID, compare ID ID"},
     {"models", loadcast::app::run_models, "model registry: register, list, show, promote"},
     {"submit", loadcast::app::run_submit, "run a command on a compute target of targets.json"},
+    {"ui", loadcast::app::run_ui,
+     "the run dashboard in the browser: runs, metrics, registry, fleet forecast"},
 };
 
 void print_usage(std::FILE* out) {

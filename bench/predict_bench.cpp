@@ -90,7 +90,7 @@ void BM_ScoreRequest48(benchmark::State& state) {
   for (size_t i = 0; i < 48; ++i)
     records.push_back(serve::record_of(all[i % all.size()], default_feature_schema()));
   const std::string body = records.dump();
-  serve::HttpRequest request{"POST", "/score", "application/json", "", body};
+  serve::HttpRequest request{"POST", "/score", "application/json", "", body, ""};
   for (auto _ : state) {
     auto response = service.handle(request);
     if (response.status != 200) state.SkipWithError("not 200");

@@ -37,3 +37,6 @@ echo
 echo
 echo "model bundle: outputs/demo/model  (metrics: outputs/demo/model/metrics.json)"
 echo "the fleet's next 48 hours, server by server: outputs/demo/forecast.csv"
+echo
+echo "the dashboard of these runs (runs, metrics, the fleet's forecast) in a browser:"
+echo "  build/loadcast ui --model outputs/demo/model --stores outputs/demo   # then open http://127.0.0.1:8090/"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian package loadcast needs to build and test (pandas
 # writes the bodies MLflow's clients send, Prometheus' promtool checks
-# /metrics, nginx and wrk carry the replica test), and the
+# /metrics, nginx and wrk carry the replica test, chromium shows the
+# dashboard), and the
 # npm packages the tests start or read with (pinned, in tests/peers: the Azure
-# Blob Storage emulator Azurite, and the Parquet readers DuckDB and hyparquet);
+# Blob Storage emulator Azurite, the Parquet readers DuckDB and hyparquet,
+# and playwright-core, which drives chromium without downloading a browser);
 # with --bench also the peers the benchmarks measure against (python3
 # packages, DuckDB from npm). Idempotent, non-interactive, safe to re-run.
 set -euo pipefail
@@ -17,7 +19,7 @@ BUILD_PACKAGES=(
   libcurl4-openssl-dev libpugixml-dev
   libopenmpi-dev openmpi-bin iproute2
   clang-format clang-tidy clang libclang-rt-14-dev
-  python3 python3-pandas prometheus nginx wrk curl
+  python3 python3-pandas prometheus nginx wrk curl chromium
 )
 BENCH_PACKAGES=(python3-sklearn python3-xgboost python3-numpy hyperfine)
 
@@ -52,8 +54,8 @@ fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 peers="$here/tests/peers/node_modules"
 if [ ! -f "$peers/azurite/dist/src/blob/main.js" ] || [ ! -d "$peers/@duckdb/node-api" ] ||
-   [ ! -d "$peers/hyparquet-compressors" ]; then
-  echo "setup: installing the test peers (blob emulator, Parquet readers)" >&2
+   [ ! -d "$peers/hyparquet-compressors" ] || [ ! -d "$peers/playwright-core" ]; then
+  echo "setup: installing the test peers (blob emulator, Parquet readers, browser driver)" >&2
   (cd "$here/tests/peers" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 if [ "$want_bench" = 1 ]; then

@@ -12,6 +12,7 @@
 
 #include "blob/signing.h"
 #include "common/error.h"
+#include "common/url.h"
 
 namespace loadcast::blob {
 namespace {

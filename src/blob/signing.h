@@ -15,10 +15,4 @@ std::optional<std::string> base64_decode(std::string_view text);
 // HMAC-SHA256 of `message` under `key`, raw bytes.
 std::string hmac_sha256(std::string_view key, std::string_view message);
 
-// Percent-encodes every byte but the unreserved ones (and '/' when
-// `keep_slash`), as the service expects names in paths and query values.
-std::string url_encode(std::string_view text, bool keep_slash = false);
-// Decodes %XX sequences.
-std::string url_decode(std::string_view text);
-
 }  // namespace loadcast::blob

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/url.h"
+#include "serve/service.h"  // error_body
 
 namespace loadcast::serve {
 namespace {
@@ -66,28 +68,9 @@ void append_utc_now(std::string& out) {
   out += '"';
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The path of a request target: before any query, percent-decoded.
 std::string path_of(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  std::string path;
-  path.reserve(target.size());
-  for (size_t i = 0; i < target.size(); ++i) {
-    if (target[i] == '%' && i + 2 < target.size() && hex_digit(target[i + 1]) >= 0 &&
-        hex_digit(target[i + 2]) >= 0) {
-      path += static_cast<char>(hex_digit(target[i + 1]) * 16 + hex_digit(target[i + 2]));
-      i += 2;
-    } else {
-      path += target[i];
-    }
-  }
-  return path;
+  return url_decode(target.substr(0, target.find('?')));
 }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -124,7 +107,7 @@ struct HttpServer::Impl {
   explicit Impl(HttpServer& server) : owner(server) {}
 
   const HttpOptions& options() const { return owner.options_; }
-  ScoringService& service() const { return owner.service_; }
+  HttpHandler& handler() const { return owner.handler_; }
 
   HttpServer& owner;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -189,7 +172,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   const HttpOptions& options() const { return server_.options(); }
-  size_t body_limit() const { return server_.service().options().max_body_bytes; }
+  size_t body_limit() const { return server_.handler().max_body_bytes(); }
 
   void read_header() {
     if (worker_.stopping && buffer_.size() == 0) return close();
@@ -218,6 +201,10 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     method_ = std::string(view(req.method_string()));
     path_ = path_of(view(req.target()));
+    const std::string_view target = view(req.target());
+    const size_t question = target.find('?');
+    query_ = question == std::string_view::npos ? std::string()
+                                                : std::string(target.substr(question + 1));
     const auto length = parser_->content_length();
     const bool expects_continue =
         equals_ignoring_case(view(req[http::field::expect]), "100-continue");
@@ -275,13 +262,14 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest request;
     request.method = method_;
     request.path = path_;
+    request.query = query_;
     request.content_type = view(req[http::field::content_type]);
     request.authorization = view(req[http::field::authorization]);
     request.body = req.body();
     HttpResponse response;
     try {
       response =
-          server_.service().handle(request);  // answers bad input itself, but memory may run out
+          server_.handler().handle(request);  // answers bad input itself, but memory may run out
     } catch (const std::exception&) {
       response = HttpResponse{};
       response.status = 500;
@@ -370,6 +358,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   std::string method_;
   std::string path_;
+  std::string query_;
   uint64_t drain_remaining_ = 0;
   std::string drain_message_;
   State state_ = State::kIdle;
@@ -432,7 +421,7 @@ void HttpServer::Impl::close_idle(Worker& worker) {
 void HttpServer::Impl::record(std::string_view method, std::string_view path,
                               std::string_view remote, int status, double seconds,
                               int64_t records) {
-  owner.service_.metrics().record_request(path, status, seconds);
+  owner.handler_.record_request(path, status, seconds);
   if (!owner.access_log_) return;
   thread_local std::string line;
   line.clear();
@@ -451,8 +440,8 @@ void HttpServer::Impl::record(std::string_view method, std::string_view path,
   owner.access_log_->append(line);
 }
 
-HttpServer::HttpServer(ScoringService& service, HttpOptions options)
-    : service_(service), options_(std::move(options)), impl_(std::make_unique<Impl>(*this)) {
+HttpServer::HttpServer(HttpHandler& handler, HttpOptions options)
+    : handler_(handler), options_(std::move(options)), impl_(std::make_unique<Impl>(*this)) {
   if (options_.access_log) access_log_ = std::make_unique<AccessLog>();
   const int threads = std::max(1, options_.threads);
   for (int i = 0; i < threads; ++i) impl_->workers.push_back(std::make_unique<Worker>());

@@ -1,5 +1,6 @@
-// The HTTP/1.1 transport of the scoring service: Boost.Beast on Asio, one
-// event loop per worker thread, in front of ScoringService. It owns the body
+// The HTTP/1.1 transport of the scoring service and the dashboard:
+// Boost.Beast on Asio, one event loop per worker thread, in front of an
+// HttpHandler. It owns the body
 // limit (413), read and keep-alive timeouts, `Expect: 100-continue`, one
 // access log line per request on stderr, the request metrics and a draining
 // stop. Keep-alive connections are spread over the workers; a worker serves
@@ -11,7 +12,7 @@
 #include <string>
 
 #include "serve/access_log.h"
-#include "serve/service.h"
+#include "serve/handler.h"
 
 namespace loadcast::serve {
 
@@ -26,7 +27,7 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  HttpServer(ScoringService& service, HttpOptions options);
+  HttpServer(HttpHandler& handler, HttpOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -48,7 +49,7 @@ class HttpServer {
   struct Impl;  // the event loops and connections, in http_server.cpp
 
  private:
-  ScoringService& service_;
+  HttpHandler& handler_;
   HttpOptions options_;
   std::unique_ptr<AccessLog> access_log_;  // null without options.access_log; outlives impl_
   std::unique_ptr<Impl> impl_;

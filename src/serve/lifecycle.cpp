@@ -28,7 +28,20 @@ void block_service_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-void serve_until_stopped(HttpServer& server, ScoringService& scoring) {
+void reload_and_report(ScoringService& scoring) {
+  const std::string problem = scoring.reload();
+  const auto model = scoring.model();
+  if (problem.empty()) {
+    std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n", model->path.string().c_str(),
+                 model->version.c_str());
+  } else {
+    std::fprintf(stderr, "loadcast serve: reload failed, keeping version %s: %s\n",
+                 model->version.c_str(), problem.c_str());
+  }
+}
+
+void serve_until_stopped(HttpServer& server, std::string_view program,
+                         const std::function<void()>& on_hangup) {
   const sigset_t signals = service_signals();
   std::thread transport([&] {
     server.serve();
@@ -42,18 +55,11 @@ void serve_until_stopped(HttpServer& server, ScoringService& scoring) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      const std::string problem = scoring.reload();
-      const auto model = scoring.model();
-      if (problem.empty()) {
-        std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n",
-                     model->path.string().c_str(), model->version.c_str());
-      } else {
-        std::fprintf(stderr, "loadcast serve: reload failed, keeping version %s: %s\n",
-                     model->version.c_str(), problem.c_str());
-      }
+      if (on_hangup) on_hangup();
       continue;
     }
-    std::fprintf(stderr, "loadcast serve: %s, draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fprintf(stderr, "%.*s: %s, draining\n", static_cast<int>(program.size()), program.data(),
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
     server.stop();
     break;
   }

@@ -1,7 +1,11 @@
-// How `loadcast serve` lives as a process: the signals it takes (SIGHUP
-// reloads the bundle, SIGTERM and SIGINT drain and stop) and the thread that
-// runs the transport while the calling thread waits for them.
+// How `loadcast serve` and `loadcast ui` live as processes: the signals they
+// take (SIGHUP reloads serve's bundle, SIGTERM and SIGINT drain and stop)
+// and the thread that runs the transport while the calling thread waits for
+// them.
 #pragma once
+
+#include <functional>
+#include <string_view>
 
 #include "serve/http_server.h"
 #include "serve/service.h"
@@ -14,9 +18,15 @@ namespace loadcast::serve {
 void block_service_signals();
 
 // Runs server.serve() (after bind()) and takes the signals until SIGTERM or
-// SIGINT: SIGHUP reloads the bundle (a failed reload keeps the current one),
-// each said on stderr. Returns once in-flight requests have been answered.
+// SIGINT (said on stderr as `program: SIGTERM, draining`): SIGHUP calls
+// `on_hangup`, or is ignored without one. Returns once in-flight requests
+// have been answered.
 // REQUIRES: block_service_signals() was called.
-void serve_until_stopped(HttpServer& server, ScoringService& scoring);
+void serve_until_stopped(HttpServer& server, std::string_view program,
+                         const std::function<void()>& on_hangup = {});
+
+// serve's SIGHUP: reloads the bundle (a failed reload keeps the current one)
+// and says which on stderr.
+void reload_and_report(ScoringService& scoring);
 
 }  // namespace loadcast::serve

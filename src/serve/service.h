@@ -17,6 +17,7 @@
 #include "features/engine.h"
 #include "model/model.h"
 #include "serve/auth.h"
+#include "serve/handler.h"
 #include "serve/metrics.h"
 
 namespace loadcast::serve {
@@ -39,24 +40,7 @@ struct ServiceOptions {
   int max_forecast_hours = 24 * 14;   // /v1/forecast `hours` must be in 1..this
 };
 
-struct HttpRequest {
-  std::string_view method;
-  std::string_view path;
-  std::string_view content_type;
-  std::string_view authorization;
-  std::string_view body;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>>
-      headers;          // extra headers (Allow, WWW-Authenticate)
-  int64_t records = 0;  // rows scored, for the access log
-};
-
-class ScoringService {
+class ScoringService : public HttpHandler {
  public:
   ScoringService(ServiceOptions options, std::shared_ptr<const LoadedModel> model,
                  std::vector<ServerHistory> stores);
@@ -64,7 +48,11 @@ class ScoringService {
   ScoringService& operator=(const ScoringService&) = delete;
 
   // Answers one request; never throws. Bad input is a 4xx `{"error": ...}`.
-  HttpResponse handle(const HttpRequest& request);
+  HttpResponse handle(const HttpRequest& request) override;
+  size_t max_body_bytes() const override { return options_.max_body_bytes; }
+  void record_request(std::string_view path, int status, double seconds) override {
+    metrics_.record_request(path, status, seconds);
+  }
 
   // Loads the bundle again from its path and swaps it in; requests in flight
   // finish on the model they started with. A failed load keeps the current

@@ -15,6 +15,7 @@
 
 #include "blob/client.h"
 #include "blob/signing.h"
+#include "common/url.h"
 #include "config/config.h"
 #include "etl/etl.h"
 #include "support/azurite.h"
@@ -70,7 +71,7 @@ std::string account_sas() {
                            "2099-01-01T00:00:00Z\n\nhttp,https\n" + version + "\n";
   const std::string key = *blob::base64_decode(blob::kDevelopmentKey);
   return "sv=" + version + "&ss=b&srt=sco&sp=rl&se=2099-01-01T00:00:00Z&spr=http,https&sig=" +
-         blob::url_encode(blob::base64_encode(blob::hmac_sha256(key, sign)));
+         url_encode(blob::base64_encode(blob::hmac_sha256(key, sign)));
 }
 
 class BlobTest : public ::testing::Test {
@@ -254,7 +255,7 @@ TEST_F(BlobTest, ASasTokenOrTheConnectionStringReadsAndNoSecretReachesAnOutput) 
     for (const auto& entry : fs::recursive_directory_iterator(temp_.path() / dir))
       if (entry.is_regular_file()) everything += testing::read_text(entry.path());
   EXPECT_EQ(everything.find(sig), std::string::npos);
-  EXPECT_EQ(everything.find(blob::url_decode(sig)), std::string::npos);
+  EXPECT_EQ(everything.find(url_decode(sig)), std::string::npos);
   EXPECT_EQ(everything.find(blob::kDevelopmentKey), std::string::npos);
   EXPECT_NE(everything.find("month/sessions"), std::string::npos);  // the URL is recorded
 }

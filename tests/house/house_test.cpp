@@ -75,7 +75,7 @@ const std::map<std::string, int>& layers() {
       {"common", 0},   {"blob", 1},  {"parquet", 1},  {"io", 2},     {"aggregate", 2},
       {"ingest", 3},   {"dist", 3},  {"features", 3}, {"store", 4},  {"encode", 4},
       {"forest", 4},   {"eval", 4},  {"config", 5},   {"model", 6},  {"etl", 6},
-      {"generate", 6}, {"serve", 7}, {"track", 7},    {"client", 8},
+      {"generate", 6}, {"serve", 7}, {"track", 7},    {"client", 8}, {"ui", 8},
   };
   return l;
 }

@@ -83,7 +83,7 @@ TEST_F(ForecastTest, EveryServersRowsAreWhatV1ForecastAnswers) {
   for (const ServerForecast& f : fleet) {
     const std::string body = json{{"serverIP", f.history->server_ip}, {"hours", 48}}.dump();
     const serve::HttpResponse r =
-        service.handle({"POST", "/v1/forecast", "application/json", "", body});
+        service.handle({"POST", "/v1/forecast", "application/json", "", body, ""});
     ASSERT_EQ(r.status, 200) << r.body;
     const json answer = json::parse(r.body);
     const json& predictions = answer.at("predictions");

@@ -15,10 +15,12 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "serve/records.h"
 #include "serve/serve_fixture.h"
+#include "support/child_program.h"
 #include "support/program.h"
 
 namespace loadcast::testing {
@@ -28,61 +30,18 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // `loadcast serve` on a free port; killed (by its pid) if still running at the end.
-class ServeProcess {
+class ServeProcess : public ChildProgram {
  public:
-  ServeProcess(const fs::path& model, const fs::path& stores, const fs::path& log) {
-    int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) dup2(err, STDERR_FILENO);
-      close(out[0]);
-      execl(LOADCAST_BINARY, LOADCAST_BINARY, "serve", "--model", model.c_str(), "--stores",
-            stores.c_str(), "--port", "0", "--threads", "2", "--no-auth",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char ch;
-    while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
-    close(out[0]);
-    const size_t colon = line.rfind(':');
-    if (colon != std::string::npos) port_ = std::atoi(line.c_str() + colon + 1);
-  }
-  ~ServeProcess() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-  void signal(int sig) const { kill(pid_, sig); }
-  // The exit code, or -1 when it did not exit by itself within `seconds`.
-  int wait_exit(int seconds) {
-    for (int i = 0; i < seconds * 100; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      usleep(10000);
-    }
-    return -1;
-  }
+  ServeProcess(const fs::path& model, const fs::path& stores, const fs::path& log)
+      : ChildProgram({"serve", "--model", model.string(), "--stores", stores.string(), "--port",
+                      "0", "--threads", "2", "--no-auth"},
+                     log) {}
   httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", port());
     c.set_tcp_nodelay(true);
     c.set_read_timeout(10, 0);
     return c;
   }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool reaped_ = false;
 };
 
 std::string body_of(const GoldenBundle& bundle) {
@@ -278,6 +237,44 @@ TEST(ScoreClient, PrintsTheServiceForecastAndFailsClearly) {
                             .dump());
   run_score(wrong_key.string() + " --workspace " + workspace.string(), code);
   EXPECT_EQ(code, 1);
+}
+
+// The fleet forecast and the seed's client agree: `loadcast forecast` for the
+// two seed servers gives, hour by hour, the labels `loadcast score` prints
+// through the service (which builds its rows from the stores on its own).
+TEST(ScoreClient, TheFleetForecastEqualsScoreForTheTwoSeedServers) {
+  GoldenBundle bundle;
+  TempDir temp;
+  LocalService local(bundle, open_options());
+  const fs::path config = temp.path() / "webservice.json";
+  write_text(config, json{{"url", "http://127.0.0.1:" + std::to_string(local.port()) + "/score"},
+                          {"statsLocation", bundle.output().string()}}
+                         .dump());
+  const std::string workspace = " --workspace " + (temp.path() / "workspace").string();
+  const fs::path table = temp.path() / "forecast.csv";
+  const auto forecast =
+      run_program("forecast --model " + bundle.model_dir().string() + " --stores " +
+                  bundle.output().string() + " --servers 115.220.193.16,210.181.165.92 --start '" +
+                  kStart + "' --hours 48 --out " + table.string() + workspace);
+  ASSERT_EQ(forecast.exit_code, 0) << forecast.output;
+  const CsvTable rows = read_csv(table);
+  ASSERT_EQ(rows.rows.size(), 96u);
+  std::set<std::string> labels;
+  for (const char* server : {"115.220.193.16", "210.181.165.92"}) {
+    SCOPED_TRACE(server);
+    std::ostringstream expected;
+    for (const auto& row : rows.rows) {
+      if (row[0] != server) continue;
+      expected << row[1] << "  " << row[3] << " (" << row[2] << ")\n";
+      labels.insert(row[3]);
+    }
+    int code = -1;
+    const std::string out = run_score(
+        config.string() + " --server-ip " + server + " --start '" + kStart + "'" + workspace, code);
+    ASSERT_EQ(code, 0) << out;
+    EXPECT_EQ(out, expected.str());
+  }
+  EXPECT_GE(labels.size(), 2u) << "the hours compared hold more than one class";
 }
 
 TEST(ServeCommandLine, RefusesToStartWithoutKeysOrWithARegistryReference) {
