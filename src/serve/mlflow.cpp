@@ -1,5 +1,7 @@
 #include "serve/mlflow.h"
 
+#include <simdjson.h>
+
 #include <array>
 #include <charconv>
 #include <string>
@@ -204,6 +206,9 @@ std::vector<ParsedRecord> mlflow_json_records(const json& body, const FeatureSch
 
 std::vector<ParsedRecord> mlflow_csv_records(std::string_view body, const FeatureSchema& schema,
                                              TimeNs train_begin, size_t limit) {
+  // JSON bodies are checked by their parser; CSV text must be UTF-8 too, as
+  // every record's strings end up in JSON answers and messages.
+  if (!simdjson::validate_utf8(body.data(), body.size())) bad("the CSV body is not UTF-8 text");
   CsvReader reader(body);
   std::vector<std::string> header;
   if (!reader.next(header)) bad("the CSV body is empty: expected a header line and rows");

@@ -257,6 +257,8 @@ TEST_F(ServeTest, EveryBadInputClassGetsItsStatus) {
        "ServerIP,SessionStartHourTime,month\n1.2.3.4,2016-07-02 00:00:00,July\n", 400,
        "record 0, field 'month'"},
       {"csv empty", "POST", "/invocations", "text/csv", "\n", 400, "empty"},
+      {"csv bytes", "POST", "/invocations", "text/csv",
+       "ServerIP,SessionStartHourTime\n\xa2\xa2,2016-07-02 00:00:00\n", 400, "not UTF-8"},
       {"csv rows", "POST", "/invocations", "text/csv",
        "ServerIP,SessionStartHourTime\n" + std::string(4, 'x') + ",2016-07-02 00:00:00\n" +
            "a,2016-07-02 00:00:00\na,2016-07-02 00:00:00\na,2016-07-02 00:00:00\n",
