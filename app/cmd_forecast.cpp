@@ -110,7 +110,13 @@ int run_forecast(int argc, char** argv) {
     const double model_seconds = clock.seconds();
     const std::vector<ServerHistory> histories = read_stores(stores, model->model.schema());
     const double stores_seconds = clock.seconds() - model_seconds;
+    Progress progress(
+        "forecast",
+        static_cast<int64_t>(request.servers.empty() ? histories.size() : request.servers.size()),
+        "servers", Progress::stderr_is_terminal());
+    request.progress = &progress;
     const std::vector<ServerForecast> forecasts = forecast_fleet(model->model, histories, request);
+    progress.finish();
     const ForecastSummary summary = summarize(forecasts);
     const double forecast_seconds = clock.seconds() - model_seconds - stores_seconds;
     if (!out.empty())

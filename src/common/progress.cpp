@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace loadcast {
 
@@ -12,6 +13,11 @@ Progress::Progress(std::string label, int64_t total_bytes, bool enabled)
       enabled_(enabled),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
+
+Progress::Progress(std::string label, int64_t total, std::string unit, bool enabled)
+    : Progress(std::move(label), total, enabled) {
+  unit_ = std::move(unit);
+}
 
 Progress::~Progress() { finish(); }
 
@@ -48,8 +54,14 @@ void Progress::draw(bool final) {
     std::snprintf(eta, sizeof eta, ", %.0f%%, ETA %.0f s",
                   100.0 * static_cast<double>(bytes_) / static_cast<double>(total_bytes_), left);
   }
-  std::fprintf(stderr, "\r%s: %.1f MB, %.2f M rows/s, %.0f MB/s%s\033[K%s", label_.c_str(), mb,
-               rate / 1e6, seconds > 0 ? mb / seconds : 0.0, eta, final ? "\n" : "");
+  if (unit_.empty()) {
+    std::fprintf(stderr, "\r%s: %.1f MB, %.2f M rows/s, %.0f MB/s%s\033[K%s", label_.c_str(), mb,
+                 rate / 1e6, seconds > 0 ? mb / seconds : 0.0, eta, final ? "\n" : "");
+  } else {
+    std::fprintf(stderr, "\r%s: %lld of %lld %s, %.0f rows/s%s\033[K%s", label_.c_str(),
+                 static_cast<long long>(bytes_), static_cast<long long>(total_bytes_),
+                 unit_.c_str(), rate, eta, final ? "\n" : "");
+  }
   std::fflush(stderr);
   drawn_ = true;
 }

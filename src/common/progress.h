@@ -13,6 +13,9 @@ class Progress {
  public:
   // `total_bytes` < 0 when unknown (stdin): no ETA then.
   Progress(std::string label, int64_t total_bytes, bool enabled);
+  // Counts `total` things named `unit` ("servers") instead of bytes: then
+  // advance()'s first argument is how many of them are done.
+  Progress(std::string label, int64_t total, std::string unit, bool enabled);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -27,6 +30,7 @@ class Progress {
   void draw(bool final);
 
   std::string label_;
+  std::string unit_;  // empty: bytes
   int64_t total_bytes_;
   bool enabled_;
   std::mutex mutex_;

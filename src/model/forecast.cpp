@@ -56,6 +56,7 @@ std::vector<ServerForecast> forecast_fleet(const Model& model,
     f.history = chosen[i];
     f.start = request.start ? *request.start : (f.history->last_hour() + 1) * kSecondsPerHour;
     f.predictions = model.predict(forecast_rows(model, *f.history, f.start, request.hours));
+    if (request.progress) request.progress->advance(1, request.hours);
   });
   return out;
 }

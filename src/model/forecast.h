@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/progress.h"
 #include "features/engine.h"
 #include "model/model.h"
 
@@ -32,6 +33,7 @@ struct ForecastRequest {
   int64_t hours = 48;                // per server
   std::vector<std::string> servers;  // none: every server of the stores
   int threads = 1;
+  Progress* progress = nullptr;  // advanced by one per server done, when given
 };
 
 struct ServerForecast {
