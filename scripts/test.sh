@@ -29,10 +29,11 @@ stage lint
 ctest --test-dir build --output-on-failure -j"$jobs"
 stage "release tests"
 
-# -O1 and line tables only: the sanitizers' reports keep file and line, the
-# build is smaller and the suite runs several times faster than at -O0.
+# Line tables only: the sanitizers' reports keep file and line, and the
+# build is smaller. (-O1 ran the suite in 172 s instead of several minutes
+# but took 975 s to build instead of about 500.)
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOADCAST_SANITIZE=ON -DLOADCAST_BUILD_BENCH=OFF \
-  "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1"
+  "-DCMAKE_CXX_FLAGS_DEBUG=-g1"
 cmake --build build-asan -j"$jobs"
 stage "ASan build"
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
@@ -42,7 +43,8 @@ stage "ASan tests"
 # and blobs, features, encoding, forest, prediction, generation, Parquet
 # tables, the ETL and training on ranks that are threads). MPI processes and
 # the service are left out: OpenMPI and Asio are not built for
-# ThreadSanitizer.
+# ThreadSanitizer. So are the two largest trainings (76 s and 44 s here),
+# whose threads run the same code as the smaller ones kept.
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_SANITIZE_THREAD=ON \
   -DLOADCAST_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
 cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast loadcast_with_faults
@@ -50,7 +52,7 @@ stage "TSan build"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
   -R '^(ThreadPool|BlobTest|ParquetTablesTest|ParquetFile|PipelineTest|EtlOnRanks|Forest|Encode|Generate|Threads/GoldenEtlTest|GoldenEtlFilterTest|AdversarialTest|BoundedAggregate|SpillEtlTest|ChunkSourceTest|LineParserTest|Model|OutputFaults|LocalCommunicator\.)' \
-  -E 'Mpi|Death'
+  -E 'Mpi|Death|ForestReference.AFleetOfThreeHundredServers|ParquetTablesTest.TrainGrowsTheForest'
 stage "TSan tests"
 
 # The fuzz targets (fuzz/), built with clang under ASan and UBSan, each run
