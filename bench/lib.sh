@@ -15,9 +15,11 @@ generated_sessions() {
 }
 
 # Sets up the benchmark peers, builds the release program and prints its path.
-#   built_loadcast ROOT
+# With `tests`, only what the tests need (chromium, nginx, wrk), for the
+# benchmarks that have no peer of their own.
+#   built_loadcast ROOT [tests]
 built_loadcast() {
-  bash "$1/scripts/setup.sh" --bench >&2
+  if [ "${2:-}" = tests ]; then bash "$1/scripts/setup.sh" >&2; else bash "$1/scripts/setup.sh" --bench >&2; fi
   cmake -S "$1" -B "$1/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$1/build" --target loadcast >/dev/null
   echo "$1/build/loadcast"

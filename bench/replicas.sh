@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
     *) echo "replicas.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-bin=$(built_loadcast "$here")
+bin=$(built_loadcast "$here" tests)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" etl "$here/tests/golden/case/config.json" --output "$work/out" --workspace "$work/ws" >/dev/null

@@ -9,7 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/bench/lib.sh"
 count=${1:-10000}
-bin=$(built_loadcast "$here")
+bin=$(built_loadcast "$here" tests)
 work=$(mktemp -d)
 ui_pid=""
 cleanup() { [ -n "$ui_pid" ] && kill "$ui_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }

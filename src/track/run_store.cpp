@@ -90,7 +90,12 @@ void migrate_2_to_3(Database& db) {
 }
 
 using Migration = void (*)(Database&);
-constexpr Migration kMigrations[] = {migrate_0_to_1, migrate_1_to_2, migrate_2_to_3};
+// A run's artifacts are read by run id (`runs show`, every row the dashboard
+// shows); without an index each read scanned the whole table.
+void migrate_3_to_4(Database& db) { db.exec("CREATE INDEX artifacts_by_run ON artifacts(run_id)"); }
+
+constexpr Migration kMigrations[] = {migrate_0_to_1, migrate_1_to_2, migrate_2_to_3,
+                                     migrate_3_to_4};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 std::string read_first_line(const fs::path& file) {
@@ -350,13 +355,29 @@ void RunStore::end_run(int64_t run, RunStatus status, const std::string& error) 
 }
 
 std::vector<RunRecord> RunStore::list_runs(const RunFilter& filter) {
-  std::string sql =
-      std::string("SELECT ") + kRunColumns +
-      " FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2) ORDER BY id DESC";
+  std::string sql = std::string("SELECT ") + kRunColumns +
+                    " FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2) "
+                    "ORDER BY id DESC LIMIT ?3 OFFSET ?4";
   auto s = db_.prepare(sql);
   s.bind(1, filter.command).bind(2, filter.status);
+  s.bind(3, filter.limit > 0 ? static_cast<int64_t>(filter.limit) : int64_t{-1});  // -1: no limit
+  s.bind(4, static_cast<int64_t>(filter.offset));
   std::vector<RunRecord> out;
   while (s.step()) out.push_back(read_run_row(s));
+  return out;
+}
+
+int64_t RunStore::count_runs(const RunFilter& filter) {
+  auto s = db_.prepare(
+      "SELECT COUNT(*) FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2)");
+  s.bind(1, filter.command).bind(2, filter.status);
+  return s.step() ? s.integer(0) : 0;
+}
+
+std::vector<std::string> RunStore::commands() {
+  auto s = db_.prepare("SELECT DISTINCT command FROM runs ORDER BY command");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
   return out;
 }
 

@@ -19,8 +19,8 @@ namespace loadcast::track {
 
 // Version 1: runs, params, metrics, artifacts. Version 2: process identity of
 // a run (pid, boot id, start ticks) and artifact name/kind. Version 3: the
-// model registry (model_versions).
-inline constexpr int kSchemaVersion = 3;
+// model registry (model_versions). Version 4: artifacts indexed by run.
+inline constexpr int kSchemaVersion = 4;
 
 enum class RunStatus { kRunning, kFinished, kFailed };
 const char* status_name(RunStatus status);
@@ -87,6 +87,8 @@ struct RunRecord {
 struct RunFilter {
   std::string command;  // empty: any
   std::string status;   // empty: any
+  size_t limit = 0;     // the first `limit` matches after `offset` (newest first); 0: all
+  size_t offset = 0;
 };
 
 class RunStore {
@@ -109,6 +111,10 @@ class RunStore {
 
   // Newest first; the rows only (no params, metrics or artifacts).
   std::vector<RunRecord> list_runs(const RunFilter& filter = {});
+  // How many runs match (limit and offset aside).
+  int64_t count_runs(const RunFilter& filter = {});
+  // The commands that have runs, in name order.
+  std::vector<std::string> commands();
   // The full record, or nullopt.
   std::optional<RunRecord> find_run(int64_t id);
 

@@ -154,31 +154,33 @@ HttpResponse Dashboard::runs_page(const HttpRequest& request) {
   if (const auto p = query_value(request.query, "page"); p && parse_id(*p))
     page_number = static_cast<size_t>(*parse_id(*p));
 
-  std::vector<track::RunRecord> runs, shown;
-  std::set<std::string> commands;
+  // One page of the history: its count, the page's rows in full, and the
+  // commands for the filter; each an indexed query, whatever the history's size.
+  std::vector<track::RunRecord> shown;
+  std::vector<std::string> commands;
+  int64_t total = 0;
+  track::RunFilter page_filter = filter;
+  page_filter.limit = per_page;
+  page_filter.offset = (page_number - 1) * per_page;
   {
     std::lock_guard lock(store_mutex_);
-    for (const auto& r : store_->list_runs()) commands.insert(r.command);
-    runs = store_->list_runs(filter);
-    const size_t from = std::min(runs.size(), (page_number - 1) * per_page);
-    const size_t to = std::min(runs.size(), from + per_page);
-    for (size_t i = from; i < to; ++i)
-      if (auto full = store_->find_run(runs[i].id)) shown.push_back(std::move(*full));
+    commands = store_->commands();
+    total = store_->count_runs(filter);
+    for (const auto& row : store_->list_runs(page_filter))
+      if (auto full = store_->find_run(row.id)) shown.push_back(std::move(*full));
   }
-
   std::string body = "<h1>Runs</h1>";
   body += "<form class=\"filters\" method=\"get\" action=\"/\"><label>command " +
-          select_box("command", {commands.begin(), commands.end()}, filter.command, "any") +
-          "</label><label>status " +
+          select_box("command", commands, filter.command, "any") + "</label><label>status " +
           select_box("status", {"running", "finished", "failed"}, filter.status, "any") +
           "</label><button type=\"submit\">Filter</button></form>";
-  const size_t from = std::min(runs.size(), (page_number - 1) * per_page);
-  body += "<p class=\"note\" id=\"count\">" +
-          (runs.empty()
-               ? std::string("no runs")
-               : "runs " + std::to_string(from + 1) + "–" + std::to_string(from + shown.size()) +
-                     " of " + std::to_string(runs.size())) +
-          "</p>";
+  const size_t from = page_filter.offset;
+  body +=
+      "<p class=\"note\" id=\"count\">" +
+      (shown.empty() ? (total == 0 ? std::string("no runs") : "no runs on this page")
+                     : "runs " + std::to_string(from + 1) + "–" +
+                           std::to_string(from + shown.size()) + " of " + std::to_string(total)) +
+      "</p>";
   body +=
       "<form method=\"get\" action=\"/compare\"><table id=\"runs\"><thead><tr><th></th>"
       "<th class=\"num\">id</th><th>command</th><th>status</th><th>started (UTC)</th>"
@@ -201,7 +203,7 @@ HttpResponse Dashboard::runs_page(const HttpRequest& request) {
     body += "</td></tr>";
   }
   body += "</tbody></table><button type=\"submit\">Compare the runs ticked</button></form>";
-  const size_t pages = (runs.size() + per_page - 1) / std::max<size_t>(per_page, 1);
+  const size_t pages = (static_cast<size_t>(total) + per_page - 1) / std::max<size_t>(per_page, 1);
   if (pages > 1) {
     const auto link = [&](size_t p, const std::string& text) {
       return "<a href=\"/?command=" + url_encode(filter.command) +
