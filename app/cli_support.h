@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "blob/storage.h"
 #include "common/error.h"
 #include "config/config.h"
 #include "dist/job.h"
@@ -139,7 +140,9 @@ class DeclaredOptions {
 // prints the warnings.
 // The bundle folder of --model: a folder as given, or a registered
 // NAME@VERSION / NAME@STAGE resolved in the workspace's registry (its hash checked).
+// A blob URL is returned as it is (blob_places.h fetches it).
 inline std::string model_bundle_path(const std::string& workspace, const std::string& reference) {
+  if (blob::is_blob_url(reference)) return reference;
   if (reference.find('@') != std::string::npos && !std::filesystem::is_directory(reference))
     return track::resolve_model_reference(workspace, reference).string();
   return reference;

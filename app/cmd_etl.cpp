@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
@@ -49,9 +50,9 @@ int run_etl(int argc, char** argv) {
                  "MPI ranks of a node)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  cli.add_option(
-      "--output", output,
-      "output folder (default: the configuration's 'output', else outputs/<storageContainer>)");
+  cli.add_option("--output", output,
+                 "output folder, or a blob URL (container and prefix) to publish to (default: the "
+                 "configuration's 'output', else outputs/<storageContainer>)");
   cli.add_option(
          "--chunk-mb", chunk_mb,
          "size of the line-aligned input chunks in MiB, fractions allowed (0.0625 = 64 KiB); "
@@ -95,6 +96,8 @@ int run_etl(int argc, char** argv) {
     if (config.memory_limit == 0) config.memory_limit = dist::default_memory_limit();
     if (!format.empty())
       config.format = format == "parquet" ? TableFormat::kParquet : TableFormat::kCsv;
+    // A blob output is written here first, then published as one generation.
+    OutputCopy copy(config, *comm, "etl");
 
     EtlOptions options;
     options.threads = threads;
@@ -108,14 +111,21 @@ int run_etl(int argc, char** argv) {
     run.param("mode", mode);
     run.param("chunkMB", format_double(chunk_mb));
     const EtlReport report = run_etl(config, options, *comm);
-    track::record_etl(run, config, report);
+    Published published;
+    if (copy.remote())
+      dist::decide_on_root(*comm, [&] {
+        published = copy.output().publish(kTablesPart, config.output, etl_output_names());
+        return nullptr;
+      });
+    track::record_etl(run, config, report, published.location);
     if (!root) return 0;
 
     const LineAccounting& a = report.accounting;
     std::printf("%s\n", describe(a).c_str());
     std::printf("servers %lld, feature rows %lld, daily rows %lld -> %s (%s)\n",
                 static_cast<long long>(report.servers), static_cast<long long>(report.rows),
-                static_cast<long long>(report.daily_rows), config.output.string().c_str(),
+                static_cast<long long>(report.daily_rows),
+                copy.remote() ? config.output_url.c_str() : config.output.string().c_str(),
                 std::string(table_format_name(config.format)).c_str());
     std::printf("ingest %.2f s (%.0f MB/s), total %.2f s, %d threads", report.ingest_seconds,
                 report.ingest_seconds > 0 ? a.bytes / 1e6 / report.ingest_seconds : 0.0,
@@ -129,6 +139,11 @@ int run_etl(int argc, char** argv) {
                   describe_size(static_cast<uint64_t>(report.blob.bytes_read)).c_str(),
                   static_cast<long long>(report.blob.requests),
                   static_cast<long long>(report.blob.retries));
+    if (copy.remote())
+      std::printf("published %lld blobs (%s) as generation %s\n",
+                  static_cast<long long>(published.blobs),
+                  describe_size(static_cast<uint64_t>(published.bytes)).c_str(),
+                  published.generation.c_str());
     if (report.spill.runs > 0)
       std::printf("spilled %s (%s before compression) in %lld runs, within %s per process\n",
                   describe_size(static_cast<uint64_t>(report.spill.bytes)).c_str(),

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
@@ -71,9 +72,12 @@ int run_forecast(int argc, char** argv) {
   bool json = false;
   int threads = dist::default_threads();
   std::string workspace;
-  cli.add_option("--model", model_ref, "model bundle folder, or NAME@VERSION / NAME@STAGE")
+  cli.add_option("--model", model_ref,
+                 "model bundle folder, NAME@VERSION / NAME@STAGE, or a blob output's URL")
       ->required();
-  cli.add_option("--stores", stores, "an etl output folder holding hourly/ and daily/")->required();
+  cli.add_option("--stores", stores,
+                 "an etl output folder holding hourly/ and daily/, or a blob output's URL")
+      ->required();
   cli.add_option("--start", start_text,
                  "first hour for every server (YYYY-MM-DD HH:00:00, UTC); default: the hour "
                  "after each server's last stored hour");
@@ -106,9 +110,9 @@ int run_forecast(int argc, char** argv) {
       request.start = seconds_of(*t);
     }
     if (!servers_text.empty()) request.servers = server_list(servers_text);
-    const auto model = serve::load_model_bundle(model_bundle_path(workspace, model_ref));
+    const auto model = load_model_reference(workspace, model_ref);
     const double model_seconds = clock.seconds();
-    const std::vector<ServerHistory> histories = read_stores(stores, model->model.schema());
+    const std::vector<ServerHistory> histories = read_stores_at(stores, model->model.schema());
     const double stores_seconds = clock.seconds() - model_seconds;
     Progress progress(
         "forecast",
@@ -127,7 +131,7 @@ int run_forecast(int argc, char** argv) {
                      forecasts, model->model.schema());
     const double seconds = clock.seconds();
 
-    run.param("model", model->path.string());
+    run.param("model", blob::is_blob_url(model_ref) ? model_ref : model->path.string());
     run.param("modelVersion", model->version);
     run.param("stores", stores);
     run.param("hours", std::to_string(hours));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "client/score_client.h"
 #include "commands.h"
@@ -61,7 +62,7 @@ int run_score(int argc, char** argv) {
     const client::WebServiceConfig config = client::load_webservice_config(config_path);
 
     const std::vector<ServerHistory> histories =
-        read_stores(config.stats_location, default_feature_schema());
+        read_stores_at(config.stats_location.string(), default_feature_schema());
     const auto history =
         std::find_if(histories.begin(), histories.end(),
                      [&](const ServerHistory& h) { return h.server_ip == server_ip; });

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
@@ -39,11 +40,13 @@ int run_serve(int argc, char** argv) {
   std::string workspace = ".loadcast";
   cli.add_option(
          "--model", model_ref,
-         "model bundle directory (e.g. outputs/<container>/model), or a registered NAME@VERSION / "
-         "NAME@STAGE (e.g. fleet@production) from the workspace's registry")
+         "model bundle directory (e.g. outputs/<container>/model), a registered NAME@VERSION / "
+         "NAME@STAGE (e.g. fleet@production) from the workspace's registry, or a blob output's "
+         "URL (fetched again on SIGHUP)")
       ->required();
   cli.add_option("--stores", stores,
-                 "ETL output folder holding hourly/ and daily/ (enables /v1/forecast)");
+                 "ETL output folder holding hourly/ and daily/, or a blob output's URL (enables "
+                 "/v1/forecast)");
   cli.add_option("--host", http.host, "address to listen on")->capture_default_str();
   cli.add_option("--port", http.port, "port to listen on; 0 picks a free one (printed on stdout)")
       ->check(CLI::Range(0, 65535))
@@ -87,20 +90,24 @@ int run_serve(int argc, char** argv) {
 
   // Before any thread starts, so that every thread inherits the mask.
   serve::block_service_signals();
-  auto model = serve::load_model_bundle(model_ref);
+  // Blob URLs are served from local copies; SIGHUP fetches the bundle again.
+  FetchedPlace model_place(model_ref, kModelPart, "--model");
+  auto model = serve::load_model_bundle(model_place.path());
   std::vector<ServerHistory> histories;
-  if (!stores.empty()) histories = read_stores(stores, model->model.schema());
+  if (!stores.empty()) histories = read_stores_at(stores, model->model.schema());
 
   serve::ScoringService scoring(std::move(service), model, std::move(histories));
   serve::HttpServer server(scoring, http);
   const int port = server.bind();
-  std::fprintf(stderr, "loadcast serve: model %s (version %s)%s\n", model->path.string().c_str(),
+  std::fprintf(stderr, "loadcast serve: model %s (version %s)%s\n",
+               model_place.remote() ? model_ref.c_str() : model->path.string().c_str(),
                model->version.c_str(), stores.empty() ? "" : (", stores " + stores).c_str());
   std::printf("loadcast serve: listening on http://%s:%d\n", http.host.c_str(), port);
   std::fflush(stdout);
 
-  serve::serve_until_stopped(server, "loadcast serve",
-                             [&scoring] { serve::reload_and_report(scoring); });
+  serve::serve_until_stopped(server, "loadcast serve", [&] {
+    serve::reload_and_report(scoring, [&] { model_place.refresh(); });
+  });
   std::fprintf(stderr, "loadcast serve: stopped\n");
   return 0;
 }

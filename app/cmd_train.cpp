@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
@@ -73,8 +74,8 @@ int run_train(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cli.add_option("--output", output,
-                 "folder holding features/ and receiving model/ (default: the configuration's "
-                 "'output', else outputs/<storageContainer>)");
+                 "folder holding features/ and receiving model/, or a blob output's URL "
+                 "(default: the configuration's 'output', else outputs/<storageContainer>)");
   cli.add_option("--export-matrix", export_dir,
                  "also write the encoded train/test matrices and labels as CSV into this folder "
                  "(train_X.csv, train_y.csv, test_X.csv, test_y.csv; one process only)");
@@ -87,6 +88,13 @@ int run_train(int argc, char** argv) {
       {workspace, "train", recorded_arguments(argc, argv), config_path, threads});
   auto train = [&] {
     Config config = load_config_for("train", config_path, output, comm->rank());
+    // A blob output's feature table and summary are read from a local copy.
+    OutputCopy copy(config, *comm, "train");
+    if (copy.remote())
+      dist::decide_on_root(*comm, [&] {
+        copy.output().fetch(kTablesPart, config.output, {"features", etl_output_names().back()});
+        return nullptr;
+      });
     track::record_config(run, config);
     run.param("threads", std::to_string(threads));
     if (!export_dir.empty() && comm->size() > 1)
@@ -136,8 +144,13 @@ int run_train(int argc, char** argv) {
       export_matrices(model, config, rows, export_dir);
     }
 
+    Published published;
+    if (copy.remote()) {
+      phase("publishing the model bundle");
+      published = copy.output().publish(kModelPart, config.output, {"model"});
+    }
     track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds,
-                        model_dir);
+                        model_dir, published.location);
     std::printf("Train Accuracy = %.4g\n", model.metrics().train.accuracy);
     std::printf("Test Accuracy = %.4g\n", model.metrics().test.accuracy);
     print_metrics_table("train", model.metrics().train);
@@ -153,7 +166,11 @@ int run_train(int argc, char** argv) {
                   static_cast<double>(x.allreduce_bytes) / 1e6 / static_cast<double>(trees),
                   static_cast<long long>(x.allreduce_calls), x.allreduce_seconds);
     }
-    std::printf(" -> %s\n", model_dir.string().c_str());
+    if (copy.remote())
+      std::printf(" -> %s (generation %s)\n", config.output_url.c_str(),
+                  published.generation.c_str());
+    else
+      std::printf(" -> %s\n", model_dir.string().c_str());
     return 0;
   };
   return dist::run_job(*comm, "train", [&] { return run_recorded(run, train); });

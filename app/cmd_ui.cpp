@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
@@ -39,10 +40,13 @@ int run_ui(int argc, char** argv) {
   cli.add_option("--port", http.port, "port to listen on; 0 picks a free one (printed on stdout)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cli.add_option("--model", model_ref,
-                 "model bundle directory or NAME@VERSION / NAME@STAGE, for the fleet pages");
+  cli.add_option(
+      "--model", model_ref,
+      "model bundle directory, NAME@VERSION / NAME@STAGE or a blob output's URL, for the "
+      "fleet pages");
   cli.add_option("--stores", stores,
-                 "ETL output folder holding hourly/ and daily/, for the fleet pages");
+                 "ETL output folder holding hourly/ and daily/ or a blob output's URL, for the "
+                 "fleet pages");
   cli.add_option("--threads", options.threads, "threads for the fleet's forecast and the pages")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -63,8 +67,8 @@ int run_ui(int argc, char** argv) {
   if (options.allow_writes)
     options.keys = service_keys(keys_file, "or leave out --allow-writes (read-only)");
   if (!model_ref.empty()) {
-    options.model = serve::load_model_bundle(model_bundle_path(workspace, model_ref));
-    options.stores = read_stores(stores, options.model->model.schema());
+    options.model = load_model_reference(workspace, model_ref);
+    options.stores = read_stores_at(stores, options.model->model.schema());
   }
   serve::block_service_signals();
   ui::Dashboard dashboard(std::move(options));

@@ -1,8 +1,11 @@
 #include "blob/client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -462,24 +465,66 @@ void Client::put(const std::string& container, const std::string& blob, std::str
     if (t.status != 201) fail_answer(t, service_);
     return;
   }
+  put_blocks(container, blob, data.size(), [&](size_t first, size_t count, char* out) {
+    std::memcpy(out, data.data() + first, count);
+  });
+}
+
+void Client::put_file(const std::string& container, const std::string& blob,
+                      const std::filesystem::path& file, int64_t bytes) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_data("cannot read " + file.string() + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const auto fill = [&](size_t first, size_t count, char* out) {
+    size_t done = 0;
+    while (done < count) {
+      const ssize_t n = ::pread(fd, out + done, count - done, static_cast<off_t>(first + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        fail_data("cannot read " + file.string() + ": " +
+                  (n < 0 ? std::strerror(errno) : "it became shorter while being uploaded"));
+      done += static_cast<size_t>(n);
+    }
+  };
+  const auto size = static_cast<size_t>(bytes);
+  if (size <= kBlockBytes) {
+    std::string data(size, '\0');
+    fill(0, size, data.data());
+    put(container, blob, data);
+    return;
+  }
+  put_blocks(container, blob, size, fill);
+}
+
+void Client::put_blocks(const std::string& container, const std::string& blob, size_t bytes,
+                        const std::function<void(size_t, size_t, char*)>& fill) {
   // Blocks with ids of one length (the service requires it), a few at once.
-  const size_t blocks = (data.size() + kBlockBytes - 1) / kBlockBytes;
+  const size_t blocks = (bytes + kBlockBytes - 1) / kBlockBytes;
   std::vector<std::string> ids;
+  ids.reserve(blocks);
   for (size_t i = 0; i < blocks; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "block-%08zu", i);
     ids.push_back(base64_encode(name));
   }
   const size_t at_once = static_cast<size_t>(std::max(1, service_.reads_in_flight));
+  std::vector<char> buffer(std::min(at_once, blocks) * kBlockBytes);
   for (size_t first = 0; first < blocks; first += at_once) {
     std::vector<Transfer> group(std::min(at_once, blocks - first));
     std::vector<Transfer*> pointers;
     for (size_t j = 0; j < group.size(); ++j) {
       Transfer& t = group[j];
       const size_t i = first + j;
+      const size_t begin = i * kBlockBytes;
+      const size_t count = std::min(kBlockBytes, bytes - begin);
+      char* slot = buffer.data() + j * kBlockBytes;
+      fill(begin, count, slot);
       t = request("PUT", container, blob);
       t.query = {{"blockid", ids[i]}, {"comp", "block"}};
-      t.body = data.substr(i * kBlockBytes, kBlockBytes);
+      t.body = std::string_view(slot, count);
       pointers.push_back(&t);
     }
     perform(pointers);
@@ -487,13 +532,51 @@ void Client::put(const std::string& container, const std::string& blob, std::str
       if (t.status != 201) fail_answer(t, service_);
   }
   std::string list = R"(<?xml version="1.0" encoding="utf-8"?><BlockList>)";
-  for (const std::string& id : ids) list += "<Latest>" + id + "</Latest>";
+  for (const std::string& id : ids) {
+    list += "<Latest>";
+    list += id;
+    list += "</Latest>";
+  }
   list += "</BlockList>";
   Transfer t = request("PUT", container, blob);
   t.query = {{"comp", "blocklist"}};
   t.body = list;
   perform({&t});
   if (t.status != 201) fail_answer(t, service_);
+}
+
+void Client::get_file(const std::string& container, const std::string& blob, int64_t bytes,
+                      const std::filesystem::path& out) {
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail_data("cannot write " + out.string() + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const auto missing = [&](int64_t held) {
+    fail_data("blob '" + blob + "' in container '" + container + "' of account '" +
+              service_.account + "' holds " + std::to_string(held) + " bytes, not the " +
+              std::to_string(bytes) + " expected");
+  };
+  if (bytes == 0 && !size_of(container, blob))
+    fail_data("container '" + container + "' of account '" + service_.account + "' has no blob '" +
+              blob + "'");
+  const size_t step = kBlockBytes * static_cast<size_t>(std::max(1, service_.reads_in_flight));
+  std::vector<char> buffer(std::min(step, static_cast<size_t>(std::max<int64_t>(bytes, 1))));
+  for (int64_t at = 0; at < bytes;) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(bytes - at, buffer.size()));
+    const size_t got = read(container, blob, at, want, buffer.data());
+    if (got < want) missing(at + static_cast<int64_t>(got));
+    size_t written = 0;
+    while (written < got) {
+      const ssize_t n = ::write(fd, buffer.data() + written, got - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail_data("cannot write " + out.string() + ": " + std::strerror(errno));
+      written += static_cast<size_t>(n);
+    }
+    at += static_cast<int64_t>(got);
+  }
+  if (::fsync(fd) != 0) fail_data("cannot write " + out.string() + ": " + std::strerror(errno));
 }
 
 void Client::remove(const std::string& container, const std::string& blob) {

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +53,17 @@ class Client {
   // Writes a block blob: one request up to kBlockBytes, else blocks of that
   // size (several at once) and their list.
   void put(const std::string& container, const std::string& blob, std::string_view data);
+  // The same from a local file of `bytes` bytes, read a few blocks at a time
+  // (memory stays bounded whatever its size). Throws a data error naming the
+  // file when it cannot be read.
+  void put_file(const std::string& container, const std::string& blob,
+                const std::filesystem::path& file, int64_t bytes);
+  // Writes a whole blob of `bytes` bytes (its size known from a listing or
+  // a manifest) to the new file `out`, a few ranged reads at a time. Throws
+  // a data error naming the blob when it is missing or shorter, and naming
+  // the file when the disk refuses.
+  void get_file(const std::string& container, const std::string& blob, int64_t bytes,
+                const std::filesystem::path& out);
   // Deletes a blob; one that does not exist is fine.
   void remove(const std::string& container, const std::string& blob);
 
@@ -65,6 +78,10 @@ class Client {
   void perform(const std::vector<Transfer*>& transfers);
   void run_once(const std::vector<Transfer*>& transfers);
   void prepare(Transfer& t, void* easy_handle);
+  // Block uploads of `bytes` bytes, `fill(first, count, out)` giving bytes
+  // [first, first + count) of the blob; then the block list.
+  void put_blocks(const std::string& container, const std::string& blob, size_t bytes,
+                  const std::function<void(size_t, size_t, char*)>& fill);
   std::string location(const std::string& container, const std::string& blob) const;
 
   Service service_;

@@ -129,6 +129,13 @@ BlobUrl BlobUrl::with_path(std::string name) const {
   return url;
 }
 
+StorageSettings environment_storage() {
+  StorageSettings s;
+  if (const char* key = std::getenv("LOADCAST_STORAGE_KEY"); key && *key) s.key = key;
+  if (const char* sas = std::getenv("LOADCAST_STORAGE_SAS"); sas && *sas) s.sas = sas;
+  return s;
+}
+
 Service resolve_service(const BlobUrl& url, const StorageSettings& settings) {
   const auto cs = connection_string();
   const auto field = [&](const char* name) {

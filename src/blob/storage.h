@@ -60,6 +60,12 @@ struct Service {
   int reads_in_flight = 4;
 };
 
+// Storage settings for the commands that take no configuration (serve,
+// forecast, ui, models register): LOADCAST_STORAGE_KEY or
+// LOADCAST_STORAGE_SAS (the configuration's storageKey and sasToken yield to
+// them too), for the URL's own account.
+StorageSettings environment_storage();
+
 // The service for `url`: the configured key or SAS when they belong to its
 // account (or no account is configured), else the connection string's
 // (AZURE_STORAGE_CONNECTION_STRING: AccountName, AccountKey, BlobEndpoint,

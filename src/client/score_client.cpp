@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "blob/storage.h"
 #include "common/error.h"
 #include "common/time.h"
 #include "serve/records.h"
@@ -68,7 +69,8 @@ WebServiceConfig load_webservice_config(const fs::path& file) {
     if (const char* key = std::getenv("LOADCAST_SERVICE_KEY")) config.authorization = key;
   }
   fs::path stats = string_field(j, "statsLocation", origin, true);
-  if (stats.is_relative()) stats = file.parent_path() / stats;
+  // A folder is found next to this file; a blob URL is the output's.
+  if (stats.is_relative() && !blob::is_blob_url(stats.string())) stats = file.parent_path() / stats;
   config.stats_location = stats;
   return config;
 }

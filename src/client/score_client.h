@@ -18,7 +18,7 @@ namespace loadcast::client {
 struct WebServiceConfig {
   std::string url;                       // http(s)://host[:port]/score
   std::string authorization;             // "Bearer <key>", a bare key, or empty
-  std::filesystem::path stats_location;  // ETL output folder (hourly/, daily/)
+  std::filesystem::path stats_location;  // ETL output folder (hourly/, daily/) or its blob URL
 };
 
 // Reads `url`, `authorization` and `statsLocation` (relative to the file's

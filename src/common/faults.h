@@ -24,6 +24,7 @@ enum class Fault {
 //   "write"   target: the file being written (table parts, summary, bundle files)
 //   "commit"  target: the output folder a staged directory replaces
 //   "rank"    target: a step of a job ("shuffle", "write", "train-forest")
+//   "upload"  target: the blob being written to a blob output
 class FaultPoints {
  public:
   virtual ~FaultPoints() = default;

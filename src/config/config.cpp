@@ -114,7 +114,8 @@ const ParamSet<Config>& config_params() {
               "ranged reads of a blob input at once, per reading thread");
     s.flatten_base(training_params());
     s.path("output", &Config::output, "",
-           "where features, stores and the model go; relative to the current folder")
+           "where features, stores and the model go: a folder (relative to the current one) or "
+           "a blob URL, a container and prefix (docs/storage.md)")
         .default_by_rule("outputs/<storageContainer>");
     s.choice<TableFormat>(kFormatField, &Config::format, TableFormat::kCsv,
                           {{"csv", TableFormat::kCsv}, {"parquet", TableFormat::kParquet}},
@@ -159,8 +160,9 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
   Config c;
   c.config_path = origin_path;
   const std::set<std::string> given = params.read(root, c, source, c.warnings);
-  if (const char* key = std::getenv("LOADCAST_STORAGE_KEY"); key && *key) c.storage_key = key;
-  if (const char* sas = std::getenv("LOADCAST_STORAGE_SAS"); sas && *sas) c.sas_token = sas;
+  const blob::StorageSettings environment = blob::environment_storage();
+  if (!environment.key.empty()) c.storage_key = environment.key;
+  if (!environment.sas.empty()) c.sas_token = environment.sas;
   if (c.data_file.empty())
     fail_usage(origin + ": field 'dataFile' is required (a path, glob, or '-' for stdin)");
 
@@ -195,11 +197,12 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
     params.fail_value(source, "highThreshold", "it must not lie below lowThreshold");
 
   if (!output.empty()) c.output = output;
-  if (blob::is_blob_url(c.output.string()))
-    fail_usage(origin + ": output '" + c.output.string().substr(0, c.output.string().find('?')) +
-               "' is a blob URL; outputs are written to local folders (blobs are read through "
-               "dataFile)");
-  if (c.output.empty()) {
+  if (blob::is_blob_url(c.output.string())) {
+    const blob::BlobUrl url = blob::parse_blob_url(c.output.string(), origin + ": output");
+    c.output_sas = url.sas;
+    c.output_url = url.text();
+    c.output.clear();
+  } else if (c.output.empty()) {
     if (c.storage_container.empty())
       fail_usage(origin +
                  ": set 'output' or 'storageContainer' (the default output is "

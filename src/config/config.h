@@ -47,6 +47,11 @@ struct Config : TrainingSpec {
   int blob_retries = 5;
   int blob_reads_in_flight = 4;
   std::filesystem::path output;
+  // Set when `output` is a blob URL (docs/outputs.md): the URL without its
+  // SAS token. `output` is then empty until a command puts a local working
+  // copy there.
+  std::string output_url;
+  std::string output_sas;                  // secret: a SAS token given as the output URL's query
   TableFormat format = TableFormat::kCsv;  // of the tables etl writes
   Layout layout;
   std::vector<std::string> filter_ips;

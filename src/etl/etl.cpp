@@ -404,6 +404,11 @@ uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks, TableF
   return base_bytes(format) + static_cast<uint64_t>(threads) * 2 * chunk_bytes + rounds;
 }
 
+const std::vector<std::string>& etl_output_names() {
+  static const std::vector<std::string> names = {"features", "hourly", "daily", kSummaryFile};
+  return names;
+}
+
 EtlReport run_etl(const Config& config, const EtlOptions& options) {
   const auto comm = dist::make_local_communicator();
   return run_etl(config, options, *comm);
@@ -425,12 +430,12 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
 
   // One writer at a time for this output; the spill runs live in it too.
   const fs::path& out = config.output;
-  const std::array<const char*, 3> tables = {"features", "hourly", "daily"};
+  const std::vector<std::string>& names = etl_output_names();
   std::unique_ptr<OutputLock> lock;
   dist::decide_on_root(comm, [&] {
     lock = std::make_unique<OutputLock>(
         out, "etl",
-        std::vector<fs::path>{out / tables[0], out / tables[1], out / tables[2], out / kSummaryFile,
+        std::vector<fs::path>{out / names[0], out / names[1], out / names[2], out / names[3],
                               out / "spill"});
     return nullptr;
   });
@@ -497,8 +502,8 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   std::array<std::unique_ptr<StagedDirectory>, 3> staged;
   const nlohmann::json staging = dist::decide_on_root(comm, [&] {
     nlohmann::json paths = nlohmann::json::array();
-    for (size_t t = 0; t < tables.size(); ++t) {
-      staged[t] = std::make_unique<StagedDirectory>(out / tables[t]);
+    for (size_t t = 0; t < staged.size(); ++t) {
+      staged[t] = std::make_unique<StagedDirectory>(out / names[t]);
       paths.push_back(staged[t]->path().string());
     }
     return paths;

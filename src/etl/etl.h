@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "dist/communicator.h"
@@ -65,6 +67,10 @@ uint64_t reading_memory_bytes(int threads, size_t chunk_bytes, int ranks,
 // Runs the job and writes under `config.output`. Throws a data error when no
 // line is accepted (the previous output then stays as it was).
 EtlReport run_etl(const Config& config, const EtlOptions& options);
+
+// What etl writes under the output folder and commits together: the three
+// tables and, last, the summary that marks the output complete.
+const std::vector<std::string>& etl_output_names();
 
 // The same job on every rank of `comm`: the ranks read their share of the
 // input chunks, shuffle the partial aggregates to the owner of each server,

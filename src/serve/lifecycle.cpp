@@ -28,8 +28,14 @@ void block_service_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-void reload_and_report(ScoringService& scoring) {
-  const std::string problem = scoring.reload();
+void reload_and_report(ScoringService& scoring, const std::function<void()>& fetch) {
+  std::string problem;
+  try {
+    if (fetch) fetch();
+  } catch (const std::exception& e) {
+    problem = e.what();
+  }
+  if (problem.empty()) problem = scoring.reload();
   const auto model = scoring.model();
   if (problem.empty()) {
     std::fprintf(stderr, "loadcast serve: reloaded %s (version %s)\n", model->path.string().c_str(),

@@ -25,8 +25,9 @@ void block_service_signals();
 void serve_until_stopped(HttpServer& server, std::string_view program,
                          const std::function<void()>& on_hangup = {});
 
-// serve's SIGHUP: reloads the bundle (a failed reload keeps the current one)
-// and says which on stderr.
-void reload_and_report(ScoringService& scoring);
+// serve's SIGHUP: runs `fetch` (when given: brings a fresh copy of a remote
+// bundle), reloads the bundle (a failed fetch or reload keeps the current
+// one) and says which on stderr.
+void reload_and_report(ScoringService& scoring, const std::function<void()>& fetch = {});
 
 }  // namespace loadcast::serve

@@ -195,13 +195,14 @@ void RunRecorder::metric(const std::string& name, double value, int64_t step) {
   guarded("metric", [&] { store_->log_metric(id_, name, value, step); });
 }
 
-void RunRecorder::artifact(const std::string& name, const fs::path& path) {
+void RunRecorder::artifact(const std::string& name, const fs::path& path,
+                           const std::string& location) {
   guarded("artifact", [&] {
     std::error_code ec;
     if (!fs::exists(path, ec)) return;
     Artifact a;
     a.name = name;
-    a.path = fs::absolute(path).lexically_normal().string();
+    a.path = location.empty() ? fs::absolute(path).lexically_normal().string() : location;
     a.kind = fs::is_directory(path) ? "dir" : "file";
     const FileDigest digest = a.kind == "dir" ? sha256_tree(path) : sha256_file(path);
     a.bytes = digest.bytes;

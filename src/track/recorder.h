@@ -47,8 +47,10 @@ class RunRecorder {
   void param(const std::string& name, const std::string& value);
   void metric(const std::string& name, double value, int64_t step = 0);
   // Records a file or a directory (size and sha256 / sha256_tree); a path
-  // that does not exist is skipped.
-  void artifact(const std::string& name, const std::filesystem::path& path);
+  // that does not exist is skipped. `location`, when given, is where the
+  // artifact is kept (a blob URL) and is recorded in place of the path.
+  void artifact(const std::string& name, const std::filesystem::path& path,
+                const std::string& location = {});
   void finish();
   void fail(const std::string& message);
 

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
+#include "blob/storage.h"
 #include "common/error.h"
 #include "common/sha256.h"
+#include "store/blob_output.h"
 #include "track/sqlite.h"
 
 namespace loadcast::track {
@@ -80,12 +83,20 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
                    [](const Artifact& a) { return a.name == "model" && a.kind == "dir"; });
   if (artifact == run->artifacts.end())
     fail_usage("run " + std::to_string(run_id) + " recorded no model bundle");
-  const fs::path source = artifact->path;
-  if (!fs::is_directory(source))
-    fail_data("model bundle " + source.string() + " of run " + std::to_string(run_id) +
+  // A bundle published to blob storage is fetched first (the hash checks it).
+  std::optional<ScratchFolder> fetched;
+  fs::path source = artifact->path;
+  if (blob::is_blob_url(artifact->path)) {
+    fetched.emplace("register");
+    source = fetched->path() / "bundle";
+    BlobOutput bundle(artifact->path, blob::environment_storage(), "model bundle");
+    if (!bundle.fetch_folder(source)) source.clear();
+  }
+  if (source.empty() || !fs::is_directory(source))
+    fail_data("model bundle " + artifact->path + " of run " + std::to_string(run_id) +
               " no longer exists");
   if (sha256_tree(source).sha256 != artifact->sha256)
-    fail_data("model bundle " + source.string() + " changed since run " + std::to_string(run_id) +
+    fail_data("model bundle " + artifact->path + " changed since run " + std::to_string(run_id) +
               " wrote it (sha256 differs); train again to register it");
 
   // Copy outside the lock, then number and move it into place under it.
@@ -97,7 +108,7 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
   const FileDigest copied = sha256_tree(staging);
   if (copied.sha256 != artifact->sha256) {
     fs::remove_all(staging);
-    fail_data("model bundle " + source.string() + " changed while it was being copied; try again");
+    fail_data("model bundle " + artifact->path + " changed while it was being copied; try again");
   }
 
   Database& db = store.database();

@@ -32,11 +32,14 @@ void record_metrics(RunRecorder& run, const std::string& prefix, const Metrics& 
 void record_config(RunRecorder& run, const Config& config) {
   // Every declared field but the secrets; the output folder as an absolute path.
   Config shown = config;
-  shown.output = std::filesystem::absolute(config.output).lexically_normal();
+  shown.output = config.output_url.empty()
+                     ? std::filesystem::absolute(config.output).lexically_normal()
+                     : std::filesystem::path(config.output_url);
   record_params(run, config_params().to_json(shown));
 }
 
-void record_etl(RunRecorder& run, const Config& config, const EtlReport& report) {
+void record_etl(RunRecorder& run, const Config& config, const EtlReport& report,
+                const std::string& location) {
   const LineAccounting& a = report.accounting;
   for_each_counter(
       a, [&](const CounterName& c, int64_t v) { run.metric(c.dotted(), static_cast<double>(v)); });
@@ -53,19 +56,21 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report)
     run.metric("blob_requests", static_cast<double>(report.blob.requests));
     run.metric("blob_retries", static_cast<double>(report.blob.retries));
   }
-  run.artifact("etl_summary", config.output / "etl_summary.json");
-  run.artifact("features", config.output / "features");
-  run.artifact("hourly", config.output / "hourly");
-  run.artifact("daily", config.output / "daily");
+  // Each as its file name says (etl_summary.json: "etl_summary").
+  for (const std::string& name : etl_output_names()) {
+    const std::string kept = location.empty() ? "" : (location + "/").append(name);
+    run.artifact(std::filesystem::path(name).stem().string(), config.output / name, kept);
+  }
 }
 
 void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds,
-                  double total_seconds, const std::filesystem::path& model_dir) {
+                  double total_seconds, const std::filesystem::path& model_dir,
+                  const std::string& location) {
   record_metrics(run, "train", metrics.train);
   record_metrics(run, "test", metrics.test);
   run.metric("train_seconds", train_seconds);
   run.metric("total_seconds", total_seconds);
-  run.artifact("model", model_dir);
+  run.artifact("model", model_dir, location.empty() ? "" : location + "/model");
 }
 
 }  // namespace loadcast::track

@@ -16,12 +16,15 @@ namespace loadcast::track {
 void record_config(RunRecorder& run, const Config& config);
 
 // rows, bytes, MB/s, seconds, and accepted/rejected lines by reason; the
-// summary and the output tables as artifacts.
-void record_etl(RunRecorder& run, const Config& config, const EtlReport& report);
+// summary and the output tables as artifacts (at `location`, a blob
+// output's generation, when given).
+void record_etl(RunRecorder& run, const Config& config, const EtlReport& report,
+                const std::string& location = {});
 
 // train.* and test.* accuracy, weighted precision/recall/F1 and rows; the
-// bundle as artifact "model".
+// bundle as artifact "model" (at `location` + "/model" when given).
 void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds,
-                  double total_seconds, const std::filesystem::path& model_dir);
+                  double total_seconds, const std::filesystem::path& model_dir,
+                  const std::string& location = {});
 
 }  // namespace loadcast::track

@@ -74,18 +74,8 @@ std::string account_sas() {
          url_encode(blob::base64_encode(blob::hmac_sha256(key, sign)));
 }
 
-class BlobTest : public ::testing::Test {
+class BlobTest : public testing::AzuriteSuite {
  protected:
-  static void SetUpTestSuite() { azurite_ = new Azurite; }
-  static void TearDownTestSuite() {
-    delete azurite_;
-    azurite_ = nullptr;
-  }
-  void SetUp() override {
-    if (HasFailure() || azurite_->port() == 0) GTEST_SKIP() << "no emulator";
-    client_ = std::make_unique<blob::Client>(azurite_->service());
-  }
-
   // Uploads every file under `dir` as `prefix` + its relative path.
   void upload(const std::string& container, const fs::path& dir, const std::string& prefix) {
     client_->create_container(container);
@@ -129,12 +119,8 @@ class BlobTest : public ::testing::Test {
     return parse_config(text, data / "config.json", temp_.path() / out);
   }
 
-  static Azurite* azurite_;
-  std::unique_ptr<blob::Client> client_;
   testing::TempDir temp_;
 };
-
-Azurite* BlobTest::azurite_ = nullptr;
 
 TEST_F(BlobTest, TheClientPutsListsReadsAndRemovesBlobs) {
   client_->create_container("cone");

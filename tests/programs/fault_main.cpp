@@ -1,7 +1,7 @@
 // loadcast_with_faults: the loadcast program with failure points installed
 // from its environment, for tests of jobs that fail part way (a rank that
 // dies or fails at a named step, a disk that fills up, a short write):
-//   LOADCAST_FAIL_POINT  rank (default), write or commit (common/faults.h)
+//   LOADCAST_FAIL_POINT  rank (default), write, commit or upload (common/faults.h)
 //   LOADCAST_FAIL_AT     the step ("shuffle", "write", "train-forest") or the
 //                        end of the target's path; default: the first reached
 //   LOADCAST_FAIL_RANK   the rank that fails (default 0)

@@ -4,6 +4,7 @@
 // front of a port that cuts connections mid-answer, for the retry tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "blob/client.h"
 #include "blob/storage.h"
 
 namespace loadcast::testing {
@@ -43,6 +45,25 @@ class Azurite {
   std::filesystem::path location_;
   int port_ = 0;
   pid_t pid_ = -1;
+};
+
+// A test suite sharing one in-memory emulator, started before its first
+// test and stopped after its last; each test gets a client of the
+// emulator's account, and is skipped when the emulator did not start.
+class AzuriteSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { azurite_ = new Azurite; }
+  static void TearDownTestSuite() {
+    delete azurite_;
+    azurite_ = nullptr;
+  }
+  void SetUp() override {
+    if (HasFailure() || azurite_->port() == 0) GTEST_SKIP() << "no emulator";
+    client_ = std::make_unique<blob::Client>(azurite_->service());
+  }
+
+  static inline Azurite* azurite_ = nullptr;
+  std::unique_ptr<blob::Client> client_;
 };
 
 // A free TCP port on 127.0.0.1 (bound and released).

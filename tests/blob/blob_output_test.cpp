@@ -1,0 +1,267 @@
+// Outputs in blob storage against the real emulator: etl and train publish
+// the golden case's tables and bundle to a container (each part a generation
+// named by the manifest, written last); train, serve, score, forecast and
+// models register read them from there and give exactly what the same
+// commands give on a local output. A run that fails or is killed while
+// publishing leaves the previous manifest and its blobs as they were.
+#include "store/blob_output.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "blob/client.h"
+#include "common/error.h"
+#include "support/azurite.h"
+#include "support/child_program.h"
+#include "support/csv.h"
+#include "support/program.h"
+
+namespace loadcast {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using testing::Azurite;
+
+const fs::path kGolden = LOADCAST_GOLDEN_DIR;
+constexpr const char* kStart = "2016-07-02 00:00:00";
+constexpr const char* kServers = "115.220.193.16,210.181.165.92";
+
+std::map<std::string, std::string> files_of(const fs::path& dir,
+                                            const std::vector<std::string>& names) {
+  std::map<std::string, std::string> files;
+  for (const std::string& name : names)
+    for (const auto& [path, text] : testing::snapshot(dir / name)) files[name + path] = text;
+  return files;
+}
+
+std::map<std::string, std::string> tables_of(const fs::path& dir) {
+  return files_of(dir, {"features", "hourly", "daily"});
+}
+
+json accounting_of(const fs::path& out) {
+  const auto summary = json::parse(testing::read_text(out / "etl_summary.json"));
+  json lines;
+  for (const char* key : {"lines", "accepted", "outside_window", "rejected"})
+    lines[key] = summary[key];
+  return lines;
+}
+
+class BlobOutputTest : public testing::AzuriteSuite {
+ protected:
+  void SetUp() override {
+    AzuriteSuite::SetUp();
+    // The child programs (serve) take the emulator from the environment too.
+    setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_->connection_string().c_str(), 1);
+  }
+  void TearDown() override { unsetenv("AZURE_STORAGE_CONNECTION_STRING"); }
+
+  // The golden configuration writing to `output` (a folder or a URL).
+  fs::path config_for(const std::string& name, const std::string& output) {
+    auto j = json::parse(testing::read_text(kGolden / "config.json"));
+    j["dataFile"] = (kGolden / "input/request.csv").string();
+    j["output"] = output;
+    const fs::path path = temp_.path() / (name + ".json");
+    testing::write_text(path, j.dump());
+    return path;
+  }
+
+  std::string url(const std::string& prefix) const {
+    return azurite_->endpoint() + "/outputs/" + prefix;
+  }
+
+  testing::ProgramOutcome run(const std::string& args, const std::string& workspace = "ws") {
+    return testing::run_program(args + " --workspace " + (temp_.path() / workspace).string());
+  }
+
+  // The blob names under `prefix` of the outputs container.
+  std::set<std::string> blobs_under(const std::string& prefix) {
+    std::set<std::string> names;
+    for (const auto& item : client_->list("outputs", prefix)) names.insert(item.name);
+    return names;
+  }
+
+  std::string manifest_text(const std::string& prefix) {
+    const std::string name = prefix + "/manifest.json";
+    const auto bytes = client_->size_of("outputs", name);
+    if (!bytes) return "";
+    std::string text(static_cast<size_t>(*bytes), '\0');
+    client_->read("outputs", name, 0, text.size(), text.data());
+    return text;
+  }
+
+  // The current part of an output, fetched into a new folder.
+  fs::path fetched(const std::string& prefix, std::string_view part, const std::string& into) {
+    BlobOutput output(url(prefix), blob::environment_storage());
+    const fs::path dir = temp_.path() / into;
+    output.fetch(part, dir);
+    return dir;
+  }
+
+  testing::TempDir temp_;
+};
+
+TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) {
+  const fs::path local = temp_.path() / "local";
+  const fs::path local_config = config_for("local", local.string());
+  for (const char* command : {"etl ", "train "}) {
+    const auto outcome = run(command + local_config.string(), "ws-local");
+    ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  }
+
+  const std::string out = url("golden");
+  const fs::path remote_config = config_for("remote", out);
+  const auto etl = run("etl " + remote_config.string());
+  ASSERT_EQ(etl.exit_code, 0) << etl.output;
+  EXPECT_NE(etl.output.find("-> " + out + " (csv)"), std::string::npos) << etl.output;
+  EXPECT_NE(etl.output.find("as generation tables-"), std::string::npos) << etl.output;
+  const auto train = run("train " + remote_config.string());
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_NE(train.output.find("(generation model-"), std::string::npos) << train.output;
+
+  // The same table bytes, line accounting and bundle as the local output.
+  const fs::path tables = fetched("golden", kTablesPart, "fetched-tables");
+  ASSERT_FALSE(tables_of(local).empty());
+  EXPECT_EQ(tables_of(tables), tables_of(local));
+  EXPECT_EQ(accounting_of(tables), accounting_of(local));
+  const fs::path model = fetched("golden", kModelPart, "fetched-model");
+  EXPECT_EQ(testing::read_text(model / "model/forest.json"),
+            testing::read_text(local / "model/forest.json"));
+  EXPECT_EQ(testing::read_text(model / "model/encoder.json"),
+            testing::read_text(local / "model/encoder.json"));
+
+  // The manifest names one generation of each part; nothing else is stored.
+  const json manifest = json::parse(manifest_text("golden"));
+  std::set<std::string> expected_blobs = {"golden/manifest.json"};
+  for (const char* part : {"tables", "model"}) {
+    const std::string generation = manifest["parts"][part]["generation"];
+    for (const json& b : manifest["parts"][part]["blobs"])
+      expected_blobs.insert("golden/generations/" + generation + "/" +
+                            b["name"].get<std::string>());
+  }
+  EXPECT_EQ(blobs_under("golden/"), expected_blobs);
+
+  // forecast from the blob output's model and stores: the local forecast.
+  const fs::path remote_table = temp_.path() / "forecast-remote.csv";
+  const fs::path local_table = temp_.path() / "forecast-local.csv";
+  const std::string hours =
+      std::string(" --servers ") + kServers + " --start '" + kStart + "' --hours 48 --out ";
+  const auto forecast_remote =
+      run("forecast --model " + out + " --stores " + out + hours + remote_table.string());
+  ASSERT_EQ(forecast_remote.exit_code, 0) << forecast_remote.output;
+  const auto forecast_local = run("forecast --model " + (local / "model").string() + " --stores " +
+                                  local.string() + hours + local_table.string());
+  ASSERT_EQ(forecast_local.exit_code, 0) << forecast_local.output;
+  EXPECT_EQ(testing::read_text(remote_table), testing::read_text(local_table));
+
+  // serve --model URL --stores URL, and score reading its stores from the URL:
+  // the local forecast's classes, hour by hour.
+  testing::ChildProgram serve(
+      {"serve", "--model", out, "--stores", out, "--no-auth", "--port", "0", "--no-access-log"},
+      temp_.path() / "serve.log");
+  ASSERT_GT(serve.port(), 0) << testing::read_text(temp_.path() / "serve.log");
+  const fs::path webservice = temp_.path() / "webservice.json";
+  testing::write_text(webservice,
+                      json{{"url", "http://127.0.0.1:" + std::to_string(serve.port()) + "/score"},
+                           {"statsLocation", out}}
+                          .dump());
+  const testing::CsvTable rows = testing::read_csv(local_table);
+  ASSERT_EQ(rows.rows.size(), 96u);
+  for (const std::string server : {"115.220.193.16", "210.181.165.92"}) {
+    std::string expected;
+    for (const auto& row : rows.rows)
+      if (row[0] == server) expected += row[1] + "  " + row[3] + " (" + row[2] + ")\n";
+    const auto score = testing::run_program("score " + webservice.string() + " --server-ip " +
+                                            server + " --start '" + kStart + "' --workspace " +
+                                            (temp_.path() / "ws").string() + " 2>/dev/null");
+    ASSERT_EQ(score.exit_code, 0) << score.output;
+    EXPECT_EQ(score.output, expected) << server;
+  }
+
+  // The run history records the blobs, and registers the bundle from them.
+  const json runs = testing::recorded_runs(temp_.path() / "ws");
+  int64_t train_run = 0;
+  for (const json& r : runs)
+    if (r["command"] == "train") train_run = r["id"].get<int64_t>();
+  ASSERT_GT(train_run, 0) << runs.dump();
+  const auto shown = run("runs --format json show " + std::to_string(train_run));
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  const json details = json::parse(shown.output);
+  EXPECT_NE(details.dump().find(out + "/generations/model-"), std::string::npos) << shown.output;
+  const auto registered =
+      run("models register --run " + std::to_string(train_run) + " --name golden");
+  ASSERT_EQ(registered.exit_code, 0) << registered.output;
+  EXPECT_EQ(testing::read_text(temp_.path() / "ws/registry/golden/1/forest.json"),
+            testing::read_text(local / "model/forest.json"));
+
+  // A second etl replaces the tables' generation and keeps the model's; the
+  // old tables' blobs are gone.
+  const auto again = run("etl " + remote_config.string());
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const json next = json::parse(manifest_text("golden"));
+  EXPECT_NE(next["parts"]["tables"]["generation"], manifest["parts"]["tables"]["generation"]);
+  EXPECT_EQ(next["parts"]["model"], manifest["parts"]["model"]);
+  for (const std::string& name : blobs_under("golden/generations/"))
+    EXPECT_EQ(name.find(manifest["parts"]["tables"]["generation"].get<std::string>()),
+              std::string::npos)
+        << name;
+}
+
+TEST_F(BlobOutputTest, ARunThatFailsOrIsKilledWhilePublishingLeavesThePreviousOutput) {
+  const std::string out = url("faults");
+  const fs::path config = config_for("faults", out);
+  const auto first = run("etl " + config.string());
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const std::string manifest = manifest_text("faults");
+  const std::set<std::string> blobs = blobs_under("faults/");
+  const auto tables = tables_of(fetched("faults", kTablesPart, "first"));
+  ASSERT_FALSE(tables.empty());
+
+  const auto with_fault = [&](const std::string& env) {
+    std::string output;
+    const int code =
+        testing::run_shell(env + " " + LOADCAST_FAULTS_BINARY + " etl " + config.string() +
+                               " --workspace " + (temp_.path() / "ws").string() + " 2>&1",
+                           &output);
+    return std::make_pair(code, output);
+  };
+  // The manifest cannot be written: the new generation's blobs are removed.
+  const auto [failed, failed_output] =
+      with_fault("LOADCAST_FAIL_POINT=upload LOADCAST_FAIL_AT=manifest.json");
+  EXPECT_EQ(failed, static_cast<int>(ExitCode::kData)) << failed_output;
+  EXPECT_NE(failed_output.find("cannot upload blob 'faults/manifest.json'"), std::string::npos)
+      << failed_output;
+  EXPECT_EQ(manifest_text("faults"), manifest);
+  EXPECT_EQ(blobs_under("faults/"), blobs);
+
+  // Killed half way through the upload: what it left is named by nothing.
+  const auto [killed, killed_output] = with_fault(
+      "LOADCAST_FAIL_POINT=upload LOADCAST_FAIL_AT=etl_summary.json LOADCAST_FAIL_HOW=kill");
+  EXPECT_NE(killed, 0) << killed_output;
+  EXPECT_EQ(manifest_text("faults"), manifest);
+  EXPECT_GT(blobs_under("faults/").size(), blobs.size()) << "the daily store was uploaded";
+  EXPECT_EQ(tables_of(fetched("faults", kTablesPart, "after-kill")), tables);
+
+  // No output at all: one line naming the URL and what to run.
+  BlobOutput nothing(url("nothing"), blob::environment_storage());
+  try {
+    nothing.fetch(kModelPart, temp_.path() / "nothing");
+    ADD_FAILURE() << "fetched a model from an empty prefix";
+  } catch (const Failure& f) {
+    EXPECT_EQ(f.code(), ExitCode::kData);
+    EXPECT_EQ(std::string(f.what()), url("nothing") +
+                                         " holds no loadcast output (no manifest.json; run "
+                                         "'loadcast train' with this output first)");
+  }
+  const auto train = run("train " + config_for("nothing", url("nothing")).string());
+  EXPECT_EQ(train.exit_code, static_cast<int>(ExitCode::kData)) << train.output;
+  EXPECT_NE(train.output.find("holds no loadcast output (no manifest.json; run 'loadcast etl'"),
+            std::string::npos)
+      << train.output;
+}
+
+}  // namespace
+}  // namespace loadcast
