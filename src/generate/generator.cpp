@@ -37,7 +37,6 @@ constexpr int kDivisorsOf3600[] = {1,   2,   3,   4,   5,   6,   8,    9,    10,
 // Sizing: the mean line length is measured on a sample of slices spread over
 // the window, twice (per-session loads, and so their digits, depend on the
 // session rate the first measurement sets).
-constexpr double kBytesPerLineGuess = 100;
 constexpr uint64_t kCalibrationLines = 40000;
 constexpr int kCalibrationRounds = 2;
 // Beyond this many server-hours the expected session count is estimated from

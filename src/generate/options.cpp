@@ -15,7 +15,6 @@ namespace {
 // rate, with enough servers for a fleet, and few enough that evaluating every
 // server for every slice stays a small part of the work.
 constexpr double kSessionsPerServerHour = 50;
-constexpr double kBytesPerLineGuess = 100;
 constexpr int kMinDefaultServers = 8;
 constexpr int kMaxDefaultServers = 2000;
 constexpr int kMaxServers = 100000;

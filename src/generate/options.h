@@ -45,6 +45,10 @@ void validate(const GenerateOptions& options);
 // seconds, fractions truncated.
 std::optional<int64_t> parse_window_time(std::string_view text, bool end_of_day);
 
+// The mean length of a generated line before it is measured (sizing the
+// default fleet, and the generator's first calibration).
+inline constexpr double kBytesPerLineGuess = 100;
+
 // The fleet size used when `servers` is 0: about 50 sessions per
 // server-hour, 8 to 2000 servers (past 2000 the servers get busier instead,
 // which keeps the per-slice planning cheap).

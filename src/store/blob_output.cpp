@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "blob/client.h"
@@ -23,6 +24,9 @@ using json = nlohmann::json;
 constexpr const char* kManifest = "manifest.json";
 constexpr const char* kGenerations = "generations";
 constexpr int kManifestVersion = 1;
+// An unnamed generation this old was left by a run that was killed: no
+// writer still uploads it.
+constexpr std::time_t kAbandonedSeconds = std::time_t{24} * 3600;
 
 std::string joined(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "/" + name;
@@ -43,6 +47,18 @@ std::string new_generation(std::string_view part) {
   char random[16];
   std::snprintf(random, sizeof random, "%08x", static_cast<unsigned>(device()));
   return std::string(part) + "-" + utc_stamp("%Y%m%dT%H%M%SZ") + "-" + random;
+}
+
+// When a generation's name says it began (part-YYYYMMDDTHHMMSSZ-random);
+// nothing for a name of another shape.
+std::optional<std::time_t> generation_start(std::string_view generation) {
+  const size_t dash = generation.find('-');
+  if (dash == std::string_view::npos || generation.size() < dash + 17) return std::nullopt;
+  std::tm tm{};
+  const std::string stamp(generation.substr(dash + 1, 16));
+  const char* end = strptime(stamp.c_str(), "%Y%m%dT%H%M%SZ", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return timegm(&tm);
 }
 
 // The files of `entries` under `root`, as relative names in sorted order.
@@ -194,6 +210,22 @@ Published BlobOutput::publish(std::string_view part, const fs::path& local_root,
       } catch (const std::exception&) {  // the service is gone; they stay unnamed
       }
     throw;
+  }
+
+  // Generations of this part that nothing names and that began long ago:
+  // killed runs left them.
+  try {
+    const std::string generations = joined(s.prefix, std::string(kGenerations) + "/");
+    const std::time_t now = std::time(nullptr);
+    for (const blob::BlobItem& item :
+         s.client.list(s.url.container, generations + std::string(part) + "-")) {
+      const std::string name = item.name.substr(generations.size());
+      const std::string generation = name.substr(0, name.find('/'));
+      const auto started = generation_start(generation);
+      if (generation != done.generation && started && now - *started > kAbandonedSeconds)
+        s.client.remove(s.url.container, item.name);
+    }
+  } catch (const std::exception&) {  // they stay, unnamed, until the next publish
   }
 
   // The previous generation of this part is named by nothing now.

@@ -3,15 +3,19 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "aggregate/measures.h"
+#include "blob/storage.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "common/time.h"
 #include "common/url.h"
 #include "eval/metrics.h"
+#include "store/blob_output.h"
 #include "track/registry.h"
 #include "ui/charts.h"
 #include "ui/html.h"
@@ -281,9 +285,19 @@ HttpResponse Dashboard::run_page(int64_t id) {
   // Only the bundle this run wrote: a later train run may have replaced it.
   if (!model_dir.empty()) {
     try {
-      if (sha256_tree(model_dir).sha256 != model_sha256)
+      // A bundle published to blob storage is read from a copy.
+      std::optional<ScratchFolder> copy;
+      std::filesystem::path bundle = model_dir;
+      if (blob::is_blob_url(model_dir)) {
+        copy.emplace("ui");
+        bundle = copy->path();
+        if (!BlobOutput(model_dir, blob::environment_storage(), "model bundle")
+                 .fetch_folder(bundle))
+          throw std::runtime_error("it is no longer there (a later run replaced it)");
+      }
+      if (sha256_tree(bundle).sha256 != model_sha256)
         throw std::runtime_error("it has changed since this run (a later run replaced it)");
-      const Model model = Model::load(model_dir);
+      const Model model = Model::load(bundle);
       const Metrics& test = model.metrics().test;
       std::vector<std::vector<int64_t>> confusion;
       for (const auto& row : test.confusion) confusion.emplace_back(row.begin(), row.end());

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int run(const std::string& args) {
+int run_quietly(const std::string& args) {
   const int status =
       std::system((std::string(LOADCAST_BINARY) + " " + args + " > /dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -34,7 +34,9 @@ class PipelineTest : public ::testing::Test {
   static void SetUpTestSuite() {
     temp_ = new testing::TempDir();
     const fs::path data = temp_->path() / "data";
-    ASSERT_EQ(run("generate --out " + data.string() + " --size 3M --dirty-rate 0.03 --seed 5"), 0);
+    ASSERT_EQ(
+        run_quietly("generate --out " + data.string() + " --size 3M --dirty-rate 0.03 --seed 5"),
+        0);
     testing::write_text(data / "config.json",
                         R"({"storageAccount": "a", "storageKey": "", "storageContainer": "c",
       "dataFile": "20[0,1][0-9]/[0,1][0-9]/[a,b]/[0-6]/request.csv", "duration": "ONE_MONTH",
@@ -43,8 +45,8 @@ class PipelineTest : public ::testing::Test {
       const std::string out = (temp_->path() / ("out" + std::to_string(threads))).string();
       const std::string args = (data / "config.json").string() + " --threads " +
                                std::to_string(threads) + " --output " + out;
-      ASSERT_EQ(run("etl " + args + " --chunk-mb 1"), 0);
-      ASSERT_EQ(run("train " + args), 0);
+      ASSERT_EQ(run_quietly("etl " + args + " --chunk-mb 1"), 0);
+      ASSERT_EQ(run_quietly("train " + args), 0);
     }
   }
   static void TearDownTestSuite() { delete temp_; }

@@ -20,6 +20,7 @@
 #include "etl/etl.h"
 #include "support/azurite.h"
 #include "support/csv.h"
+#include "support/outputs.h"
 #include "support/program.h"
 #include "support/thread_communicator.h"
 
@@ -29,22 +30,13 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Azurite;
 
-const fs::path kGolden = LOADCAST_GOLDEN_DIR;
 constexpr const char* kSeedGlob = "20[0,1][0-9]/[0,1][0-9]/[a,b]/[0-6]/request.csv";
-
-std::map<std::string, std::string> tables_of(const fs::path& out) {
-  std::map<std::string, std::string> files;
-  for (const char* table : {"features", "hourly", "daily"})
-    for (const auto& [path, text] : testing::snapshot(out / table))
-      files[std::string(table) + path] = text;
-  return files;
-}
 
 // "" when both outputs hold the same table files with the same bytes, else
 // the first difference.
 std::string difference(const fs::path& expected, const fs::path& actual) {
-  const auto a = tables_of(expected);
-  const auto b = tables_of(actual);
+  const auto a = testing::output_tables(expected);
+  const auto b = testing::output_tables(actual);
   if (a.empty()) return "no tables under " + expected.string();
   for (const auto& [path, text] : a) {
     const auto it = b.find(path);
@@ -53,15 +45,6 @@ std::string difference(const fs::path& expected, const fs::path& actual) {
   }
   if (b.size() != a.size()) return "other files: " + std::to_string(b.size()) + " tables";
   return "";
-}
-
-nlohmann::json accounting_of(const fs::path& out) {
-  auto summary = nlohmann::json::parse(testing::read_text(out / "etl_summary.json"));
-  nlohmann::json lines;
-  for (const char* key : {"lines", "accepted", "outside_window", "filtered_ip", "blank", "rejected",
-                          "rejected_by_reason"})
-    lines[key] = summary[key];
-  return lines;
 }
 
 // An account SAS of the emulator's account for reading and listing blobs.
@@ -87,11 +70,13 @@ class BlobTest : public testing::AzuriteSuite {
 
   // The golden configuration reading `data_file`, written as JSON fields.
   Config golden_config(const std::string& data_file, const std::string& storage) {
-    auto j = nlohmann::json::parse(testing::read_text(kGolden / "config.json"));
+    auto j =
+        nlohmann::json::parse(testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "config.json"));
     j["dataFile"] = data_file;
     const auto fields = nlohmann::json::parse("{" + storage + "}");
     for (const auto& [k, v] : fields.items()) j[k] = v;
-    return parse_config(j.dump(), kGolden / "config.json", temp_.path() / "out");
+    return parse_config(j.dump(), fs::path(LOADCAST_GOLDEN_DIR) / "config.json",
+                        temp_.path() / "out");
   }
 
   std::string emulator_fields(const std::string& endpoint = "") const {
@@ -158,8 +143,9 @@ TEST_F(BlobTest, TheClientPutsListsReadsAndRemovesBlobs) {
 }
 
 TEST_F(BlobTest, TheGoldenCaseFromABlobGivesTheLocalTables) {
-  upload("golden", kGolden / "input", "input/");
-  const Config local = golden_config((kGolden / "input/request.csv").string(), "");
+  upload("golden", fs::path(LOADCAST_GOLDEN_DIR) / "input", "input/");
+  const Config local =
+      golden_config((fs::path(LOADCAST_GOLDEN_DIR) / "input/request.csv").string(), "");
   run_etl(local, EtlOptions{});
   const fs::path expected = temp_.path() / "expected";
   fs::rename(local.output, expected);
@@ -174,7 +160,7 @@ TEST_F(BlobTest, TheGoldenCaseFromABlobGivesTheLocalTables) {
               nlohmann::json::array(
                   {"https://devstoreaccount1.blob.core.windows.net/golden/input/request.csv"}));
     EXPECT_EQ(difference(expected, remote.output), "") << threads << " threads";
-    EXPECT_EQ(accounting_of(remote.output), accounting_of(expected));
+    EXPECT_EQ(testing::output_accounting(remote.output), testing::output_accounting(expected));
   }
 }
 
@@ -194,7 +180,7 @@ TEST_F(BlobTest, AMonthInTheSeedsLayoutGivesTheLocalTablesOnThreadsAndRanks) {
   EXPECT_GT(report.blob.requests, 0);
   EXPECT_EQ(report.summary["blob"]["requests"], report.blob.requests);
   EXPECT_EQ(difference(local.output, remote.output), "");
-  EXPECT_EQ(accounting_of(remote.output), accounting_of(local.output));
+  EXPECT_EQ(testing::output_accounting(remote.output), testing::output_accounting(local.output));
 
   // Three ranks, each reading its own byte ranges of the blobs, write the
   // part files of three ranks reading the local files.
@@ -266,7 +252,7 @@ TEST_F(BlobTest, BusyAnswersAndConnectionsCutMidReadAreRetriedAndChangeNothing) 
   EXPECT_EQ(report.blob.retries, 5);  // each busy answer and each cut read once more
   EXPECT_GE(report.blob.bytes_read, report.accounting.bytes);
   EXPECT_EQ(difference(local.output, remote.output), "");
-  EXPECT_EQ(accounting_of(remote.output), accounting_of(local.output));
+  EXPECT_EQ(testing::output_accounting(remote.output), testing::output_accounting(local.output));
 }
 
 TEST_F(BlobTest, AnEmulatorStoppedAndRestartedDuringTheRunChangesNothing) {
@@ -303,11 +289,12 @@ TEST_F(BlobTest, AnEmulatorStoppedAndRestartedDuringTheRunChangesNothing) {
   EXPECT_GE(summary["blob"]["retries"].get<int>(), 1) << summary["blob"];
   EXPECT_NE(outcome.output.find("retries)"), std::string::npos) << outcome.output;
   EXPECT_EQ(difference(local.output, temp_.path() / "remote"), "");
-  EXPECT_EQ(accounting_of(temp_.path() / "remote"), accounting_of(local.output));
+  EXPECT_EQ(testing::output_accounting(temp_.path() / "remote"),
+            testing::output_accounting(local.output));
 }
 
 TEST_F(BlobTest, EachFailureIsOneLineNamingWhatFailedAndTheDataExitCode) {
-  upload("golden", kGolden / "input", "input/");
+  upload("golden", fs::path(LOADCAST_GOLDEN_DIR) / "input", "input/");
   const std::string wrong_key = blob::base64_encode(std::string(64, 'k'));
   const int closed_port = testing::free_loopback_port();
   struct Case {
@@ -332,7 +319,8 @@ TEST_F(BlobTest, EachFailureIsOneLineNamingWhatFailedAndTheDataExitCode) {
            "/devstoreaccount1 failed for container 'golden' of account 'devstoreaccount1'"},
   };
   for (const Case& c : cases) {
-    auto j = nlohmann::json::parse(testing::read_text(kGolden / "config.json"));
+    auto j =
+        nlohmann::json::parse(testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "config.json"));
     j["dataFile"] = c.url;
     const auto fields = nlohmann::json::parse("{" + c.fields + "}");
     for (const auto& [k, v] : fields.items()) j[k] = v;

@@ -8,16 +8,23 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "blob/client.h"
 #include "common/error.h"
 #include "support/azurite.h"
 #include "support/child_program.h"
 #include "support/csv.h"
+#include "support/mpirun.h"
+#include "support/outputs.h"
 #include "support/program.h"
+#include "ui/dashboard.h"
 
 namespace loadcast {
 namespace {
@@ -26,43 +33,38 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::Azurite;
 
-const fs::path kGolden = LOADCAST_GOLDEN_DIR;
 constexpr const char* kStart = "2016-07-02 00:00:00";
 constexpr const char* kServers = "115.220.193.16,210.181.165.92";
-
-std::map<std::string, std::string> files_of(const fs::path& dir,
-                                            const std::vector<std::string>& names) {
-  std::map<std::string, std::string> files;
-  for (const std::string& name : names)
-    for (const auto& [path, text] : testing::snapshot(dir / name)) files[name + path] = text;
-  return files;
-}
-
-std::map<std::string, std::string> tables_of(const fs::path& dir) {
-  return files_of(dir, {"features", "hourly", "daily"});
-}
-
-json accounting_of(const fs::path& out) {
-  const auto summary = json::parse(testing::read_text(out / "etl_summary.json"));
-  json lines;
-  for (const char* key : {"lines", "accepted", "outside_window", "rejected"})
-    lines[key] = summary[key];
-  return lines;
-}
 
 class BlobOutputTest : public testing::AzuriteSuite {
  protected:
   void SetUp() override {
     AzuriteSuite::SetUp();
-    // The child programs (serve) take the emulator from the environment too.
+    // The child programs (serve) take the emulator from the environment too,
+    // and make their scratch folders where the test can see them.
     setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_->connection_string().c_str(), 1);
+    fs::create_directories(scratch());
+    fs::create_directories(temp_.path() / "killed");
+    if (const char* tmp = std::getenv("TMPDIR")) saved_tmpdir_ = tmp;
+    setenv("TMPDIR", scratch().c_str(), 1);
   }
-  void TearDown() override { unsetenv("AZURE_STORAGE_CONNECTION_STRING"); }
+  void TearDown() override {
+    unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+    if (saved_tmpdir_)
+      setenv("TMPDIR", saved_tmpdir_->c_str(), 1);
+    else
+      unsetenv("TMPDIR");
+    // Every command removed the scratch folders it made.
+    if (fs::is_directory(scratch())) {
+      EXPECT_TRUE(fs::is_empty(scratch())) << fs::directory_iterator(scratch())->path();
+    }
+  }
+  fs::path scratch() const { return temp_.path() / "tmp"; }
 
   // The golden configuration writing to `output` (a folder or a URL).
   fs::path config_for(const std::string& name, const std::string& output) {
-    auto j = json::parse(testing::read_text(kGolden / "config.json"));
-    j["dataFile"] = (kGolden / "input/request.csv").string();
+    auto j = json::parse(testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "config.json"));
+    j["dataFile"] = (fs::path(LOADCAST_GOLDEN_DIR) / "input/request.csv").string();
     j["output"] = output;
     const fs::path path = temp_.path() / (name + ".json");
     testing::write_text(path, j.dump());
@@ -102,6 +104,7 @@ class BlobOutputTest : public testing::AzuriteSuite {
   }
 
   testing::TempDir temp_;
+  std::optional<std::string> saved_tmpdir_;
 };
 
 TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) {
@@ -124,9 +127,9 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
 
   // The same table bytes, line accounting and bundle as the local output.
   const fs::path tables = fetched("golden", kTablesPart, "fetched-tables");
-  ASSERT_FALSE(tables_of(local).empty());
-  EXPECT_EQ(tables_of(tables), tables_of(local));
-  EXPECT_EQ(accounting_of(tables), accounting_of(local));
+  ASSERT_FALSE(testing::output_tables(local).empty());
+  EXPECT_EQ(testing::output_tables(tables), testing::output_tables(local));
+  EXPECT_EQ(testing::output_accounting(tables), testing::output_accounting(local));
   const fs::path model = fetched("golden", kModelPart, "fetched-model");
   EXPECT_EQ(testing::read_text(model / "model/forest.json"),
             testing::read_text(local / "model/forest.json"));
@@ -181,6 +184,18 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
     EXPECT_EQ(score.output, expected) << server;
   }
 
+  // SIGHUP: the bundle is fetched again and reloaded; SIGTERM: the copy goes.
+  serve.signal(SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    reloaded = testing::read_text(temp_.path() / "serve.log").find("loadcast serve: reloaded") !=
+               std::string::npos;
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(reloaded) << testing::read_text(temp_.path() / "serve.log");
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait_exit(20), 0);
+
   // The run history records the blobs, and registers the bundle from them.
   const json runs = testing::recorded_runs(temp_.path() / "ws");
   int64_t train_run = 0;
@@ -191,6 +206,15 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   const json details = json::parse(shown.output);
   EXPECT_NE(details.dump().find(out + "/generations/model-"), std::string::npos) << shown.output;
+  // The dashboard shows the run's bundle from its blobs.
+  ui::DashboardOptions options;
+  options.workspace = temp_.path() / "ws";
+  ui::Dashboard dashboard(std::move(options));
+  const std::string page = "/runs/" + std::to_string(train_run);
+  const auto answer = dashboard.handle({"GET", page, "", "", "", ""});
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_NE(answer.body.find("id=\"per-class\""), std::string::npos) << answer.body;
+  EXPECT_EQ(answer.body.find("bundle-note"), std::string::npos) << answer.body;
   const auto registered =
       run("models register --run " + std::to_string(train_run) + " --name golden");
   ASSERT_EQ(registered.exit_code, 0) << registered.output;
@@ -210,6 +234,29 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
         << name;
 }
 
+TEST_F(BlobOutputTest, EtlOnThreeMpiRanksPublishesWhatThreeRanksWriteLocally) {
+  if (const std::string reason = testing::mpi_unavailable_reason(); !reason.empty())
+    GTEST_SKIP() << reason;
+  const auto etl_on_ranks = [&](const fs::path& config) {
+    std::string output;
+    const int code =
+        testing::run_shell(testing::mpirun_prefix(3) + LOADCAST_BINARY + " etl " + config.string() +
+                               " --workspace " + (temp_.path() / "ws").string() + " 2>&1",
+                           &output);
+    EXPECT_EQ(code, 0) << output;
+  };
+  const fs::path local = temp_.path() / "local";
+  etl_on_ranks(config_for("local", local.string()));
+  etl_on_ranks(config_for("ranks", url("ranks")));
+  const fs::path fetched_tables = fetched("ranks", kTablesPart, "fetched");
+  EXPECT_EQ(testing::output_tables(fetched_tables), testing::output_tables(local));
+  EXPECT_EQ(testing::output_accounting(fetched_tables), testing::output_accounting(local));
+  std::set<std::string> parts;
+  for (const auto& [path, text] : testing::output_tables(fetched_tables))
+    parts.insert(fs::path(path).filename().string());
+  EXPECT_GE(parts.size(), 2u) << "more than one rank wrote rows";
+}
+
 TEST_F(BlobOutputTest, ARunThatFailsOrIsKilledWhilePublishingLeavesThePreviousOutput) {
   const std::string out = url("faults");
   const fs::path config = config_for("faults", out);
@@ -217,15 +264,15 @@ TEST_F(BlobOutputTest, ARunThatFailsOrIsKilledWhilePublishingLeavesThePreviousOu
   ASSERT_EQ(first.exit_code, 0) << first.output;
   const std::string manifest = manifest_text("faults");
   const std::set<std::string> blobs = blobs_under("faults/");
-  const auto tables = tables_of(fetched("faults", kTablesPart, "first"));
+  const auto tables = testing::output_tables(fetched("faults", kTablesPart, "first"));
   ASSERT_FALSE(tables.empty());
 
   const auto with_fault = [&](const std::string& env) {
     std::string output;
-    const int code =
-        testing::run_shell(env + " " + LOADCAST_FAULTS_BINARY + " etl " + config.string() +
-                               " --workspace " + (temp_.path() / "ws").string() + " 2>&1",
-                           &output);
+    const int code = testing::run_shell(
+        "TMPDIR=" + (temp_.path() / "killed").string() + " " + env + " " + LOADCAST_FAULTS_BINARY +
+            " etl " + config.string() + " --workspace " + (temp_.path() / "ws").string() + " 2>&1",
+        &output);
     return std::make_pair(code, output);
   };
   // The manifest cannot be written: the new generation's blobs are removed.
@@ -243,7 +290,25 @@ TEST_F(BlobOutputTest, ARunThatFailsOrIsKilledWhilePublishingLeavesThePreviousOu
   EXPECT_NE(killed, 0) << killed_output;
   EXPECT_EQ(manifest_text("faults"), manifest);
   EXPECT_GT(blobs_under("faults/").size(), blobs.size()) << "the daily store was uploaded";
-  EXPECT_EQ(tables_of(fetched("faults", kTablesPart, "after-kill")), tables);
+  EXPECT_EQ(testing::output_tables(fetched("faults", kTablesPart, "after-kill")), tables);
+
+  // The next publish removes unnamed generations that began over a day ago
+  // and keeps the recent one (its writer could still be uploading).
+  const std::string abandoned = "faults/generations/tables-20200101T000000Z-0badf00d/daily/x.csv";
+  client_->put("outputs", abandoned, "left by a run killed long ago\n");
+  const std::set<std::string> before = blobs_under("faults/generations/");
+  const auto next = run("etl " + config.string());
+  ASSERT_EQ(next.exit_code, 0) << next.output;
+  const std::set<std::string> after = blobs_under("faults/generations/");
+  EXPECT_EQ(after.count(abandoned), 0u);
+  std::set<std::string> killed_left;
+  const std::string first_generation =
+      json::parse(manifest)["parts"]["tables"]["generation"].get<std::string>();
+  for (const std::string& name : before)
+    if (name != abandoned && name.find(first_generation) == std::string::npos)
+      killed_left.insert(name);
+  ASSERT_FALSE(killed_left.empty());
+  for (const std::string& name : killed_left) EXPECT_EQ(after.count(name), 1u) << name;
 
   // No output at all: one line naming the URL and what to run.
   BlobOutput nothing(url("nothing"), blob::environment_storage());

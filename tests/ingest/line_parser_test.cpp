@@ -16,7 +16,7 @@
 namespace loadcast {
 namespace {
 
-constexpr const char* kClean =
+constexpr const char* kCleanLine =
     "web,2016-07-01 09:12:00,2016-07-01 23:59:00,12,8,1,1,2,1,2,3,4,5,4,40,210.181.165.92,10.0.0.1";
 
 class LineParserTest : public ::testing::Test {
@@ -38,7 +38,7 @@ class LineParserTest : public ::testing::Test {
 };
 
 TEST_F(LineParserTest, AcceptsACleanLineAndSumsItsMeasures) {
-  const auto acc = parse(std::string(kClean) + "\n");
+  const auto acc = parse(std::string(kCleanLine) + "\n");
   EXPECT_EQ(acc.lines, 1);
   EXPECT_EQ(acc.accepted, 1);
   ASSERT_EQ(table_.size(), 1u);
@@ -51,10 +51,10 @@ TEST_F(LineParserTest, AcceptsACleanLineAndSumsItsMeasures) {
 }
 
 TEST_F(LineParserTest, LineEndingsAndTheLastLineWithoutNewline) {
-  EXPECT_EQ(parse(std::string(kClean) + "\r\n" + kClean).accepted, 2);
+  EXPECT_EQ(parse(std::string(kCleanLine) + "\r\n" + kCleanLine).accepted, 2);
   EXPECT_EQ(parse("\n\r\n\n").blank, 3);
   // A lone CR is data, not a line end: the line has a broken ClientIP but 17 fields.
-  const auto acc = parse(std::string(kClean) + "\r" + kClean + "\n");
+  const auto acc = parse(std::string(kCleanLine) + "\r" + kCleanLine + "\n");
   EXPECT_EQ(acc.lines, 1);
   EXPECT_EQ(acc.rejected_total(), 1);
 }
@@ -72,7 +72,7 @@ TEST_F(LineParserTest, QuotedFieldsMayHoldCommas) {
 TEST_F(LineParserTest, UnbalancedQuoteRunsToTheEndOfTheLine) {
   const auto acc =
       parse("\"web,2016-07-03 14:40:00,x,12,1,1,1,2,1,2,3,4,5,80,4,210.181.165.92,1\n" +
-            std::string(kClean) + "\n");
+            std::string(kCleanLine) + "\n");
   EXPECT_EQ(acc.lines, 2);
   EXPECT_EQ(acc.rejected[static_cast<int>(Reject::kFieldCount)], 1);
   EXPECT_EQ(acc.accepted, 1);
@@ -242,7 +242,7 @@ TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
 }
 
 TEST(LayoutTest, DetectsTheMajorityLayout) {
-  EXPECT_EQ(detect_layout(std::string(kClean) + "\n" + kClean + "\nshort,line\n"),
+  EXPECT_EQ(detect_layout(std::string(kCleanLine) + "\n" + kCleanLine + "\nshort,line\n"),
             Layout::kSessions17);
   EXPECT_EQ(detect_layout("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n"), Layout::kSessions16);
   EXPECT_EQ(detect_layout("a,b\n\n"), std::nullopt);
