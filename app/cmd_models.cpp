@@ -2,9 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
+#include "model/onnx_export.h"
+#include "store/atomic_dir.h"
 #include "table_output.h"
 #include "track/registry.h"
 
@@ -90,8 +93,28 @@ int run_models(int argc, char** argv) {
   promote->add_option("--stage", stage, "staging, production or archived")
       ->required()
       ->check(CLI::IsMember({"staging", "production", "archived"}));
+  std::string export_ref;
+  std::string onnx_file;
+  auto* export_model = cli.add_subcommand(
+      "export",
+      "write a model as ONNX: an ai.onnx.ml TreeEnsembleClassifier over the encoded feature "
+      "vector, the feature names in its metadata (docs/onnx.md)");
+  export_model
+      ->add_option("REF", export_ref,
+                   "a bundle folder, NAME@VERSION or NAME@STAGE, or a blob output's URL")
+      ->required();
+  export_model->add_option("--onnx", onnx_file, "the .onnx file to write")->required();
   if (const auto code = parse_command_line(cli, argc, argv)) return *code;
 
+  if (*export_model) {
+    const auto loaded = load_model_reference(workspace, export_ref);
+    const std::string bytes = onnx_model(loaded->model, loaded->version);
+    write_file_atomically(onnx_file, bytes);
+    std::printf("wrote %s: %zu trees over %d features, version %s (%zu bytes)\n", onnx_file.c_str(),
+                loaded->model.forest().trees().size(), loaded->model.forest().num_features(),
+                loaded->version.c_str(), bytes.size());
+    return 0;
+  }
   if (*reg) {
     auto store = track::RunStore::open(workspace, false);
     const auto v = track::register_model(*store, run_id, register_name);

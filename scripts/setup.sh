@@ -2,10 +2,11 @@
 # Installs every Debian package loadcast needs to build and test (pandas
 # writes the bodies MLflow's clients send, Prometheus' promtool checks
 # /metrics, nginx and wrk carry the replica test, chromium shows the
-# dashboard), and the
+# dashboard, ONNX's checker validates the exported models), and the
 # npm packages the tests start or read with (pinned, in tests/peers: the Azure
 # Blob Storage emulator Azurite, the Parquet readers DuckDB and hyparquet,
-# and playwright-core, which drives chromium without downloading a browser);
+# playwright-core, which drives chromium without downloading a browser, and
+# ONNX Runtime);
 # with --bench also the peers the benchmarks measure against (python3
 # packages, DuckDB from npm). Idempotent, non-interactive, safe to re-run.
 set -euo pipefail
@@ -17,6 +18,7 @@ BUILD_PACKAGES=(
   libabsl-dev libxxhash-dev zlib1g-dev libzstd-dev
   libcpp-httplib-dev libboost-dev libsqlite3-dev libssl-dev libsimdjson-dev
   libcurl4-openssl-dev libpugixml-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev python3-onnx
   libopenmpi-dev openmpi-bin iproute2
   clang-format clang-tidy clang libclang-rt-14-dev
   python3 python3-pandas prometheus nginx wrk curl chromium
@@ -54,9 +56,12 @@ fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 peers="$here/tests/peers/node_modules"
 if [ ! -f "$peers/azurite/dist/src/blob/main.js" ] || [ ! -d "$peers/@duckdb/node-api" ] ||
-   [ ! -d "$peers/hyparquet-compressors" ] || [ ! -d "$peers/playwright-core" ]; then
-  echo "setup: installing the test peers (blob emulator, Parquet readers, browser driver)" >&2
-  (cd "$here/tests/peers" && npm ci --no-audit --no-fund --silent >/dev/null)
+   [ ! -d "$peers/hyparquet-compressors" ] || [ ! -d "$peers/playwright-core" ] ||
+   [ ! -d "$peers/onnxruntime-node" ]; then
+  echo "setup: installing the test peers (blob emulator, Parquet readers, browser driver, ONNX Runtime)" >&2
+  # onnxruntime-node carries its libonnxruntime.so; its install script would
+  # only try to download a GPU build.
+  (cd "$here/tests/peers" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 if [ "$want_bench" = 1 ]; then
   if [ ! -d "$here/bench/node_modules/@duckdb/node-api" ]; then
