@@ -19,13 +19,8 @@ loadcast="$root/build/loadcast"
 source "$root/bench/lib.sh"
 data=$(generated_sessions "$loadcast" "$size")
 work=$(mktemp -d)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-node "$root/tests/peers/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
-  --blobPort "$port" --inMemoryPersistence --disableTelemetry --silent --loose > "$work/azurite.log" 2>&1 &
-azurite=$!
+start_azurite "$root" "$work"
 trap 'kill $azurite 2>/dev/null; rm -rf "$work"' EXIT
-endpoint="http://127.0.0.1:$port/devstoreaccount1"
-for _ in $(seq 100); do curl -s -o /dev/null "$endpoint" && break; sleep 0.2; done
 "$root/build/bench/blob_upload" "$endpoint" bench "$data" sessions/ >/dev/null
 glob="20[0,1][0-9]/[0,1][0-9]/[a,b]/[0-6]/request.csv"
 bytes=$(find "$data" -name request.csv -printf '%s\n' | awk '{s+=$1} END {print s}')
@@ -42,7 +37,7 @@ JSON
       "$work/out/etl_summary.json" >> "$work/$1.txt"
   done
   cpu1=$(awk '{print $14 + $15}' /proc/$azurite/stat)
-  /usr/bin/python3 -c "import statistics,sys; print(statistics.median(float(x) for x in open(sys.argv[1])))" "$work/$1.txt"
+  median "$work/$1.txt"
   echo "$(( (cpu1 - cpu0) / runs ))" > "$work/cpu.txt"  # clock ticks per run
 }
 echo "blob ingest benchmark: $(awk -v b="$bytes" 'BEGIN {printf "%.2f GB", b/1e9}') of generated sessions, $threads thread(s), $chunk_mb MiB chunks, median of $runs runs"

@@ -24,3 +24,24 @@ built_loadcast() {
   cmake --build "$1/build" --target loadcast >/dev/null
   echo "$1/build/loadcast"
 }
+
+# Starts the blob emulator (Azurite, in memory) on a free loopback port, its
+# log in WORK/azurite.log, and waits for it; sets `azurite` (its PID) and
+# `endpoint` (the path-style address of its account). Stop it with
+# `kill $azurite`.
+#   start_azurite ROOT WORK
+start_azurite() {
+  local port
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  node "$1/tests/peers/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
+    --blobPort "$port" --inMemoryPersistence --disableTelemetry --silent --loose > "$2/azurite.log" 2>&1 &
+  azurite=$!
+  endpoint="http://127.0.0.1:$port/devstoreaccount1"
+  for _ in $(seq 100); do curl -s -o /dev/null "$endpoint" && break; sleep 0.2; done
+}
+
+# The median of the numbers in FILE, one per line.
+#   median FILE
+median() {
+  /usr/bin/python3 -c "import statistics,sys; print(statistics.median(float(x) for x in open(sys.argv[1])))" "$1"
+}

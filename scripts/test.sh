@@ -31,9 +31,12 @@ stage "release tests"
 
 # Line tables only: the sanitizers' reports keep file and line, and the
 # build is smaller. (-O1 ran the suite in 172 s instead of several minutes
-# but took 975 s to build instead of about 500.)
+# but took 975 s to build instead of about 500.) The sanitizer and fuzz
+# builds compile their sources in unity batches (CMAKE_UNITY_BUILD), which
+# parses the shared headers once per batch: 372 s instead of 661 s for this
+# one. The release build compiles file by file, as clang-tidy reads it.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOADCAST_SANITIZE=ON -DLOADCAST_BUILD_BENCH=OFF \
-  "-DCMAKE_CXX_FLAGS_DEBUG=-g1"
+  "-DCMAKE_CXX_FLAGS_DEBUG=-g1" -DCMAKE_UNITY_BUILD=ON
 cmake --build build-asan -j"$jobs"
 stage "ASan build"
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
@@ -46,7 +49,7 @@ stage "ASan tests"
 # ThreadSanitizer. So are the two largest trainings (76 s and 44 s here),
 # whose threads run the same code as the smaller ones kept.
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADCAST_SANITIZE_THREAD=ON \
-  -DLOADCAST_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+  -DLOADCAST_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DCMAKE_UNITY_BUILD=ON
 cmake --build build-tsan -j"$jobs" --target loadcast_tests loadcast loadcast_with_faults
 stage "TSan build"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \

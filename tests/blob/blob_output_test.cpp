@@ -1,6 +1,7 @@
 // Outputs in blob storage against the real emulator: etl and train publish
-// the golden case's tables and bundle to a container (each part a generation
-// named by the manifest, written last); train, serve, score, forecast and
+// the tables and bundle of the golden case read from blobs to a container
+// (each part a generation named by the manifest, written last), and a
+// generated month of blobs in the seed's layout on three MPI ranks; train, serve, score, forecast and
 // models register read them from there and give exactly what the same
 // commands give on a local output. A run that fails or is killed while
 // publishing leaves the previous manifest and its blobs as they were.
@@ -61,10 +62,14 @@ class BlobOutputTest : public testing::AzuriteSuite {
   }
   fs::path scratch() const { return temp_.path() / "tmp"; }
 
-  // The golden configuration writing to `output` (a folder or a URL).
-  fs::path config_for(const std::string& name, const std::string& output) {
+  // The golden configuration reading `data_file` (default: its own input)
+  // and writing to `output` (a folder or a URL).
+  fs::path config_for(const std::string& name, const std::string& output,
+                      const std::string& data_file = "") {
     auto j = json::parse(testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "config.json"));
-    j["dataFile"] = (fs::path(LOADCAST_GOLDEN_DIR) / "input/request.csv").string();
+    j["dataFile"] = data_file.empty()
+                        ? (fs::path(LOADCAST_GOLDEN_DIR) / "input/request.csv").string()
+                        : data_file;
     j["output"] = output;
     const fs::path path = temp_.path() / (name + ".json");
     testing::write_text(path, j.dump());
@@ -115,8 +120,13 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
     ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   }
 
+  // Sessions and output both in blob storage.
+  client_->create_container("sessions");
+  client_->put("sessions", "input/request.csv",
+               testing::read_text(fs::path(LOADCAST_GOLDEN_DIR) / "input/request.csv"));
   const std::string out = url("golden");
-  const fs::path remote_config = config_for("remote", out);
+  const fs::path remote_config = config_for(
+      "remote", out, "wasb://sessions@devstoreaccount1.blob.core.windows.net/input/*.csv");
   const auto etl = run("etl " + remote_config.string());
   ASSERT_EQ(etl.exit_code, 0) << etl.output;
   EXPECT_NE(etl.output.find("-> " + out + " (csv)"), std::string::npos) << etl.output;
@@ -234,9 +244,30 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
         << name;
 }
 
-TEST_F(BlobOutputTest, EtlOnThreeMpiRanksPublishesWhatThreeRanksWriteLocally) {
+TEST_F(BlobOutputTest, AMonthOfBlobsOnThreeMpiRanksPublishesWhatThreeRanksWriteLocally) {
   if (const std::string reason = testing::mpi_unavailable_reason(); !reason.empty())
     GTEST_SKIP() << reason;
+  // A generated month in the seed's folder layout, as files and as blobs.
+  const fs::path data = temp_.path() / "data";
+  ASSERT_EQ(testing::run_shell(std::string(LOADCAST_BINARY) + " generate --out " + data.string() +
+                               " --size 12M --seed 5 --dirty-rate 0.03"),
+            0);
+  client_->create_container("month");
+  for (const auto& entry : fs::recursive_directory_iterator(data))
+    if (entry.is_regular_file())
+      client_->put("month", "sessions/" + fs::relative(entry.path(), data).string(),
+                   testing::read_text(entry.path()));
+  const std::string glob = "20[0,1][0-9]/[0,1][0-9]/[a,b]/[0-6]/request.csv";
+  const auto month_config = [&](const std::string& name, const std::string& data_file,
+                                const std::string& output) {
+    const fs::path path = temp_.path() / (name + ".json");
+    testing::write_text(path, json{{"dataFile", data_file},
+                                   {"duration", "ONE_MONTH"},
+                                   {"layout", "sessions17"},
+                                   {"output", output}}
+                                  .dump());
+    return path;
+  };
   const auto etl_on_ranks = [&](const fs::path& config) {
     std::string output;
     const int code =
@@ -246,15 +277,17 @@ TEST_F(BlobOutputTest, EtlOnThreeMpiRanksPublishesWhatThreeRanksWriteLocally) {
     EXPECT_EQ(code, 0) << output;
   };
   const fs::path local = temp_.path() / "local";
-  etl_on_ranks(config_for("local", local.string()));
-  etl_on_ranks(config_for("ranks", url("ranks")));
+  etl_on_ranks(month_config("local", (data / glob).string(), local.string()));
+  etl_on_ranks(month_config("ranks",
+                            "wasb://month@devstoreaccount1.blob.core.windows.net/sessions/" + glob,
+                            url("ranks")));
   const fs::path fetched_tables = fetched("ranks", kTablesPart, "fetched");
   EXPECT_EQ(testing::output_tables(fetched_tables), testing::output_tables(local));
   EXPECT_EQ(testing::output_accounting(fetched_tables), testing::output_accounting(local));
   std::set<std::string> parts;
   for (const auto& [path, text] : testing::output_tables(fetched_tables))
     parts.insert(fs::path(path).filename().string());
-  EXPECT_GE(parts.size(), 2u) << "more than one rank wrote rows";
+  EXPECT_EQ(parts, (std::set<std::string>{"part-00000.csv", "part-00001.csv", "part-00002.csv"}));
 }
 
 TEST_F(BlobOutputTest, ARunThatFailsOrIsKilledWhilePublishingLeavesThePreviousOutput) {
