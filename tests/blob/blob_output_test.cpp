@@ -1,10 +1,10 @@
 // Outputs in blob storage against the real emulator: etl and train publish
 // the tables and bundle of the golden case read from blobs to a container
 // (each part a generation named by the manifest, written last), and a
-// generated month of blobs in the seed's layout on three MPI ranks; train, serve, score, forecast and
-// models register read them from there and give exactly what the same
-// commands give on a local output. A run that fails or is killed while
-// publishing leaves the previous manifest and its blobs as they were.
+// generated month of blobs in the seed's layout on three MPI ranks; train, serve, score, forecast
+// and models register read them from there and give exactly what the same commands give on a local
+// output. A run that fails or is killed while publishing leaves the previous manifest and its blobs
+// as they were.
 #include "store/blob_output.h"
 
 #include <gtest/gtest.h>
