@@ -1,12 +1,16 @@
 #include "track/sqlite.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/error.h"
 
 namespace loadcast::track {
 
 namespace {
 constexpr int kBusyTimeoutMs = 30000;
-}
+constexpr int kJournalRetryMs = 10;
+}  // namespace
 
 Database::Database(const std::filesystem::path& file, bool create) : file_(file) {
   const int flags =
@@ -18,7 +22,20 @@ Database::Database(const std::filesystem::path& file, bool create) : file_(file)
     fail_data("cannot open run store " + file.string() + ": " + message);
   }
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-  exec("PRAGMA journal_mode=WAL");
+  // Two processes opening a new store at once both switch it to WAL, which
+  // takes an exclusive lock that SQLite does not wait for: the one refused
+  // tries again (the switch is done once, by whichever gets there first).
+  for (int waited_ms = 0;; waited_ms += kJournalRetryMs) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) break;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= kBusyTimeoutMs) {
+      const std::string message = sqlite3_errmsg(db_);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      fail_data("run store " + file.string() + ": " + message);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kJournalRetryMs));
+  }
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
 }

@@ -1,10 +1,10 @@
 // Outputs in blob storage against the real emulator: etl and train publish
-// the tables and bundle of the golden case read from blobs to a container
-// (each part a generation named by the manifest, written last), and a
-// generated month of blobs in the seed's layout on three MPI ranks; train, serve, score, forecast
-// and models register read them from there and give exactly what the same commands give on a local
-// output. A run that fails or is killed while publishing leaves the previous manifest and its blobs
-// as they were.
+// the tables and bundle of the golden case read from blobs (each part a
+// generation named by the manifest, written last), and of a generated month
+// of blobs in the seed's layout on MPI ranks; train, serve, score, forecast
+// and models register read them from there and give exactly what the same
+// commands give on a local output. A run that fails or is killed while
+// publishing leaves the previous manifest and its blobs as they were.
 #include "store/blob_output.h"
 
 #include <gtest/gtest.h>
@@ -244,7 +244,7 @@ TEST_F(BlobOutputTest, EtlAndTrainPublishAndEveryReaderTakesTheOutputFromThere) 
         << name;
 }
 
-TEST_F(BlobOutputTest, AMonthOfBlobsOnThreeMpiRanksPublishesWhatThreeRanksWriteLocally) {
+TEST_F(BlobOutputTest, AMonthOfBlobsOnMpiRanksGivesTheTablesAndForestOfALocalRun) {
   if (const std::string reason = testing::mpi_unavailable_reason(); !reason.empty())
     GTEST_SKIP() << reason;
   // A generated month in the seed's folder layout, as files and as blobs.
@@ -268,14 +268,15 @@ TEST_F(BlobOutputTest, AMonthOfBlobsOnThreeMpiRanksPublishesWhatThreeRanksWriteL
                                   .dump());
     return path;
   };
-  const auto etl_on_ranks = [&](const fs::path& config) {
+  const auto on_ranks = [&](int ranks, const char* command, const fs::path& config) {
     std::string output;
-    const int code =
-        testing::run_shell(testing::mpirun_prefix(3) + LOADCAST_BINARY + " etl " + config.string() +
-                               " --workspace " + (temp_.path() / "ws").string() + " 2>&1",
-                           &output);
+    const int code = testing::run_shell(testing::mpirun_prefix(ranks) + LOADCAST_BINARY + " " +
+                                            command + " " + config.string() + " --workspace " +
+                                            (temp_.path() / "ws").string() + " 2>&1",
+                                        &output);
     EXPECT_EQ(code, 0) << output;
   };
+  const auto etl_on_ranks = [&](const fs::path& config) { on_ranks(3, "etl", config); };
   const fs::path local = temp_.path() / "local";
   etl_on_ranks(month_config("local", (data / glob).string(), local.string()));
   etl_on_ranks(month_config("ranks",
@@ -288,6 +289,14 @@ TEST_F(BlobOutputTest, AMonthOfBlobsOnThreeMpiRanksPublishesWhatThreeRanksWriteL
   for (const auto& [path, text] : testing::output_tables(fetched_tables))
     parts.insert(fs::path(path).filename().string());
   EXPECT_EQ(parts, (std::set<std::string>{"part-00000.csv", "part-00001.csv", "part-00002.csv"}));
+
+  // train on two ranks reading the blob output grows one process's forest
+  // on the local output.
+  on_ranks(1, "train", temp_.path() / "local.json");
+  on_ranks(2, "train", temp_.path() / "ranks.json");
+  const fs::path model = fetched("ranks", kModelPart, "fetched-model");
+  EXPECT_EQ(testing::read_text(model / "model/forest.json"),
+            testing::read_text(local / "model/forest.json"));
 }
 
 TEST_F(BlobOutputTest, ARunThatFailsOrIsKilledWhilePublishingLeavesThePreviousOutput) {
