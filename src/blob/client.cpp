@@ -47,6 +47,12 @@ std::string lower(std::string text) {
 
 bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
 
+// Closes a file descriptor when the scope ends, however it ends.
+struct FileCloser {
+  int fd;
+  ~FileCloser() { ::close(fd); }
+};
+
 }  // namespace
 
 struct Client::Transfer {
@@ -474,10 +480,7 @@ void Client::put_file(const std::string& container, const std::string& blob,
                       const std::filesystem::path& file, int64_t bytes) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_data("cannot read " + file.string() + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const FileCloser closer{fd};
   const auto fill = [&](size_t first, size_t count, char* out) {
     size_t done = 0;
     while (done < count) {
@@ -549,10 +552,7 @@ void Client::get_file(const std::string& container, const std::string& blob, int
                       const std::filesystem::path& out) {
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail_data("cannot write " + out.string() + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const FileCloser closer{fd};
   const auto missing = [&](int64_t held) {
     fail_data("blob '" + blob + "' in container '" + container + "' of account '" +
               service_.account + "' holds " + std::to_string(held) + " bytes, not the " +

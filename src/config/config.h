@@ -47,7 +47,7 @@ struct Config : TrainingSpec {
   int blob_retries = 5;
   int blob_reads_in_flight = 4;
   std::filesystem::path output;
-  // Set when `output` is a blob URL (docs/outputs.md): the URL without its
+  // Set when `output` is a blob URL (docs/storage.md): the URL without its
   // SAS token. `output` is then empty until a command puts a local working
   // copy there.
   std::string output_url;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -212,8 +211,13 @@ Published BlobOutput::publish(std::string_view part, const fs::path& local_root,
     throw;
   }
 
-  // Generations of this part that nothing names and that began long ago:
-  // killed runs left them.
+  // Nothing names the part's previous generation now; nor the ones killed
+  // runs left, which are removed once they began long ago (a younger one may
+  // still be uploading). What cannot be removed stays, unnamed, harmless to
+  // readers, until the next publish.
+  std::string replaced;
+  if (previous && previous->at("parts").contains(std::string(part)))
+    replaced = previous->at("parts").at(std::string(part)).value("generation", "");
   try {
     const std::string generations = joined(s.prefix, std::string(kGenerations) + "/");
     const std::time_t now = std::time(nullptr);
@@ -221,22 +225,12 @@ Published BlobOutput::publish(std::string_view part, const fs::path& local_root,
          s.client.list(s.url.container, generations + std::string(part) + "-")) {
       const std::string name = item.name.substr(generations.size());
       const std::string generation = name.substr(0, name.find('/'));
+      if (generation == done.generation) continue;
       const auto started = generation_start(generation);
-      if (generation != done.generation && started && now - *started > kAbandonedSeconds)
+      if (generation == replaced || (started && now - *started > kAbandonedSeconds))
         s.client.remove(s.url.container, item.name);
     }
-  } catch (const std::exception&) {  // they stay, unnamed, until the next publish
-  }
-
-  // The previous generation of this part is named by nothing now.
-  if (previous && previous->at("parts").contains(std::string(part))) {
-    const json& old = previous->at("parts").at(std::string(part));
-    const std::string old_folder = s.generation_folder(old.value("generation", ""));
-    if (old.value("generation", "") != done.generation) try {
-        for (const auto& [name, bytes] : s.blobs_of(old))
-          s.client.remove(s.url.container, joined(old_folder, name));
-      } catch (const std::exception&) {  // left behind, unnamed: harmless to readers
-      }
+  } catch (const std::exception&) {
   }
   return done;
 }
@@ -277,12 +271,12 @@ bool BlobOutput::fetch_folder(const fs::path& local_root, const std::vector<std:
   return any;
 }
 
-bool BlobOutput::has_manifest() { return state_->manifest().has_value(); }
+bool BlobOutput::has_manifest() {
+  return state_->client.size_of(state_->url.container, state_->manifest_blob()).has_value();
+}
 
 ScratchFolder::ScratchFolder(const std::string& purpose) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      (fs::path(tmp && *tmp ? tmp : "/tmp") / ("loadcast-" + purpose + "-XXXXXX")).string();
+  std::string pattern = (fs::temp_directory_path() / ("loadcast-" + purpose + "-XXXXXX")).string();
   if (!::mkdtemp(pattern.data()))
     fail_data("cannot make a folder in " + fs::path(pattern).parent_path().string() + ": " +
               std::strerror(errno));
@@ -292,6 +286,16 @@ ScratchFolder::ScratchFolder(const std::string& purpose) {
 ScratchFolder::~ScratchFolder() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+RecordedFolder::RecordedFolder(const std::string& location) {
+  if (!blob::is_blob_url(location)) {
+    path_ = location;
+    return;
+  }
+  scratch_.emplace("recorded");
+  BlobOutput blobs(location, blob::environment_storage(), "the recorded folder");
+  if (blobs.fetch_folder(scratch_->path())) path_ = scratch_->path();
 }
 
 }  // namespace loadcast

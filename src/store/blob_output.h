@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,19 @@ class ScratchFolder {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  std::filesystem::path path_;
+};
+
+// A folder a run recorded (an artifact's path): a local folder as it is, or
+// the blobs under a blob URL copied into a scratch folder it holds. path()
+// is empty when the URL holds no blobs any more.
+class RecordedFolder {
+ public:
+  explicit RecordedFolder(const std::string& location);
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::optional<ScratchFolder> scratch_;
   std::filesystem::path path_;
 };
 

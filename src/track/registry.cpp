@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 
-#include "blob/storage.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "store/blob_output.h"
@@ -84,14 +82,8 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
   if (artifact == run->artifacts.end())
     fail_usage("run " + std::to_string(run_id) + " recorded no model bundle");
   // A bundle published to blob storage is fetched first (the hash checks it).
-  std::optional<ScratchFolder> fetched;
-  fs::path source = artifact->path;
-  if (blob::is_blob_url(artifact->path)) {
-    fetched.emplace("register");
-    source = fetched->path() / "bundle";
-    BlobOutput bundle(artifact->path, blob::environment_storage(), "model bundle");
-    if (!bundle.fetch_folder(source)) source.clear();
-  }
+  const RecordedFolder bundle(artifact->path);
+  const fs::path& source = bundle.path();
   if (source.empty() || !fs::is_directory(source))
     fail_data("model bundle " + artifact->path + " of run " + std::to_string(run_id) +
               " no longer exists");

@@ -5,11 +5,9 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <set>
 
 #include "aggregate/measures.h"
-#include "blob/storage.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "common/time.h"
@@ -286,15 +284,10 @@ HttpResponse Dashboard::run_page(int64_t id) {
   if (!model_dir.empty()) {
     try {
       // A bundle published to blob storage is read from a copy.
-      std::optional<ScratchFolder> copy;
-      std::filesystem::path bundle = model_dir;
-      if (blob::is_blob_url(model_dir)) {
-        copy.emplace("ui");
-        bundle = copy->path();
-        if (!BlobOutput(model_dir, blob::environment_storage(), "model bundle")
-                 .fetch_folder(bundle))
-          throw std::runtime_error("it is no longer there (a later run replaced it)");
-      }
+      const RecordedFolder copy(model_dir);
+      const std::filesystem::path& bundle = copy.path();
+      if (bundle.empty())
+        throw std::runtime_error("it is no longer there (a later run replaced it)");
       if (sha256_tree(bundle).sha256 != model_sha256)
         throw std::runtime_error("it has changed since this run (a later run replaced it)");
       const Model model = Model::load(bundle);
