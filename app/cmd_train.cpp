@@ -48,17 +48,18 @@ int run_train(int argc, char** argv) {
       "testSplitStart, test rows from it on), trains a random forest with the configuration's "
       "'forest' parameters (" +
           describe_defaults(forest::forest_params()) +
-          " unless set) on compact binned rows (the table is read in passes and never held: "
-          "about 40 bytes a row whatever the fleet), prints "
-          "train and test metrics, and writes the model bundle to <output>/model/ atomically (see "
-          "docs/configuration.md and docs/outputs.md). The same feature table and seed give a "
-          "byte-identical "
-          "forest for any thread count. Under 'mpirun -np N loadcast train CONFIG' each rank reads "
-          "its "
-          "own share of the feature table, the encoder's counts and moments and the trees' class "
-          "histograms are summed across ranks, every rank grows the same forest, and rank 0 writes "
-          "the "
-          "bundle: byte-identical to one process's, whatever N.",
+          " unless set), or, with \"algorithm\": \"gradientBoostedTrees\", gradient-boosted trees "
+          "with its 'boosting' parameters (" +
+          describe_defaults(forest::boost_params()) +
+          " unless set; early stopping holds out the last validationDays before testSplitStart), "
+          "on compact binned rows (the table is read in passes and never held: about 40 bytes a "
+          "row whatever the fleet), prints train and test metrics, and writes the model bundle to "
+          "<output>/model/ atomically (see docs/configuration.md and docs/outputs.md). The same "
+          "feature table and seed give byte-identical trees for any thread count. Under 'mpirun "
+          "-np N loadcast train CONFIG' each rank reads its own share of the feature table, the "
+          "encoder's counts and moments and the trees' histograms are summed across ranks, every "
+          "rank grows the same trees, and rank 0 writes the bundle: byte-identical to one "
+          "process's, whatever N.",
       "loadcast train");
   std::string config_path;
   int threads = dist::default_threads();
@@ -149,6 +150,12 @@ int run_train(int argc, char** argv) {
       phase("publishing the model bundle");
       published = copy.output().publish(kModelPart, config.output, {"model"});
     }
+    if (!outcome.boosting.validation_loss.empty()) {
+      const auto& b = outcome.boosting;
+      run.metric("boosting_rounds", b.rounds);
+      run.metric("boosting_rounds_kept", b.best_round);
+      run.metric("validation_log_loss", b.validation_loss[static_cast<size_t>(b.best_round) - 1]);
+    }
     track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds,
                         model_dir, published.location);
     std::printf("Train Accuracy = %.4g\n", model.metrics().train.accuracy);
@@ -156,7 +163,15 @@ int run_train(int argc, char** argv) {
     print_metrics_table("train", model.metrics().train);
     print_metrics_table("test", model.metrics().test);
     const size_t trees = model.forest().trees().size();
-    std::printf("%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads",
+    const bool boosted = model.forest().algorithm() == forest::Algorithm::kGradientBoostedTrees;
+    if (boosted && !outcome.boosting.validation_loss.empty()) {
+      const auto& b = outcome.boosting;
+      std::printf("early stopping: %d of %d rounds kept, validation log loss %.4f (%lld rows)\n",
+                  b.best_round, b.rounds, b.validation_loss[static_cast<size_t>(b.best_round) - 1],
+                  static_cast<long long>(b.validation_rows));
+    }
+    std::printf(boosted ? "%zu features, %zu trees; boosting %.2f s, total %.2f s, %d threads"
+                        : "%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads",
                 static_cast<size_t>(model.encoder().num_features()), trees, outcome.train_seconds,
                 outcome.total_seconds, threads);
     if (comm->size() > 1) {

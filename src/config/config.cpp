@@ -133,8 +133,15 @@ const ParamSet<Config>& config_params() {
            "what etl may hold in memory per process; past it, the five-minute aggregate "
            "spills to disk (the output is the same)")
         .default_by_rule(kAutoMemoryLimit);
+    s.choice<forest::Algorithm>(
+        forest::kAlgorithmField, &Config::algorithm, forest::Algorithm::kRandomForest,
+        {{forest::kRandomForestName, forest::Algorithm::kRandomForest},
+         {forest::kGradientBoostedTreesName, forest::Algorithm::kGradientBoostedTrees}},
+        "what train grows: a random forest ('forest') or gradient-boosted trees ('boosting')");
     s.object(kForestField, &Config::forest, forest::forest_params(),
              "the random forest's parameters");
+    s.object(kBoostingField, &Config::boosting, forest::boost_params(),
+             "the gradient-boosted trees' parameters");
     return s;
   }();
   return set;

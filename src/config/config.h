@@ -56,7 +56,9 @@ struct Config : TrainingSpec {
   Layout layout;
   std::vector<std::string> filter_ips;
   uint64_t memory_limit = 0;  // etl's, per process; 0: kAutoMemoryLimit's rule
+  forest::Algorithm algorithm = forest::Algorithm::kRandomForest;
   forest::ForestParams forest;
+  forest::BoostParams boosting;
   std::vector<std::string> warnings;  // unknown fields, ignored
 };
 
@@ -69,6 +71,7 @@ const ParamSet<Config>& config_params();
 // Names of fields that other outputs carry too (the ETL summary).
 inline constexpr const char* kFilterIpsField = "filterIPs";
 inline constexpr const char* kForestField = "forest";
+inline constexpr const char* kBoostingField = "boosting";
 inline constexpr const char* kMemoryLimitField = "memoryLimit";
 inline constexpr const char* kFormatField = kFormatKey;
 // What a memoryLimit left out means (etl resolves it).

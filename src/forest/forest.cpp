@@ -595,12 +595,12 @@ class LevelGrower {
 };
 
 void normalise(Tree& tree, int K) {
-  tree.probabilities.assign(tree.counts.size(), 0.0);
+  tree.leaf_values.assign(tree.counts.size(), 0.0);
   for (size_t n = 0; n < tree.nodes.size(); ++n) {
     const double* c = &tree.counts[n * K];
     const double total = std::accumulate(c, c + K, 0.0);
     if (total <= 0) continue;
-    for (int k = 0; k < K; ++k) tree.probabilities[n * K + k] = c[k] / total;
+    for (int k = 0; k < K; ++k) tree.leaf_values[n * K + k] = c[k] / total;
   }
 }
 
@@ -686,11 +686,31 @@ void Forest::predict_row(const float* row, double* out) const {
       const Tree::Node& node = tree.nodes[n];
       n = row[node.feature] <= node.threshold ? node.left : node.right;
     }
-    const double* p = &tree.probabilities[static_cast<size_t>(n) * K];
+    const double* p = &tree.leaf_values[static_cast<size_t>(n) * K];
     for (int k = 0; k < K; ++k) out[k] += p[k];
   }
-  const double scale = 1.0 / static_cast<double>(trees_.size());
-  for (int k = 0; k < K; ++k) out[k] *= scale;
+  finish(out, 1);
+}
+
+void finish_sums(Algorithm algorithm, size_t trees, int num_classes,
+                 std::span<const double> base_score, double* sums, size_t rows) {
+  const auto K = static_cast<size_t>(num_classes);
+  if (algorithm == Algorithm::kRandomForest) {
+    const double scale = 1.0 / static_cast<double>(trees);
+    for (size_t i = 0; i < rows * K; ++i) sums[i] *= scale;
+    return;
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    double* z = sums + r * K;
+    double top = -std::numeric_limits<double>::infinity();
+    for (size_t k = 0; k < K; ++k) {
+      z[k] += base_score[k];
+      top = std::max(top, z[k]);
+    }
+    double total = 0;
+    for (size_t k = 0; k < K; ++k) total += z[k] = std::exp(z[k] - top);
+    for (size_t k = 0; k < K; ++k) z[k] /= total;
+  }
 }
 
 std::vector<double> Forest::predict_proba(const MatrixView& x, int threads) const {
@@ -758,7 +778,7 @@ std::vector<double> Forest::predict_proba(const TrainingSet& rows, size_t begin,
       const size_t last = std::min(end, first + kBlock);
       for (size_t t = 0; t < trees_.size(); ++t) {
         const BinnedNode* nodes = binned[t].data();
-        const double* leaf = trees_[t].probabilities.data();
+        const double* leaf = trees_[t].leaf_values.data();
         std::array<int32_t, kBlock> at{};
         for (int step = 0; step < depth[t]; ++step) {
           for (size_t j = 0; j < last - first; ++j) {
@@ -773,8 +793,7 @@ std::vector<double> Forest::predict_proba(const TrainingSet& rows, size_t begin,
           for (int k = 0; k < K; ++k) out[k] += leaf[static_cast<size_t>(at[j]) * K + k];
         }
       }
-      const double scale = 1.0 / static_cast<double>(trees_.size());
-      for (size_t i = (first - begin) * K; i < (last - begin) * K; ++i) proba[i] *= scale;
+      finish(proba.data() + (first - begin) * K, last - first);
     }
   });
   return proba;
@@ -795,6 +814,16 @@ std::vector<int> Forest::argmax(std::span<const double> proba, int num_classes) 
 
 std::vector<double> Forest::feature_importances() const {
   std::vector<double> total(num_features_, 0.0);
+  if (algorithm_ == Algorithm::kGradientBoostedTrees) {
+    for (const Tree& tree : trees_)
+      for (const auto& node : tree.nodes)
+        if (node.feature >= 0) total[node.feature] += node.gain;
+    const double sum = std::accumulate(total.begin(), total.end(), 0.0);
+    if (sum > 0) {
+      for (double& v : total) v /= sum;
+    }
+    return total;
+  }
   const int K = num_classes_;
   for (const Tree& tree : trees_) {
     std::vector<double> imp(num_features_, 0.0);
@@ -816,6 +845,7 @@ std::vector<double> Forest::feature_importances() const {
 }
 
 nlohmann::json Forest::to_json() const {
+  if (algorithm_ == Algorithm::kGradientBoostedTrees) return boosted_json();
   const ForestParams& p = options_.params;
   nlohmann::json json;
   json[kFormatKey] = "loadcast-forest";
@@ -858,6 +888,11 @@ Forest Forest::from_json(const nlohmann::json& json) {
     if (version != kFormatVersion) {
       fail_data("forest format version " + std::to_string(version) +
                 " is not supported (expected " + std::to_string(kFormatVersion) + ")");
+    }
+    if (json.contains(kAlgorithmField)) {
+      const auto name = json.at(kAlgorithmField).get<std::string>();
+      if (name == kGradientBoostedTreesName) return boosted_from_json(json);
+      if (name != kRandomForestName) fail_data("unknown algorithm '" + name + "'");
     }
     forest.num_classes_ = json.at("numClasses").get<int>();
     forest.num_features_ = json.at("numFeatures").get<int>();

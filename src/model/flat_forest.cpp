@@ -83,7 +83,10 @@ __attribute__((target("avx2"))) void masked_exits_avx2(const MaskNode* begin, co
 }  // namespace
 
 FlatForest::FlatForest(const forest::Forest& forest, Kernel kernel)
-    : num_classes_(forest.num_classes()), num_features_(forest.num_features()) {
+    : num_classes_(forest.num_classes()),
+      num_features_(forest.num_features()),
+      algorithm_(forest.algorithm()),
+      base_score_(forest.base_score()) {
   const Kernel best = best_kernel();
   kernel_ = kernel == Kernel::kBest ? best : std::min(kernel, best);
   const int K = num_classes_;
@@ -128,7 +131,7 @@ FlatForest::FlatForest(const forest::Forest& forest, Kernel kernel)
     leaf_proba_.resize(nodes_.size() * K, 0.0);
     for (const Pending& p : queue) {
       if (tree.nodes[p.source].feature >= 0) continue;
-      std::copy_n(tree.probabilities.begin() + static_cast<ptrdiff_t>(p.source) * K, K,
+      std::copy_n(tree.leaf_values.begin() + static_cast<ptrdiff_t>(p.source) * K, K,
                   leaf_proba_.begin() + static_cast<ptrdiff_t>(p.slot) * K);
     }
     TreeSpan span{root, depth, 0, 0, 0, false};
@@ -281,9 +284,8 @@ void FlatForest::predict_block(const float* x, size_t rows, size_t classes, doub
         add(out + lane * K, leaves + static_cast<size_t>(at[lane]) * K);
     }
   }
-  // As Forest::predict_row: the sum over trees times 1 / trees.
-  const double scale = 1.0 / static_cast<double>(trees_.size());
-  for (size_t i = 0; i < rows * K; ++i) proba[i] = sums[i] * scale;
+  std::copy_n(sums.data(), rows * K, proba);
+  forest::finish_sums(algorithm_, trees_.size(), num_classes_, base_score_, proba, rows);
 }
 
 }  // namespace loadcast

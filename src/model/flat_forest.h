@@ -8,8 +8,8 @@
 //  - a branch-free walk for the other trees: nodes in one array with the two
 //    children of a node side by side and leaves pointing at themselves.
 // Either way the probabilities equal forest::Forest::predict_proba bit for
-// bit: the same leaf values, added per row in the same tree order, scaled by
-// the same factor.
+// bit: the same leaf values, added per row in the same tree order, finished
+// by the same forest::finish_sums.
 #pragma once
 
 #include <cstddef>
@@ -81,6 +81,8 @@ class FlatForest {
 
   int num_classes_ = 0;
   int num_features_ = 0;
+  forest::Algorithm algorithm_ = forest::Algorithm::kRandomForest;
+  std::vector<double> base_score_;
   Kernel kernel_ = Kernel::kWalk;
   std::vector<Node> nodes_;
   std::vector<TreeSpan> trees_;

@@ -60,7 +60,14 @@ nlohmann::json Model::info_json() const {
   j["columnForEncode"] = encoder_.column_for_encode();
   j["trainRows"] = info_.train_rows;
   j["testRows"] = info_.test_rows;
-  j[kForestField] = forest_.to_json()["params"];
+  // A boosted model names its algorithm and parameters; a forest's info.json
+  // stays as it always was.
+  if (forest_.algorithm() == forest::Algorithm::kGradientBoostedTrees) {
+    j[forest::kAlgorithmField] = forest::kGradientBoostedTreesName;
+    j[kBoostingField] = forest_.to_json()["params"];
+  } else {
+    j[kForestField] = forest_.to_json()["params"];
+  }
   j[forest::kNumTreesField] = forest_.trees().size();
   j["files"] = {{"encoder", kEncoderFile}, {kForestField, kForestFile}, {"metrics", kMetricsFile}};
   if (!info_.data_accounting.is_null()) j["dataAccounting"] = info_.data_accounting;

@@ -55,9 +55,10 @@ std::string onnx_model(const Model& model, const std::string& version) {
   proto.set_producer_name("loadcast");
   proto.set_producer_version(LOADCAST_VERSION);
   proto.set_domain("ai.loadcast");
-  proto.set_doc_string(
-      "loadcast's random forest: three load classes of a server's hour from its encoded feature "
-      "vector");
+  const bool boosted = forest.algorithm() == forest::Algorithm::kGradientBoostedTrees;
+  proto.set_doc_string(std::string("loadcast's ") +
+                       (boosted ? "gradient-boosted trees" : "random forest") +
+                       ": three load classes of a server's hour from its encoded feature vector");
   for (const auto& [domain, opset] :
        {std::pair<std::string, int64_t>{"", kDefaultOpset}, {kMlDomain, kMlOpset}}) {
     onnx::OperatorSetIdProto& id = *proto.add_opset_import();
@@ -100,8 +101,10 @@ std::string onnx_model(const Model& model, const std::string& version) {
   A& class_weights = attribute(node, "class_weights", A::FLOATS);
   // Every leaf lists all classes, zeros included: ONNX Runtime picks the
   // label among the classes some reached leaf lists, so a class left out
-  // could make the label disagree with the probabilities.
-  const double share = 1.0 / static_cast<double>(forest.trees().size());
+  // could make the label disagree with the probabilities. A forest's
+  // weights are each tree's share of the mean; boosted trees' weights are
+  // their leaf values, summed onto the base score and then a softmax.
+  const double share = boosted ? 1.0 : 1.0 / static_cast<double>(forest.trees().size());
   for (size_t t = 0; t < forest.trees().size(); ++t) {
     const forest::Tree& tree = forest.trees()[t];
     for (size_t n = 0; n < tree.nodes.size(); ++n) {
@@ -120,13 +123,17 @@ std::string onnx_model(const Model& model, const std::string& version) {
         class_node_ids.add_ints(static_cast<int64_t>(n));
         class_ids.add_ints(k);
         class_weights.add_floats(
-            static_cast<float>(tree.probabilities[n * static_cast<size_t>(K) + k] * share));
+            static_cast<float>(tree.leaf_values[n * static_cast<size_t>(K) + k] * share));
       }
     }
   }
   A& labels = attribute(node, "classlabels_int64s", A::INTS);
   for (int k = 0; k < K; ++k) labels.add_ints(k + 1);
-  attribute(node, "post_transform", A::STRING).set_s("NONE");
+  attribute(node, "post_transform", A::STRING).set_s(boosted ? "SOFTMAX" : "NONE");
+  if (boosted) {
+    A& base = attribute(node, "base_values", A::FLOATS);
+    for (double v : forest.base_score()) base.add_floats(static_cast<float>(v));
+  }
 
   std::string bytes;
   if (!proto.SerializeToString(&bytes)) fail_internal("the ONNX model could not be serialized");

@@ -22,6 +22,25 @@ bool before_split(const Config& config, const FeatureRow& row) {
   return static_cast<TimeNs>(row.hour) * kNanosPerSecond < config.test_split_start;
 }
 
+// Which set a row goes to: training, the validation tail that early
+// stopping watches (the last validationDays before testSplitStart), or test.
+enum Part { kTrainPart, kValidationPart, kTestPart };
+
+bool stops_early(const Config& config) {
+  return config.algorithm == forest::Algorithm::kGradientBoostedTrees &&
+         config.boosting.early_stopping_rounds > 0;
+}
+
+Part part_of(const Config& config, const FeatureRow& row) {
+  if (!before_split(config, row)) return kTestPart;
+  if (!stops_early(config)) return kTrainPart;
+  const TimeNs validation_start =
+      config.test_split_start -
+      static_cast<TimeNs>(config.boosting.validation_days) * 86400 * kNanosPerSecond;
+  return static_cast<TimeNs>(row.hour) * kNanosPerSecond < validation_start ? kTrainPart
+                                                                            : kValidationPart;
+}
+
 // Metrics over every rank's rows: the confusion counts are summed exactly.
 Metrics evaluate_set(const forest::Forest& forest, const forest::TrainingSet& set, int threads,
                      dist::Communicator& comm) {
@@ -62,13 +81,13 @@ Metrics evaluate_set(const forest::Forest& forest, const forest::TrainingSet& se
 // one-hot features from how often their code is the row's.
 std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
                                                     std::span<const FeatureRow* const> sampled,
-                                                    const forest::TrainOptions& options,
+                                                    int max_bins, int threads,
                                                     dist::Communicator& comm) {
   const auto& blocks = encoder.one_hot_blocks();
   const auto numerics = static_cast<size_t>(encoder.num_numeric());
   std::vector<float> values(numerics * sampled.size());  // feature-major
   std::vector<uint16_t> codes(blocks.size() * sampled.size());
-  parallel_for(sampled.size(), options.threads, 1024, [&](size_t begin, size_t end) {
+  parallel_for(sampled.size(), threads, 1024, [&](size_t begin, size_t end) {
     std::vector<float> numeric(numerics);
     std::vector<uint16_t> code(blocks.size());
     for (size_t r = begin; r < end; ++r) {
@@ -87,7 +106,7 @@ std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
       numeric_features.push_back(f);
     }
   }
-  parallel_for(numerics, options.threads, 1, [&](size_t begin, size_t end) {
+  parallel_for(numerics, threads, 1, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const auto column = std::span(values).subspan(i * sampled.size(), sampled.size());
       std::sort(column.begin(), column.end());
@@ -103,7 +122,7 @@ std::vector<forest::FeatureSplits> place_thresholds(const Encoder& encoder,
                                                                                       ones[j]);
     }
   }
-  return forest::find_splits(std::move(local), options.params.max_bins, options.threads, comm);
+  return forest::find_splits(std::move(local), max_bins, threads, comm);
 }
 
 }  // namespace
@@ -126,6 +145,7 @@ TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
   forest::TrainOptions options;
   options.params = config.forest;
   options.threads = threads;
+  const bool boosted = config.algorithm == forest::Algorithm::kGradientBoostedTrees;
 
   // Pass 1: the labels, the split by time (train rows are strictly before
   // testSplitStart), the categories and the scaler's means.
@@ -150,9 +170,11 @@ TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
                 std::to_string(row.label) + " is not 1, 2 or 3");
     }
     fit.count(row);
-    ++(before_split(config, row) ? outcome.train_rows : outcome.test_rows);
+    const Part part = part_of(config, row);
+    ++(part == kTestPart ? outcome.test_rows : outcome.train_rows);
+    if (part == kValidationPart) ++outcome.validation_rows;
   });
-  std::array<int64_t, 2> split_rows{outcome.train_rows, outcome.test_rows};
+  std::array<int64_t, 3> split_rows{outcome.train_rows, outcome.test_rows, outcome.validation_rows};
   comm.allreduce_sum(split_rows);
   if (split_rows[0] + split_rows[1] == 0) fail_on_every_rank("the feature table has no rows");
   fit.finish_counts(comm);
@@ -162,14 +184,26 @@ TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
                        split_text);
   if (split_rows[1] == 0)
     fail_on_every_rank("no test rows: every feature row is before testSplitStart " + split_text);
+  if (stops_early(config) && split_rows[2] == 0)
+    fail_on_every_rank("no validation rows for early stopping: no feature row in the " +
+                       std::to_string(config.boosting.validation_days) +
+                       " days (boosting.validationDays) before testSplitStart " + split_text);
+  if (split_rows[0] == split_rows[2])
+    fail_on_every_rank(
+        "no training rows before the validation tail: every row before "
+        "testSplitStart " +
+        split_text + " is in its last " + std::to_string(config.boosting.validation_days) +
+        " days (boosting.validationDays)");
 
-  // Pass 2: the scaler's deviations, and the quantile sample of the training rows.
+  // Pass 2: the scaler's deviations, and the quantile sample of the rows
+  // that train (not the validation tail).
   phase("fitting the scaler, sampling the rows for the bin thresholds");
-  const forest::QuantileSample sample(split_rows[0], options.quantile_sample);
+  const forest::QuantileSample sample(split_rows[0] - split_rows[2], options.quantile_sample);
   std::deque<FeatureRow> copies;  // of the sampled rows, when the rows are not held
   std::vector<const FeatureRow*> sampled;
   auto take_sample = [&](const FeatureRow& row) {
-    if (!before_split(config, row) || !sample.takes(forest::row_key(row.server_ip, row.hour)))
+    if (part_of(config, row) != kTrainPart ||
+        !sample.takes(forest::row_key(row.server_ip, row.hour)))
       return;
     sampled.push_back(holding ? &row : &copies.emplace_back(row));
   };
@@ -185,14 +219,16 @@ TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
   Encoder encoder = fit.finish(comm);
   std::vector<forest::OneHotBlock> blocks;
   for (const OneHotColumns& b : encoder.one_hot_blocks()) blocks.push_back({b.first, b.width});
-  auto splits = place_thresholds(encoder, sampled, options, comm);
+  const int max_bins = boosted ? config.boosting.max_bins : options.params.max_bins;
+  auto splits = place_thresholds(encoder, sampled, max_bins, threads, comm);
   sampled = {};
   copies = {};
 
-  // Pass 3: every row binned into its compact set.
+  // Pass 3: every row binned into the compact set of its part.
   phase("binning the rows");
-  forest::TrainingSet train_set(splits, blocks);
-  forest::TrainingSet test_set(std::move(splits), blocks);
+  std::array<forest::TrainingSet, 3> sets{forest::TrainingSet(splits, blocks),
+                                          forest::TrainingSet(splits, blocks),
+                                          forest::TrainingSet(std::move(splits), blocks)};
   const auto numerics = static_cast<size_t>(encoder.num_numeric());
   auto bin_into = [&](forest::TrainingSet& set, size_t r, const FeatureRow& row,
                       std::vector<float>& numeric, std::vector<uint16_t>& codes) {
@@ -201,44 +237,51 @@ TrainOutcome train_model(const Config& config, const FeatureRowPasses& rows,
             forest::row_key(row.server_ip, row.hour));
   };
   if (holding) {
-    // Each held row's place in its set, then the rows binned in parallel.
+    // Each held row's part and place in its set, then the rows binned in parallel.
     std::vector<uint32_t> place(held.size());
-    size_t train_count = 0, test_count = 0;
-    for (size_t i = 0; i < held.size(); ++i)
-      place[i] =
-          static_cast<uint32_t>(before_split(config, held[i]) ? train_count++ : test_count++);
-    train_set.resize(train_count);
-    test_set.resize(test_count);
+    std::vector<uint8_t> part(held.size());
+    std::array<size_t, 3> count{};
+    for (size_t i = 0; i < held.size(); ++i) {
+      part[i] = static_cast<uint8_t>(part_of(config, held[i]));
+      place[i] = static_cast<uint32_t>(count[part[i]]++);
+    }
+    for (size_t p = 0; p < sets.size(); ++p) sets[p].resize(count[p]);
     parallel_for(held.size(), threads, 4096, [&](size_t begin, size_t end) {
       std::vector<float> numeric(numerics);
       std::vector<uint16_t> codes(blocks.size());
       for (size_t i = begin; i < end; ++i)
-        bin_into(before_split(config, held[i]) ? train_set : test_set, place[i], held[i], numeric,
-                 codes);
+        bin_into(sets[part[i]], place[i], held[i], numeric, codes);
     });
   } else {
-    train_set.reserve(static_cast<size_t>(outcome.train_rows));
-    test_set.reserve(static_cast<size_t>(outcome.test_rows));
+    sets[kTrainPart].reserve(static_cast<size_t>(outcome.train_rows - outcome.validation_rows));
+    sets[kValidationPart].reserve(static_cast<size_t>(outcome.validation_rows));
+    sets[kTestPart].reserve(static_cast<size_t>(outcome.test_rows));
     std::vector<float> numeric(numerics);
     std::vector<uint16_t> codes(blocks.size());
     rows([&](const FeatureRow& row) {
-      forest::TrainingSet& set = before_split(config, row) ? train_set : test_set;
+      forest::TrainingSet& set = sets[part_of(config, row)];
       set.resize(set.rows() + 1);
       bin_into(set, set.rows() - 1, row, numeric, codes);
     });
   }
-  if (static_cast<int64_t>(train_set.rows()) != outcome.train_rows ||
+  const forest::TrainingSet& train_set = sets[kTrainPart];
+  const forest::TrainingSet& test_set = sets[kTestPart];
+  const size_t read_rows = sets[0].rows() + sets[1].rows() + sets[2].rows();
+  if (static_cast<int64_t>(train_set.rows() + sets[kValidationPart].rows()) != outcome.train_rows ||
       static_cast<int64_t>(test_set.rows()) != outcome.test_rows)
-    fail_data("the feature table changed while it was read (" +
-              std::to_string(train_set.rows() + test_set.rows()) + " rows, first " +
-              std::to_string(outcome.train_rows + outcome.test_rows) + ")");
+    fail_data("the feature table changed while it was read (" + std::to_string(read_rows) +
+              " rows, first " + std::to_string(outcome.train_rows + outcome.test_rows) + ")");
   held = {};
-  outcome.set_bytes = (train_set.rows() + test_set.rows()) * (train_set.row_bytes() + 9);
+  outcome.set_bytes = read_rows * (train_set.row_bytes() + 9);
 
-  phase("growing the forest");
+  phase(boosted ? "boosting the trees" : "growing the forest");
   dist::fault_point(comm, "train-forest");  // a rank failing while the others wait in collectives
   const Stopwatch grow_started;
-  forest::Forest forest = forest::Forest::train(train_set, 3, options, comm, &outcome.exchange);
+  forest::Forest forest =
+      boosted
+          ? forest::Forest::boost(train_set, &sets[kValidationPart], 3, {config.boosting, threads},
+                                  comm, &outcome.exchange, &outcome.boosting)
+          : forest::Forest::train(train_set, 3, options, comm, &outcome.exchange);
   outcome.train_seconds = grow_started.seconds();
 
   phase("evaluating");

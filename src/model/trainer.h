@@ -1,6 +1,6 @@
 // The training pipeline of `loadcast train` (docs/outputs.md) as a library call:
-// fit the encoder on all rows, split by time, grow the forest, evaluate on
-// both sides, and hand back the model. On the ranks
+// fit the encoder on all rows, split by time, grow the forest or boost the
+// trees, evaluate on both sides, and hand back the model. On the ranks
 // of an MPI job each passes its own rows and every rank gets the same model.
 #pragma once
 
@@ -34,12 +34,14 @@ struct TrainRequest {
 
 struct TrainOutcome {
   std::optional<Model> model;
-  int64_t train_rows = 0;       // this rank's rows before testSplitStart
-  int64_t test_rows = 0;        // and at or after it
-  size_t set_bytes = 0;         // the compact rows of both, this rank
-  forest::TrainStats exchange;  // what growing the forest sent between ranks
-  double train_seconds = 0;     // forest growing only
-  double total_seconds = 0;     // reading, encoding, growing and evaluating
+  int64_t train_rows = 0;         // this rank's rows before testSplitStart
+  int64_t test_rows = 0;          // and at or after it
+  int64_t validation_rows = 0;    // of train_rows, boosting's early-stopping tail
+  forest::BoostHistory boosting;  // boosted trees: the rounds grown and kept
+  size_t set_bytes = 0;           // the compact rows of both, this rank
+  forest::TrainStats exchange;    // what growing the forest sent between ranks
+  double train_seconds = 0;       // forest growing only
+  double total_seconds = 0;       // reading, encoding, growing and evaluating
 };
 
 // Throws Failure(kData) when there are no rows, no training rows (all at or

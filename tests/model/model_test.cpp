@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "common/error.h"
 #include "common/time.h"
@@ -146,6 +147,71 @@ TEST_F(ModelBundle, SameBundleForAnyThreadCount) {
   const auto a = train_model(test_config(), rows, one);
   const auto b = train_model(test_config(), rows, two);
   EXPECT_EQ(a.model->forest().to_json().dump(), b.model->forest().to_json().dump());
+}
+
+// Boosted trees with early stopping: the validation tail is the two days
+// before testSplitStart; the bundle names the algorithm, loads back to the
+// same probabilities (scored both by the flat kernels and tree by tree),
+// and ranks grow the single-process model.
+TEST_F(ModelBundle, BoostedTreesRoundTripAndGrowAlikeOnRanks) {
+  const auto rows = synthetic_rows();
+  Config config = test_config();
+  config.algorithm = forest::Algorithm::kGradientBoostedTrees;
+  config.boosting.num_rounds = 40;
+  config.boosting.max_depth = 4;
+  config.boosting.early_stopping_rounds = 4;
+  TrainRequest request;
+  request.threads = 2;
+  const TrainOutcome outcome = train_model(config, rows, request);
+  const Model& model = *outcome.model;
+  EXPECT_EQ(outcome.validation_rows, 3 * 2 * 24);
+  EXPECT_EQ(outcome.boosting.validation_rows, 3 * 2 * 24);
+  EXPECT_EQ(model.forest().algorithm(), forest::Algorithm::kGradientBoostedTrees);
+  EXPECT_EQ(model.forest().trees().size(), static_cast<size_t>(outcome.boosting.best_round) * 3);
+  EXPECT_GT(model.metrics().test.accuracy, 0.8);
+  const nlohmann::json info = model.info_json();
+  EXPECT_EQ(info["algorithm"], "gradientBoostedTrees");
+  EXPECT_EQ(info["boosting"]["numRounds"], 40);
+  EXPECT_FALSE(info.contains("forest"));
+
+  const fs::path bundle = dir_ / "model";
+  model.save(bundle);
+  const Model loaded = Model::load(bundle);
+  EXPECT_EQ(loaded.forest().to_json().dump(), model.forest().to_json().dump());
+  const auto a = model.predict(rows, 1);
+  const auto b = loaded.predict(rows, 2);
+  const size_t width = static_cast<size_t>(model.encoder().num_features());
+  const auto matrix = model.encoder().transform_all(rows, 1);
+  const auto walked =
+      loaded.forest().predict_proba(forest::MatrixView{matrix, rows.size(), width}, 1);
+  std::set<int> labels;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(a[i].label, b[i].label) << i;
+    ASSERT_EQ(a[i].probability, b[i].probability) << i;
+    for (size_t k = 0; k < 3; ++k) ASSERT_EQ(b[i].probability[k], walked[i * 3 + k]) << i;
+    labels.insert(a[i].label);
+  }
+  EXPECT_EQ(labels.size(), 3u);
+
+  std::vector<std::string> got(3);
+  testing::run_ranks(3, [&](dist::Communicator& comm) {
+    std::vector<FeatureRow> mine;
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (static_cast<int>(i % 3) == comm.rank()) mine.push_back(rows[i]);
+    TrainRequest on_rank;
+    on_rank.comm = &comm;
+    got[comm.rank()] = train_model(config, mine, on_rank).model->forest().to_json().dump();
+  });
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(got[r], model.forest().to_json().dump()) << "rank " << r;
+
+  // A validation tail that swallows every training row is one clear error.
+  config.boosting.validation_days = 30;
+  try {
+    train_model(config, rows, {});
+    ADD_FAILURE() << "trained with no rows before the validation tail";
+  } catch (const Failure& e) {
+    EXPECT_NE(std::string(e.what()).find("boosting.validationDays"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ModelBundle, SaveReplacesAtomically) {

@@ -134,6 +134,33 @@ TEST_F(MpiTrainTest, FeatureTableInSeveralPartFilesGivesTheSameBundle) {
   expect_plain_bundle(parts);
 }
 
+// Boosted trees with early stopping on three ranks: the bundle of one
+// process with two threads, byte for byte.
+TEST_F(MpiTrainTest, BoostedTreesOnThreeRanksGiveTheBundleOfOneProcess) {
+  nlohmann::json boosted = nlohmann::json::parse(read_text(config()));
+  boosted["algorithm"] = "gradientBoostedTrees";
+  boosted["boosting"] = {{"numRounds", 30}, {"earlyStoppingRounds", 3}, {"subsample", 0.8}};
+  const fs::path boosted_config = temp_->path() / "boosted.json";
+  testing::write_text(boosted_config, boosted.dump());
+  std::map<std::string, std::string> bundles[2];
+  for (int np : {1, 3}) {
+    const fs::path output = copy_of_etl_output("boosted-" + std::to_string(np));
+    const std::string command = std::string(np > 1 ? testing::mpirun_prefix(np) : "") + binary() +
+                                " train " + boosted_config.string() + " --output " +
+                                output.string() + " --workspace " + output.string() +
+                                "-ws --threads " + (np > 1 ? "1" : "2");
+    std::string log;
+    ASSERT_EQ(run_shell(command, &log), 0) << log;
+    EXPECT_NE(log.find("early stopping: "), std::string::npos) << log;
+    EXPECT_NE(log.find("; boosting "), std::string::npos) << log;
+    bundles[np > 1] = snapshot(output / "model");
+  }
+  ASSERT_EQ(bundles[0].size(), 4u);
+  for (const auto& [name, text] : bundles[0])
+    EXPECT_TRUE(bundles[1][name] == text) << name << " differs on three ranks";
+  EXPECT_NE(bundles[0]["forest.json"].find("gradientBoostedTrees"), std::string::npos);
+}
+
 TEST_F(MpiTrainTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {
   const fs::path output = copy_of_etl_output("history");
   std::string log;

@@ -111,6 +111,24 @@ TEST(OnnxExport, AGeneratedMonthsModelRunsInOnnxRuntimeAsInLoadcast) {
   expect_onnx_agrees(output, temp.path());
 }
 
+// Boosted trees export as a softmax over base values plus leaf weights.
+TEST(OnnxExport, BoostedTreesRunInOnnxRuntimeAsInLoadcast) {
+  testing::TempDir temp;
+  ASSERT_EQ(testing::write_generated_case(
+                temp.path(), "--size 4M --seed 12",
+                R"("algorithm": "gradientBoostedTrees", "boosting": {"numRounds": 60})"),
+            0);
+  const fs::path output = temp.path() / "out";
+  for (const char* command : {"etl ", "train "}) {
+    const auto outcome =
+        testing::run_program(command + (temp.path() / "config.json").string() + " --output " +
+                             output.string() + " --workspace " + (temp.path() / "ws").string());
+    ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  }
+  ASSERT_EQ(serve::load_model_bundle(output / "model")->model.forest().trees().size(), 180u);
+  expect_onnx_agrees(output, temp.path());
+}
+
 TEST(OnnxExport, ARegisteredVersionExportsTheSameBytesAndAMissingOneIsAUsageError) {
   testing::TempDir temp;
   const std::string ws = " --workspace " + (temp.path() / "ws").string();
