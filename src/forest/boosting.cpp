@@ -13,7 +13,6 @@
 #include "common/error.h"
 #include "common/exact_sum.h"
 #include "common/params.h"
-#include "common/stopwatch.h"
 #include "common/thread_pool.h"
 #include "forest/forest.h"
 #include "forest/sampling.h"
@@ -359,16 +358,9 @@ class TreeGrower {
 
   template <size_t N>
   void allreduce(std::array<int64_t, N>& values) {
-    allreduce(std::span<int64_t>(values));
+    counted_allreduce(comm_, values, stats_);
   }
-  void allreduce(std::vector<int64_t>& values) { allreduce(std::span<int64_t>(values)); }
-  void allreduce(std::span<int64_t> values) {
-    const Stopwatch started;
-    comm_.allreduce_sum(values);
-    stats_.allreduce_seconds += started.seconds();
-    stats_.allreduce_bytes += static_cast<int64_t>(values.size() * sizeof(int64_t));
-    ++stats_.allreduce_calls;
-  }
+  void allreduce(std::vector<int64_t>& values) { counted_allreduce(comm_, values, stats_); }
 
   const TrainingSet& set_;
   const BoostParams& p_;

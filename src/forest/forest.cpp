@@ -35,6 +35,14 @@ int features_per_node(std::string_view strategy, int num_features) {
   return std::clamp(k, 1, std::max(1, num_features));
 }
 
+void counted_allreduce(dist::Communicator& comm, std::span<int64_t> values, TrainStats& stats) {
+  const Stopwatch started;
+  comm.allreduce_sum(values);
+  stats.allreduce_seconds += started.seconds();
+  stats.allreduce_bytes += static_cast<int64_t>(values.size() * sizeof(int64_t));
+  ++stats.allreduce_calls;
+}
+
 int Tree::depth() const {
   // Children always follow their parent in `nodes`, so one forward pass works.
   std::vector<int> level(nodes.size(), 0);
@@ -580,13 +588,7 @@ class LevelGrower {
     }
   }
 
-  void allreduce(std::vector<int64_t>& values) {
-    const Stopwatch started;
-    comm_.allreduce_sum(values);
-    stats_.allreduce_seconds += started.seconds();
-    stats_.allreduce_bytes += static_cast<int64_t>(values.size() * sizeof(int64_t));
-    ++stats_.allreduce_calls;
-  }
+  void allreduce(std::vector<int64_t>& values) { counted_allreduce(comm_, values, stats_); }
 
   const Shape& s_;
   int threads_;

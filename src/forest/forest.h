@@ -51,6 +51,9 @@ struct BoostHistory {
   int64_t validation_rows = 0;  // on every rank
 };
 
+// A sum-allreduce of histogram counters, counted into `stats`.
+void counted_allreduce(dist::Communicator& comm, std::span<int64_t> values, TrainStats& stats);
+
 // One tree in flat arrays; node 0 is the root.
 struct Tree {
   struct Node {

@@ -85,6 +85,16 @@ void expect_onnx_agrees(const fs::path& output, const fs::path& work) {
   EXPECT_GE(labels.size(), 2u) << "the rows compared hold more than one class";
 }
 
+// `loadcast etl` then `train` with `config` into `output`.
+void etl_and_train(const fs::path& config, const fs::path& output, const fs::path& workspace) {
+  for (const char* command : {"etl ", "train "}) {
+    const auto outcome =
+        testing::run_program(command + config.string() + " --output " + output.string() +
+                             " --workspace " + workspace.string());
+    ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  }
+}
+
 TEST(OnnxExport, TheGoldenModelRunsInOnnxRuntimeAsInLoadcast) {
   testing::TempDir temp;
   const fs::path config = fs::path(LOADCAST_GOLDEN_DIR) / "config.json";
@@ -102,12 +112,7 @@ TEST(OnnxExport, AGeneratedMonthsModelRunsInOnnxRuntimeAsInLoadcast) {
   testing::TempDir temp;
   ASSERT_EQ(testing::write_generated_case(temp.path(), "--size 4M --seed 11", ""), 0);
   const fs::path output = temp.path() / "out";
-  for (const char* command : {"etl ", "train "}) {
-    const auto outcome =
-        testing::run_program(command + (temp.path() / "config.json").string() + " --output " +
-                             output.string() + " --workspace " + (temp.path() / "ws").string());
-    ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
-  }
+  ASSERT_NO_FATAL_FAILURE(etl_and_train(temp.path() / "config.json", output, temp.path() / "ws"));
   expect_onnx_agrees(output, temp.path());
 }
 
@@ -119,12 +124,7 @@ TEST(OnnxExport, BoostedTreesRunInOnnxRuntimeAsInLoadcast) {
                 R"("algorithm": "gradientBoostedTrees", "boosting": {"numRounds": 60})"),
             0);
   const fs::path output = temp.path() / "out";
-  for (const char* command : {"etl ", "train "}) {
-    const auto outcome =
-        testing::run_program(command + (temp.path() / "config.json").string() + " --output " +
-                             output.string() + " --workspace " + (temp.path() / "ws").string());
-    ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
-  }
+  ASSERT_NO_FATAL_FAILURE(etl_and_train(temp.path() / "config.json", output, temp.path() / "ws"));
   ASSERT_EQ(serve::load_model_bundle(output / "model")->model.forest().trees().size(), 180u);
   expect_onnx_agrees(output, temp.path());
 }
