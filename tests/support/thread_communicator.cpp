@@ -73,13 +73,13 @@ class ThreadCommunicator final : public dist::Communicator {
   template <typename T>
   void reduce(std::span<T> values) {
     Bytes mine(values.size_bytes());
-    std::memcpy(mine.data(), values.data(), mine.size());
+    if (!mine.empty()) std::memcpy(mine.data(), values.data(), mine.size());
     const auto all = exchange({mine});
     std::vector<T> sum(values.size(), T{0});
     for (const auto& from : all) {
       if (from[0].size() != mine.size()) fail_internal("allreduce: lengths differ across ranks");
       std::vector<T> theirs(values.size());
-      std::memcpy(theirs.data(), from[0].data(), from[0].size());
+      if (!theirs.empty()) std::memcpy(theirs.data(), from[0].data(), from[0].size());
       for (size_t i = 0; i < sum.size(); ++i) sum[i] += theirs[i];
     }
     std::copy(sum.begin(), sum.end(), values.begin());
