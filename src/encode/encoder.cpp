@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/exact_sum.h"
+#include "common/json_number.h"
 #include "common/thread_pool.h"
 #include "dist/wire.h"
 
@@ -288,7 +289,7 @@ nlohmann::json Encoder::to_json() const {
 Encoder Encoder::from_json(const nlohmann::json& json) {
   Encoder encoder;
   try {
-    const int version = json.at("formatVersion").get<int>();
+    const int version = whole_number<int>(json.at("formatVersion"));
     if (version != kFormatVersion) {
       fail_data("encoder format version " + std::to_string(version) +
                 " is not supported (expected " + std::to_string(kFormatVersion) + ")");
@@ -307,14 +308,14 @@ Encoder Encoder::from_json(const nlohmann::json& json) {
       CategoryIndex index;
       index.column = column;
       index.categories = json.at("categories").at(index.column).get<std::vector<std::string>>();
-      index.counts = json.at("categoryCounts").at(index.column).get<std::vector<int64_t>>();
+      index.counts = whole_numbers<int64_t>(json.at("categoryCounts").at(index.column));
       index.only_indexed = index.categories.size() < 2;
       rebuild_lookup(index);
       encoder.columns_.push_back(std::move(index));
     }
     for (int s = 0; s < schema->num_scaled(); ++s)
       encoder.scaler_std_.push_back(json.at("scalerStd").at(schema->scaled_name(s)).get<double>());
-    encoder.rows_ = json.at("rows").get<int64_t>();
+    encoder.rows_ = whole_number<int64_t>(json.at("rows"));
   } catch (const nlohmann::json::exception& e) {
     fail_data(std::string("bad encoder: ") + e.what());
   }

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/exact_sum.h"
+#include "common/json_number.h"
 #include "common/params.h"
 #include "common/thread_pool.h"
 #include "forest/forest.h"
@@ -585,8 +586,8 @@ Forest Forest::boosted_from_json(const nlohmann::json& json) {
   using boosted::kBaseScoreField;
   Forest forest;
   forest.algorithm_ = Algorithm::kGradientBoostedTrees;
-  forest.num_classes_ = json.at("numClasses").get<int>();
-  forest.num_features_ = json.at("numFeatures").get<int>();
+  forest.num_classes_ = whole_number<int>(json.at("numClasses"));
+  forest.num_features_ = whole_number<int>(json.at("numFeatures"));
   const auto& p = json.at("params");
   if (!p.is_object()) fail_data("bad forest: params is not an object");
   std::vector<std::string> others;
@@ -597,11 +598,11 @@ Forest Forest::boosted_from_json(const nlohmann::json& json) {
     fail_data("bad forest: class or feature count");
   for (const auto& t : json.at("trees")) {
     Tree tree;
-    tree.output_class = t.at("class").get<int32_t>();
-    const auto feature = t.at("feature").get<std::vector<int32_t>>();
+    tree.output_class = whole_number<int32_t>(t.at("class"));
+    const auto feature = whole_numbers<int32_t>(t.at("feature"));
     const auto threshold = t.at("threshold").get<std::vector<double>>();
-    const auto left = t.at("left").get<std::vector<int32_t>>();
-    const auto right = t.at("right").get<std::vector<int32_t>>();
+    const auto left = whole_numbers<int32_t>(t.at("left"));
+    const auto right = whole_numbers<int32_t>(t.at("right"));
     const auto gain = t.at("gain").get<std::vector<double>>();
     const auto value = t.at("value").get<std::vector<double>>();
     const auto cover = t.at("cover").get<std::vector<double>>();

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/json_number.h"
 #include "common/params.h"
 #include "common/stopwatch.h"
 #include "common/thread_pool.h"
@@ -888,7 +889,7 @@ Forest Forest::from_json(const nlohmann::json& json) {
     if (json.at(kFormatKey).get<std::string>() != "loadcast-forest") {
       fail_data("not a loadcast forest");
     }
-    const int version = json.at("formatVersion").get<int>();
+    const int version = whole_number<int>(json.at("formatVersion"));
     if (version != kFormatVersion) {
       fail_data("forest format version " + std::to_string(version) +
                 " is not supported (expected " + std::to_string(kFormatVersion) + ")");
@@ -898,23 +899,23 @@ Forest Forest::from_json(const nlohmann::json& json) {
       if (name == kGradientBoostedTreesName) return boosted_from_json(json);
       if (name != kRandomForestName) fail_data("unknown algorithm '" + name + "'");
     }
-    forest.num_classes_ = json.at("numClasses").get<int>();
-    forest.num_features_ = json.at("numFeatures").get<int>();
+    forest.num_classes_ = whole_number<int>(json.at("numClasses"));
+    forest.num_features_ = whole_number<int>(json.at("numFeatures"));
     const auto& p = json.at("params");
     auto& o = forest.options_;
     std::vector<std::string> others;  // the training options below
     if (!p.is_object()) fail_data("bad forest: params is not an object");
     forest_params().read(p, o.params, ParamSource{"bad forest", ExitCode::kData}, others);
     o.impurity = p.at(kImpurityField).get<std::string>();
-    o.quantile_sample = p.at(kQuantileSampleField).get<size_t>();
+    o.quantile_sample = whole_number<size_t>(p.at(kQuantileSampleField));
     const int K = forest.num_classes_;
     if (K < 1 || forest.num_features_ < 0) fail_data("bad forest: class or feature count");
     for (const auto& t : json.at("trees")) {
       Tree tree;
-      const auto feature = t.at("feature").get<std::vector<int32_t>>();
+      const auto feature = whole_numbers<int32_t>(t.at("feature"));
       const auto threshold = t.at("threshold").get<std::vector<double>>();
-      const auto left = t.at("left").get<std::vector<int32_t>>();
-      const auto right = t.at("right").get<std::vector<int32_t>>();
+      const auto left = whole_numbers<int32_t>(t.at("left"));
+      const auto right = whole_numbers<int32_t>(t.at("right"));
       const auto gain = t.at("gain").get<std::vector<double>>();
       tree.counts = t.at("counts").get<std::vector<double>>();
       const size_t n = feature.size();

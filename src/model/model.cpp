@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_number.h"
 #include "common/thread_pool.h"
 #include "config/config.h"
 #include "store/atomic_dir.h"
@@ -101,7 +102,11 @@ Model Model::load(const fs::path& dir) {
       !info_json["bundleFormatVersion"].is_number_integer()) {
     fail_data("model bundle " + dir.string() + ": info.json has no bundleFormatVersion");
   }
-  const int version = info_json["bundleFormatVersion"].get<int>();
+  const auto& given_version = info_json["bundleFormatVersion"];
+  const int64_t version =
+      given_version.is_number_unsigned() && given_version.get<uint64_t>() > uint64_t{INT64_MAX}
+          ? -1
+          : given_version.get<int64_t>();
   if (version != kBundleFormatVersion) {
     fail_data("model bundle " + dir.string() + ": format version " + std::to_string(version) +
               " is not supported (this loadcast reads version " +
@@ -114,8 +119,8 @@ Model Model::load(const fs::path& dir) {
         info_json, info, ParamSource{"info.json", ExitCode::kData}, other_fields);
     for (const auto& field : training_params().params())
       if (!given.count(field.name)) fail_data("info.json has no '" + field.name + "'");
-    info.train_rows = info_json.at("trainRows").get<int64_t>();
-    info.test_rows = info_json.at("testRows").get<int64_t>();
+    info.train_rows = whole_number<int64_t>(info_json.at("trainRows"));
+    info.test_rows = whole_number<int64_t>(info_json.at("testRows"));
     if (info_json.contains("dataAccounting")) info.data_accounting = info_json["dataAccounting"];
 
     Encoder encoder = Encoder::from_json(read_json(dir, kEncoderFile));
