@@ -1,5 +1,6 @@
 // `loadcast runs list | show ID | compare ID ID`: the run history of docs/operations.md.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -93,10 +94,33 @@ int list_runs(track::RunStore& store, const std::string& format, const track::Ru
   return 0;
 }
 
+// The runs that are part of `id` (a tuning run's trials), oldest first, in full.
+std::vector<RunRecord> child_runs(track::RunStore& store, int64_t id) {
+  track::RunFilter filter;
+  filter.parent = id;
+  std::vector<RunRecord> children;
+  for (const RunRecord& c : store.list_runs(filter)) children.push_back(load_run(store, c.id));
+  std::reverse(children.begin(), children.end());
+  return children;
+}
+
+// A trial's values (its params other than "trial") as "name value, ...".
+std::string trial_values(const RunRecord& trial) {
+  std::string out;
+  for (const auto& [name, value] : trial.params)
+    if (name != "trial") out.append(out.empty() ? "" : ", ").append(name).append(" ").append(value);
+  return out.empty() ? "-" : out;
+}
+
 int show_run(track::RunStore& store, const std::string& format, int64_t id) {
   const RunRecord r = load_run(store, id);
+  const std::vector<RunRecord> children = child_runs(store, id);
   if (format == "json") {
-    std::printf("%s\n", run_json(r, true).dump(2).c_str());
+    nlohmann::json j = run_json(r, true);
+    j["parent"] = r.parent ? nlohmann::json(r.parent) : nlohmann::json();
+    j["children"] = nlohmann::json::array();
+    for (const RunRecord& c : children) j["children"].push_back(run_json(c, true));
+    std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
   TextTable table{{"SECTION", "NAME", "VALUE", "DETAIL"}, {}};
@@ -118,6 +142,7 @@ int show_run(track::RunStore& store, const std::string& format, int64_t id) {
   row("run", "started", track::format_unix_time(r.started_at));
   row("run", "ended", r.ended_at ? track::format_unix_time(*r.ended_at) : "-");
   row("run", "elapsed", duration_text(r));
+  if (r.parent) row("run", "part of", "run " + std::to_string(r.parent));
   // The configuration is one long cell: a row of its own in CSV, a line after the table otherwise.
   if (format == "csv") row("run", "config", r.config.is_null() ? "-" : r.config.dump());
   for (const auto& [name, value] : r.params) row("param", name, value);
@@ -126,6 +151,18 @@ int show_run(track::RunStore& store, const std::string& format, int64_t id) {
   for (const auto& a : r.artifacts)
     row("artifact", a.name, a.path,
         a.kind + ", " + std::to_string(a.bytes) + " bytes, sha256 " + a.sha256);
+  // A child's mean metrics and values, one row each: a tuning run's trials.
+  for (const RunRecord& c : children) {
+    std::string means;
+    for (const auto& m : c.metrics)
+      if (m.name.starts_with("mean."))
+        means += (means.empty() ? "" : ", ") + m.name.substr(5) + " " + format_number(m.value);
+    const auto trial = c.params.find("trial");
+    row(c.command.c_str(),
+        (trial == c.params.end() ? "" : "#" + trial->second + " ") + "(run " +
+            std::to_string(c.id) + ")",
+        trial_values(c), means);
+  }
   print(table, format);
   if (format != "csv")
     std::printf("config (secrets masked): %s\n",
@@ -221,7 +258,7 @@ int run_runs(int argc, char** argv) {
   track::RunFilter filter;
   auto* list = cli.add_subcommand("list", "list runs, newest first");
   list->add_option("--command", filter.command, "only runs of this command")
-      ->check(CLI::IsMember({"etl", "train", "score", "forecast"}));
+      ->check(CLI::IsMember({"etl", "train", "tune", "score", "forecast"}));
   list->add_option("--status", filter.status, "only runs with this status")
       ->check(CLI::IsMember({"running", "finished", "failed"}));
   int64_t show_id = 0;

@@ -5,41 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "blob_places.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "common/error.h"
-#include "common/progress.h"
-#include "common/stopwatch.h"
-#include "config/config.h"
 #include "dist/job.h"
-#include "etl/etl.h"
 #include "model/trainer.h"
-#include "store/atomic_dir.h"
-#include "store/tables.h"
-#include "track/run_details.h"
+#include "training_job.h"
 
 namespace loadcast::app {
-namespace {
-
-namespace fs = std::filesystem;
-
-void print_metrics_table(const char* name, const Metrics& m) {
-  std::printf("%-5s rows %8lld  accuracy %.4f  wPrecision %.4f  wRecall %.4f  F1 %.4f\n", name,
-              static_cast<long long>(m.rows), m.accuracy, m.weighted_precision, m.weighted_recall,
-              m.f1);
-  static const char* kNames[] = {"low", "medium", "high"};
-  for (int c = 0; c < kNumLabels; ++c) {
-    const auto& cm = m.per_class[c];
-    std::printf("      %-6s P %.4f  R %.4f  F1 %.4f  n %-8lld  confusion [%lld %lld %lld]\n",
-                kNames[c], cm.precision, cm.recall, cm.f1, static_cast<long long>(cm.support),
-                static_cast<long long>(m.confusion[c][0]),
-                static_cast<long long>(m.confusion[c][1]),
-                static_cast<long long>(m.confusion[c][2]));
-  }
-}
-
-}  // namespace
 
 int run_train(int argc, char** argv) {
   CLI::App cli(
@@ -88,104 +61,19 @@ int run_train(int argc, char** argv) {
   track::RunRecorder run(
       {workspace, "train", recorded_arguments(argc, argv), config_path, threads});
   auto train = [&] {
-    Config config = load_config_for("train", config_path, output, comm->rank());
-    // A blob output's feature table and summary are read from a local copy.
-    OutputCopy copy(config, *comm, "train");
-    if (copy.remote())
-      dist::decide_on_root(*comm, [&] {
-        copy.output().fetch(kTablesPart, config.output, {"features", etl_output_names().back()});
-        return nullptr;
-      });
-    track::record_config(run, config);
-    run.param("threads", std::to_string(threads));
+    TrainingJob job("train", config_path, output, threads, *comm, run);
     if (!export_dir.empty() && comm->size() > 1)
       throw dist::CollectiveFailure(ExitCode::kUsage,
                                     "--export-matrix needs a single process (not mpirun -np " +
                                         std::to_string(comm->size()) + ")");
-
-    const bool show_progress = root && Progress::stderr_is_terminal();
-    const Stopwatch started;
-    auto phase = [&](std::string_view name) {
-      if (!show_progress) return;
-      std::fprintf(stderr, "loadcast train: [%6.1f s] %.*s\n", started.seconds(),
-                   static_cast<int>(name.size()), name.data());
-    };
-
-    const fs::path features_dir = config.output / "features";
-    dist::decide_on_root(*comm, [&] {
-      if (!fs::is_directory(features_dir)) {
-        fail_data("no feature table found at " + features_dir.string() + " (run 'loadcast etl " +
-                  config_path + "' first)");
-      }
-      check_features_match(config);
-      return nlohmann::json();
-    });
-    // Each rank reads its own share of the table, once per pass; no row is held.
-    const FeatureRowPasses rows = [&](const FeatureRowVisitor& visit) {
-      for_each_feature_row(features_dir, default_feature_schema(), comm->rank(), comm->size(),
-                           visit, threads);
-    };
-
-    TrainRequest request;
-    request.threads = threads;
-    request.data_accounting = read_data_accounting(config.output);
-    request.on_phase = phase;
-    request.comm = comm.get();
-    TrainOutcome outcome = train_model(config, rows, request);
-    const Model& model = *outcome.model;
+    const TrainOutcome outcome = train_model(job.config(), job.rows(), job.request());
     if (!root) return 0;
-
-    phase("writing the model bundle");
-    const fs::path model_dir = config.output / "model";
-    // One writer at a time; a bundle staged by a killed train is removed.
-    const OutputLock lock(config.output, "train", {model_dir});
-    model.save(model_dir);
+    const std::string where = job.write_bundle(outcome);
     if (!export_dir.empty()) {
-      phase("exporting the matrices");
-      export_matrices(model, config, rows, export_dir);
+      job.phase("exporting the matrices");
+      export_matrices(*outcome.model, job.config(), job.rows(), export_dir);
     }
-
-    Published published;
-    if (copy.remote()) {
-      phase("publishing the model bundle");
-      published = copy.output().publish(kModelPart, config.output, {"model"});
-    }
-    if (!outcome.boosting.validation_loss.empty()) {
-      const auto& b = outcome.boosting;
-      run.metric("boosting_rounds", b.rounds);
-      run.metric("boosting_rounds_kept", b.best_round);
-      run.metric("validation_log_loss", b.validation_loss[static_cast<size_t>(b.best_round) - 1]);
-    }
-    track::record_train(run, model.metrics(), outcome.train_seconds, outcome.total_seconds,
-                        model_dir, published.location);
-    std::printf("Train Accuracy = %.4g\n", model.metrics().train.accuracy);
-    std::printf("Test Accuracy = %.4g\n", model.metrics().test.accuracy);
-    print_metrics_table("train", model.metrics().train);
-    print_metrics_table("test", model.metrics().test);
-    const size_t trees = model.forest().trees().size();
-    const bool boosted = model.forest().algorithm() == forest::Algorithm::kGradientBoostedTrees;
-    if (boosted && !outcome.boosting.validation_loss.empty()) {
-      const auto& b = outcome.boosting;
-      std::printf("early stopping: %d of %d rounds kept, validation log loss %.4f (%lld rows)\n",
-                  b.best_round, b.rounds, b.validation_loss[static_cast<size_t>(b.best_round) - 1],
-                  static_cast<long long>(b.validation_rows));
-    }
-    std::printf(boosted ? "%zu features, %zu trees; boosting %.2f s, total %.2f s, %d threads"
-                        : "%zu features, %zu trees; forest %.2f s, total %.2f s, %d threads",
-                static_cast<size_t>(model.encoder().num_features()), trees, outcome.train_seconds,
-                outcome.total_seconds, threads);
-    if (comm->size() > 1) {
-      const auto& x = outcome.exchange;
-      std::printf(" x %d ranks, allreduce %.2f MB per tree in %lld calls, %.2f s waiting on rank 0",
-                  comm->size(),
-                  static_cast<double>(x.allreduce_bytes) / 1e6 / static_cast<double>(trees),
-                  static_cast<long long>(x.allreduce_calls), x.allreduce_seconds);
-    }
-    if (copy.remote())
-      std::printf(" -> %s (generation %s)\n", config.output_url.c_str(),
-                  published.generation.c_str());
-    else
-      std::printf(" -> %s\n", model_dir.string().c_str());
+    job.print_outcome(outcome, where);
     return 0;
   };
   return dist::run_job(*comm, "train", [&] { return run_recorded(run, train); });

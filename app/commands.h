@@ -11,6 +11,7 @@ int run_program(int argc, char** argv);
 int run_generate(int argc, char** argv);
 int run_etl(int argc, char** argv);
 int run_train(int argc, char** argv);
+int run_tune(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_score(int argc, char** argv);
 int run_forecast(int argc, char** argv);

@@ -21,7 +21,10 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"generate", loadcast::app::run_generate, "write realistic session logs (files or stdout)"},
     {"etl", loadcast::app::run_etl, "raw session CSV -> feature table, hourly/daily stores"},
-    {"train", loadcast::app::run_train, "fit encoders and a random forest; write the model bundle"},
+    {"train", loadcast::app::run_train,
+     "fit encoders and a random forest or boosted trees; write the model bundle"},
+    {"tune", loadcast::app::run_tune,
+     "cross-validate by time, search the tuning space, refit the best into the bundle"},
     {"serve", loadcast::app::run_serve, "REST scoring service for a model bundle (and the stores)"},
     {"score", loadcast::app::run_score,
      "forecast one server's next hours through the scoring service"},

@@ -42,6 +42,71 @@ const std::vector<Preset>& presets() {
   return list;
 }
 
+// Sets one training field by its dotted name.
+void set_training_field(Config& c, const std::string& dotted, const json& value,
+                        const ParamSource& source) {
+  const auto dot = dotted.find('.');
+  const std::string head = dotted.substr(0, dot);
+  const bool nested = dot != std::string::npos;
+  const auto not_training = [&] {
+    throw Failure(source.code, source.origin + ": '" + dotted +
+                                   "' is not a training field (algorithm, forest.NAME or "
+                                   "boosting.NAME)");
+  };
+  if (nested ? head != kForestField && head != kBoostingField : head != forest::kAlgorithmField)
+    not_training();
+  const Param<Config>& field = *config_params().find(head);
+  std::vector<std::string> unknown;
+  if (nested)
+    field.read_nested(json{{dotted.substr(dot + 1), value}}, c, source, unknown);
+  else
+    config_params().read(json{{head, value}}, c, source, unknown);
+  if (!unknown.empty()) not_training();
+}
+
+// The type of a dotted training field's declaration; empty for a name
+// that is not one.
+std::string training_field_type(const std::string& dotted) {
+  const auto dot = dotted.find('.');
+  if (dot == std::string::npos) {
+    const auto* p = dotted == forest::kAlgorithmField ? config_params().find(dotted) : nullptr;
+    return p ? p->type_name : "";
+  }
+  const std::string head = dotted.substr(0, dot);
+  const std::string tail = dotted.substr(dot + 1);
+  if (head == kForestField) {
+    const auto* p = forest::forest_params().find(tail);
+    return p ? p->type_name : "";
+  }
+  const auto* p = head == kBoostingField ? forest::boost_params().find(tail) : nullptr;
+  return p ? p->type_name : "";
+}
+
+// Every value of the tuning space read by its field's declaration; a
+// range only for numbers and only in a random search.
+void check_tuning_space(Config& c, const std::string& origin) {
+  const ParamSource source{origin + " (tuning.space)", ExitCode::kUsage};
+  for (SearchAxis& axis : c.tuning.space) {
+    Config scratch = c;
+    if (!axis.is_range()) {
+      for (const json& v : axis.values) set_training_field(scratch, axis.name, v, source);
+      continue;
+    }
+    const std::string type = training_field_type(axis.name);
+    if (type.empty()) set_training_field(scratch, axis.name, axis.min, source);  // names it
+    axis.integral = type == "integer";
+    if (type != "integer" && type != "number")
+      throw Failure(source.code, source.origin + ": '" + axis.name + "' is a " + type +
+                                     " field: give it a list of values, not a range");
+    if (c.tuning.search != SearchKind::kRandom)
+      throw Failure(source.code, source.origin + ": '" + axis.name +
+                                     "' has a range: a grid search needs a list of values "
+                                     "(or set tuning.search to random)");
+    set_training_field(scratch, axis.name, axis.min, source);
+    set_training_field(scratch, axis.name, axis.max, source);
+  }
+}
+
 // The years the five-minute bucket keys cover (aggregate/bucket_table.h).
 constexpr int kFirstYear = 1900;
 constexpr int kLastYear = 2199;
@@ -142,6 +207,8 @@ const ParamSet<Config>& config_params() {
              "the random forest's parameters");
     s.object(kBoostingField, &Config::boosting, forest::boost_params(),
              "the gradient-boosted trees' parameters");
+    s.object(kTuningField, &Config::tuning, tuning_params(),
+             "how 'loadcast tune' cross-validates by time and what it searches");
     return s;
   }();
   return set;
@@ -202,6 +269,7 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
                       "it must lie after trainBegin and not after trainEnd");
   if (c.high_threshold < c.low_threshold)
     params.fail_value(source, "highThreshold", "it must not lie below lowThreshold");
+  check_tuning_space(c, origin);
 
   if (!output.empty()) c.output = output;
   if (blob::is_blob_url(c.output.string())) {
@@ -232,6 +300,13 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
     c.data_file = (origin_path.parent_path() / c.data_file).lexically_normal().string();
     if (c.data_file.empty()) c.data_file.push_back('.');
   }
+  return c;
+}
+
+Config with_training_values(const Config& config, const json& values, const ParamSource& source) {
+  Config c = config;
+  for (auto it = values.begin(); it != values.end(); ++it)
+    set_training_field(c, it.key(), *it, source);
   return c;
 }
 

@@ -13,6 +13,7 @@
 #include "blob/storage.h"
 #include "common/params.h"
 #include "common/time.h"
+#include "config/tuning.h"
 #include "forest/params.h"
 #include "ingest/layout.h"
 #include "store/tables.h"
@@ -59,6 +60,7 @@ struct Config : TrainingSpec {
   forest::Algorithm algorithm = forest::Algorithm::kRandomForest;
   forest::ForestParams forest;
   forest::BoostParams boosting;
+  TuningSpec tuning;
   std::vector<std::string> warnings;  // unknown fields, ignored
 };
 
@@ -72,11 +74,19 @@ const ParamSet<Config>& config_params();
 inline constexpr const char* kFilterIpsField = "filterIPs";
 inline constexpr const char* kForestField = "forest";
 inline constexpr const char* kBoostingField = "boosting";
+inline constexpr const char* kTuningField = "tuning";
 inline constexpr const char* kMemoryLimitField = "memoryLimit";
 inline constexpr const char* kFormatField = kFormatKey;
 // What a memoryLimit left out means (etl resolves it).
 inline constexpr const char* kAutoMemoryLimit =
     "half of this machine's memory, shared by the MPI ranks on it";
+
+// `config` with the training fields of `values` ({"forest.maxDepth": 6,
+// algorithm: ...}, the names of a tuning space) set, each read and
+// checked by its own declaration. Throws Failure(source.code) naming the
+// field for a name that is not a training field or an impossible value.
+Config with_training_values(const Config& config, const nlohmann::json& values,
+                            const ParamSource& source);
 
 // What the configuration says about blob storage.
 blob::StorageSettings storage_settings(const Config& config);

@@ -133,13 +133,15 @@ void EncoderFit::add_deviations(const FeatureRow& row, std::vector<ExactSum>& su
 
 void EncoderFit::deviate(const FeatureRow& row) { add_deviations(row, sums_); }
 
-void EncoderFit::deviate(std::span<const FeatureRow> rows, int threads) {
+void EncoderFit::deviate(std::span<const FeatureRow> rows, int threads,
+                         const std::function<bool(const FeatureRow&)>& keep) {
   const size_t parts = static_cast<size_t>(std::max(1, threads));
   std::vector<std::vector<ExactSum>> partial(parts, std::vector<ExactSum>(sums_.size()));
   run_tasks(parts, threads, [&](size_t part, int) {
     const size_t begin = rows.size() * part / parts;
     const size_t end = rows.size() * (part + 1) / parts;
-    for (size_t r = begin; r < end; ++r) add_deviations(rows[r], partial[part]);
+    for (size_t r = begin; r < end; ++r)
+      if (!keep || keep(rows[r])) add_deviations(rows[r], partial[part]);
   });
   for (const auto& sums : partial) {
     for (size_t s = 0; s < sums_.size(); ++s) sums_[s].add(sums[s]);

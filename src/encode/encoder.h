@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -116,8 +117,10 @@ class EncoderFit {
   // The categories, once counted.
   const Encoder& categories() const { return encoder_; }
   void deviate(const FeatureRow& row);
-  // deviate() for each of `rows`, on `threads` (the sums are exact: the same).
-  void deviate(std::span<const FeatureRow> rows, int threads);
+  // deviate() for each of `rows` that `keep` takes (all when it is empty),
+  // on `threads` (the sums are exact: the same).
+  void deviate(std::span<const FeatureRow> rows, int threads,
+               const std::function<bool(const FeatureRow&)>& keep = {});
   // Collective.
   Encoder finish(dist::Communicator& comm);
 

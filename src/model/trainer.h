@@ -4,8 +4,10 @@
 // of an MPI job each passes its own rows and every rank gets the same model.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include "dist/communicator.h"
 #include "features/feature_row.h"
 #include "features/schema.h"
+#include "forest/training_set.h"
 #include "model/model.h"
 
 namespace loadcast {
@@ -30,6 +33,29 @@ struct TrainRequest {
   // Rows read in the first pass are kept for the other two while they fit
   // this many bytes; past it every pass reads them again. Changes no result.
   size_t held_rows_bytes = size_t{256} << 20;
+  // The same rows as the passes, already in memory: read from here and
+  // never copied (the passes are then not called).
+  std::span<const FeatureRow> rows_in_memory;
+  bool rows_are_in_memory = false;
+  // Rows at or after this time are left out: not fitted, trained or
+  // evaluated (a tuning fold ends where its validation days end).
+  TimeNs rows_end = std::numeric_limits<TimeNs>::max();
+};
+
+// The three sets one fit bins its rows into.
+enum RowPart { kTrainRows, kValidationRows, kTestRows };
+
+// The rows of one fit, encoded and binned: the training rows (strictly
+// before testSplitStart, without boosting's early-stopping tail), that
+// tail, and the test rows (from testSplitStart to rows_end).
+struct BinnedRows {
+  Encoder encoder;
+  std::vector<forest::TrainingSet> sets;  // by RowPart
+  std::array<int64_t, 3> rows{};          // by RowPart, this rank's
+  std::array<int64_t, 3> global_rows{};   // by RowPart, every rank's
+  // This rank's earliest and latest row hour (unix seconds) in each part;
+  // INT64_MAX and INT64_MIN for an empty part.
+  std::array<std::pair<int64_t, int64_t>, 3> hours{};
 };
 
 struct TrainOutcome {
@@ -43,6 +69,21 @@ struct TrainOutcome {
   double train_seconds = 0;       // forest growing only
   double total_seconds = 0;       // reading, encoding, growing and evaluating
 };
+
+// Passes 1 to 3 of train_model below: the encoder fitted and every row
+// binned. The same failures.
+BinnedRows bin_rows(const Config& config, const FeatureRowPasses& rows,
+                    const TrainRequest& request);
+
+// The trees of `config`'s algorithm and parameters grown on rows.sets
+// (boosting watches the validation tail); fills outcome's exchange,
+// boosting and train_seconds. Collective when request.comm is set.
+forest::Forest grow_trees(const Config& config, const BinnedRows& rows, const TrainRequest& request,
+                          TrainOutcome& outcome);
+
+// Metrics over every rank's rows of `set`: the confusion counts are summed exactly.
+Metrics evaluate_rows(const forest::Forest& forest, const forest::TrainingSet& set, int threads,
+                      dist::Communicator& comm);
 
 // Throws Failure(kData) when there are no rows, no training rows (all at or
 // after testSplitStart), no test rows, or a label outside 1..3; the first

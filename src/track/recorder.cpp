@@ -176,6 +176,7 @@ RunRecorder::RunRecorder(const RecorderOptions& options) : command_(options.comm
   try {
     store_ = RunStore::open(options.workspace);
     id_ = store_->begin_run(run);
+    run_ = std::move(run);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "loadcast %s: warning: run history disabled: %s\n", command_.c_str(),
                  scrub(e.what()).c_str());
@@ -209,6 +210,26 @@ void RunRecorder::artifact(const std::string& name, const fs::path& path,
     a.sha256 = digest.sha256;
     store_->add_artifact(id_, a);
   });
+}
+
+int64_t RunRecorder::child(const std::string& command,
+                           const std::vector<std::pair<std::string, std::string>>& params,
+                           const std::vector<MetricValue>& metrics, double seconds) {
+  int64_t id = 0;
+  guarded("child run", [&] {
+    NewRun run = run_;
+    run.command = command;
+    run.config = nullptr;
+    run.parent = id_;
+    run.started_at = unix_now() - std::max(0.0, seconds);
+    Transaction tx(store_->database());
+    id = store_->begin_run(run);
+    for (const auto& [name, value] : params) store_->set_param(id, name, scrub(value));
+    for (const auto& m : metrics) store_->log_metric(id, m.name, m.value, m.step);
+    store_->end_run(id, RunStatus::kFinished);
+    tx.commit();
+  });
+  return id;
 }
 
 void RunRecorder::finish() {

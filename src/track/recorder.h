@@ -51,6 +51,12 @@ class RunRecorder {
   // artifact is kept (a blob URL) and is recorded in place of the path.
   void artifact(const std::string& name, const std::filesystem::path& path,
                 const std::string& location = {});
+  // Records a finished run that is part of this one (a tuning trial) with
+  // its parameters and metrics, ended now after `seconds`. Returns its id,
+  // or 0 when this run is not recorded.
+  int64_t child(const std::string& command,
+                const std::vector<std::pair<std::string, std::string>>& params,
+                const std::vector<MetricValue>& metrics, double seconds);
   void finish();
   void fail(const std::string& message);
 
@@ -60,6 +66,7 @@ class RunRecorder {
   std::string scrub(std::string text) const;
 
   std::string command_;
+  NewRun run_;  // as begun: a child copies its identity
   std::unique_ptr<RunStore> store_;
   int64_t id_ = 0;
   bool ended_ = false;

@@ -68,11 +68,11 @@ ModelVersion register_model(RunStore& store, int64_t run_id, const std::string& 
   const auto run = store.find_run(run_id);
   if (!run)
     fail_usage("run " + std::to_string(run_id) + " does not exist (see 'loadcast runs list')");
-  if (run->command != "train")
+  if (run->command != "train" && run->command != "tune")
     fail_usage(
         "run " + std::to_string(run_id) + " is " +
         (std::string("aeiou").find(run->command.front()) != std::string::npos ? "an " : "a ") +
-        run->command + " run; only train runs have a model");
+        run->command + " run; only train and tune runs have a model");
   if (run->status != "finished")
     fail_usage("run " + std::to_string(run_id) + " is " + run->status +
                "; only a finished run's model can be registered");

@@ -73,4 +73,50 @@ void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_s
   run.artifact("model", model_dir, location.empty() ? "" : location + "/model");
 }
 
+void record_tuning(RunRecorder& run, const Config& config, const TuningOutcome& outcome) {
+  const auto text = [](const nlohmann::json& v) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  for (const TrialResult& t : outcome.trials) {
+    std::vector<std::pair<std::string, std::string>> params{
+        {"trial", std::to_string(t.trial.index)}};
+    for (auto it = t.trial.values.begin(); it != t.trial.values.end(); ++it)
+      params.emplace_back(it.key(), text(*it));
+    std::vector<MetricValue> metrics;
+    double accuracy = 0;
+    double f1 = 0;
+    for (size_t f = 0; f < t.folds.size(); ++f) {
+      const FoldResult& r = t.folds[f];
+      const auto step = static_cast<int64_t>(f);
+      metrics.push_back({"validation.accuracy", r.metrics.accuracy, step});
+      metrics.push_back({"validation.f1", r.metrics.f1, step});
+      metrics.push_back({"validation.rows", static_cast<double>(r.validation_rows), step});
+      metrics.push_back({"train.rows", static_cast<double>(r.train_rows), step});
+      if (r.boosting_rounds_kept > 0)
+        metrics.push_back(
+            {"boosting_rounds_kept", static_cast<double>(r.boosting_rounds_kept), step});
+      accuracy += r.metrics.accuracy;
+      f1 += r.metrics.f1;
+    }
+    const auto folds = static_cast<double>(t.folds.size());
+    metrics.push_back({"mean.accuracy", accuracy / folds, 0});
+    metrics.push_back({"mean.f1", f1 / folds, 0});
+    metrics.push_back({"seconds", t.seconds, 0});
+    run.child("trial", params, metrics, t.seconds);
+  }
+  const TrialResult& best = outcome.trials[static_cast<size_t>(outcome.best)];
+  for (auto it = best.trial.values.begin(); it != best.trial.values.end(); ++it)
+    run.param("best." + it.key(), text(*it));
+  run.metric("trials", static_cast<double>(outcome.trials.size()));
+  run.metric("folds", static_cast<double>(outcome.folds.size()));
+  run.metric("best_trial", best.trial.index);
+  run.metric(std::string("best.mean.") + metric_name(config.tuning.metric), best.score);
+  // The search's wall time: binning, growing and scoring every fold, not the refit.
+  const double search_seconds = outcome.seconds - outcome.refit.total_seconds;
+  run.metric("search_seconds", search_seconds);
+  if (search_seconds > 0)
+    run.metric("trials_per_minute",
+               60.0 * static_cast<double>(outcome.trials.size()) / search_seconds);
+}
+
 }  // namespace loadcast::track

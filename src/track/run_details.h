@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "etl/etl.h"
 #include "model/model.h"
+#include "model/tuning.h"
 #include "track/recorder.h"
 
 namespace loadcast::track {
@@ -26,5 +27,11 @@ void record_etl(RunRecorder& run, const Config& config, const EtlReport& report,
 void record_train(RunRecorder& run, const BundleMetrics& metrics, double train_seconds,
                   double total_seconds, const std::filesystem::path& model_dir,
                   const std::string& location = {});
+
+// Each trial as a finished child run ("trial": its values as parameters,
+// every fold's validation metrics as steps, their means), and on the
+// tuning run itself the trial count, the best trial, its values as best.*
+// parameters, its mean score and the trials per minute.
+void record_tuning(RunRecorder& run, const Config& config, const TuningOutcome& outcome);
 
 }  // namespace loadcast::track

@@ -94,8 +94,15 @@ using Migration = void (*)(Database&);
 // shows); without an index each read scanned the whole table.
 void migrate_3_to_4(Database& db) { db.exec("CREATE INDEX artifacts_by_run ON artifacts(run_id)"); }
 
-constexpr Migration kMigrations[] = {migrate_0_to_1, migrate_1_to_2, migrate_2_to_3,
-                                     migrate_3_to_4};
+void migrate_4_to_5(Database& db) {
+  db.exec(R"sql(
+    ALTER TABLE runs ADD COLUMN parent_id INTEGER REFERENCES runs(id);
+    CREATE INDEX runs_by_parent ON runs(parent_id);
+  )sql");
+}
+
+constexpr Migration kMigrations[] = {migrate_0_to_1, migrate_1_to_2, migrate_2_to_3, migrate_3_to_4,
+                                     migrate_4_to_5};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 std::string read_first_line(const fs::path& file) {
@@ -145,13 +152,17 @@ RunRecord read_run_row(Statement& s) {
   r.status = s.text(12);
   r.error = s.text(13);
   r.pid = s.integer(14);
+  r.parent = s.is_null(15) ? 0 : s.integer(15);
   return r;
 }
 
 constexpr const char* kRunColumns =
     "id, command, arguments, config, target, ranks, threads, git_revision, host, started_at, "
     "ended_at, "
-    "duration_s, status, error, pid";
+    "duration_s, status, error, pid, parent_id";
+// RunFilter::parent as SQL, bound as ?5.
+constexpr const char* kParentIs =
+    "(CASE WHEN ?5 = 0 THEN parent_id IS NULL ELSE parent_id = ?5 END)";
 
 }  // namespace
 
@@ -283,7 +294,9 @@ int64_t RunStore::begin_run(const NewRun& run) {
   auto s = db_.prepare(
       "INSERT INTO runs (command, arguments, config, target, ranks, threads, git_revision, host, "
       "started_at, "
-      "status, pid, boot_id, start_ticks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)");
+      "status, pid, boot_id, start_ticks, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', "
+      "?, "
+      "?, ?, ?)");
   s.bind(1, run.command).bind(2, nlohmann::json(run.arguments).dump());
   if (run.config.is_null()) {
     s.bind_null(3);
@@ -302,10 +315,15 @@ int64_t RunStore::begin_run(const NewRun& run) {
     s.bind(7, run.git_revision);
   }
   s.bind(8, run.process.host)
-      .bind(9, unix_now())
+      .bind(9, run.started_at > 0 ? run.started_at : unix_now())
       .bind(10, run.process.pid)
       .bind(11, run.process.boot_id);
   s.bind(12, run.process.start_ticks);
+  if (run.parent == 0) {
+    s.bind_null(13);
+  } else {
+    s.bind(13, run.parent);
+  }
   s.run();
   return db_.last_insert_id();
 }
@@ -357,9 +375,10 @@ void RunStore::end_run(int64_t run, RunStatus status, const std::string& error) 
 std::vector<RunRecord> RunStore::list_runs(const RunFilter& filter) {
   std::string sql = std::string("SELECT ") + kRunColumns +
                     " FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2) "
-                    "ORDER BY id DESC LIMIT ?3 OFFSET ?4";
+                    "AND " +
+                    kParentIs + " ORDER BY id DESC LIMIT ?3 OFFSET ?4";
   auto s = db_.prepare(sql);
-  s.bind(1, filter.command).bind(2, filter.status);
+  s.bind(1, filter.command).bind(2, filter.status).bind(5, filter.parent);
   s.bind(3, filter.limit > 0 ? static_cast<int64_t>(filter.limit) : int64_t{-1});  // -1: no limit
   s.bind(4, static_cast<int64_t>(filter.offset));
   std::vector<RunRecord> out;
@@ -369,13 +388,17 @@ std::vector<RunRecord> RunStore::list_runs(const RunFilter& filter) {
 
 int64_t RunStore::count_runs(const RunFilter& filter) {
   auto s = db_.prepare(
-      "SELECT COUNT(*) FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2)");
-  s.bind(1, filter.command).bind(2, filter.status);
+      std::string(
+          "SELECT COUNT(*) FROM runs WHERE (?1 = '' OR command = ?1) AND (?2 = '' OR status = ?2) "
+          "AND ") +
+      kParentIs);
+  s.bind(1, filter.command).bind(2, filter.status).bind(5, filter.parent);
   return s.step() ? s.integer(0) : 0;
 }
 
 std::vector<std::string> RunStore::commands() {
-  auto s = db_.prepare("SELECT DISTINCT command FROM runs ORDER BY command");
+  auto s =
+      db_.prepare("SELECT DISTINCT command FROM runs WHERE parent_id IS NULL ORDER BY command");
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
   return out;

@@ -20,7 +20,8 @@ namespace loadcast::track {
 // Version 1: runs, params, metrics, artifacts. Version 2: process identity of
 // a run (pid, boot id, start ticks) and artifact name/kind. Version 3: the
 // model registry (model_versions). Version 4: artifacts indexed by run.
-inline constexpr int kSchemaVersion = 4;
+// Version 5: a run's parent (the trials of a tuning run).
+inline constexpr int kSchemaVersion = 5;
 
 enum class RunStatus { kRunning, kFinished, kFailed };
 const char* status_name(RunStatus status);
@@ -46,6 +47,8 @@ struct NewRun {
   int threads = 1;
   std::string git_revision{};
   ProcessIdentity process = ProcessIdentity::current();
+  int64_t parent = 0;     // the run this one is part of; 0: none
+  double started_at = 0;  // unix seconds; 0: now
 };
 
 struct MetricValue {
@@ -79,6 +82,7 @@ struct RunRecord {
   std::optional<double> duration_seconds;
   std::string status;
   std::string error;
+  int64_t parent = 0;  // 0: a run of its own
   std::map<std::string, std::string> params;
   std::vector<MetricValue> metrics;
   std::vector<Artifact> artifacts;
@@ -87,6 +91,7 @@ struct RunRecord {
 struct RunFilter {
   std::string command;  // empty: any
   std::string status;   // empty: any
+  int64_t parent = 0;   // 0: runs of their own; else the runs that are part of this one
   size_t limit = 0;     // the first `limit` matches after `offset` (newest first); 0: all
   size_t offset = 0;
 };

@@ -69,6 +69,7 @@ std::string duration_text(const track::RunRecord& run) {
 // The metrics a runs table shows for a command, in this order.
 std::vector<std::string> key_metrics(const std::string& command) {
   if (command == "train") return {"test.accuracy", "test.f1", "train.rows"};
+  if (command == "tune") return {"best.mean.accuracy", "test.accuracy", "trials"};
   if (command == "etl") return {"rows", "servers", "MBps"};
   if (command == "forecast") return {"servers", "idle_servers", "hot_servers"};
   if (command == "score") return {"predictions"};
@@ -83,6 +84,61 @@ std::optional<double> metric_of(const track::RunRecord& run, const std::string& 
 
 std::string run_link(int64_t id) {
   return "<a href=\"/runs/" + std::to_string(id) + "\">" + std::to_string(id) + "</a>";
+}
+
+// The trials of a tuning run: a table (the best one shaded) with each
+// trial's values, its validation accuracy on every fold and the mean, and
+// the same as a chart, one point per trial.
+std::string trials_section(const track::RunRecord& run,
+                           const std::vector<track::RunRecord>& trials) {
+  std::vector<std::string> names;  // the searched fields
+  size_t folds = 0;
+  for (const auto& t : trials) {
+    for (const auto& [name, value] : t.params)
+      if (name != "trial" && std::find(names.begin(), names.end(), name) == names.end())
+        names.push_back(name);
+    for (const auto& m : t.metrics)
+      if (m.name == "validation.accuracy") folds = std::max(folds, static_cast<size_t>(m.step) + 1);
+  }
+  const auto best = metric_of(run, "best_trial");
+  std::string out = "<h2>Trials</h2><table id=\"trials\"><thead><tr><th>trial</th><th>run</th>";
+  for (const auto& n : names) out += "<th>" + escaped(n) + "</th>";
+  for (size_t f = 0; f < folds; ++f)
+    out += "<th class=\"num\">fold " + std::to_string(f + 1) + "</th>";
+  out +=
+      "<th class=\"num\">mean accuracy</th><th class=\"num\">mean F1</th><th class=\"num\">"
+      "seconds</th></tr></thead><tbody>";
+  LineChart chart;
+  chart.points = true;
+  chart.from_zero = false;
+  chart.series.push_back({"mean accuracy", "var(--accent)", {}});
+  for (size_t f = 0; f < folds; ++f)
+    chart.series.push_back({"fold " + std::to_string(f + 1), kClassColors[f % kNumLabels], {}});
+  for (const auto& t : trials) {
+    const auto index = t.params.count("trial") ? t.params.at("trial") : "";
+    const bool is_best = best && index == std::to_string(static_cast<int64_t>(*best));
+    out += "<tr data-trial=\"" + escaped(index) + "\"" +
+           (is_best ? " class=\"differs\" data-best=\"1\"" : "") + ">" +
+           cell(index + (is_best ? " (best)" : "")) + "<td>" + run_link(t.id) + "</td>";
+    for (const auto& n : names) out += cell(t.params.count(n) ? t.params.at(n) : "—");
+    std::vector<double> fold_values(folds, std::nan(""));
+    for (const auto& m : t.metrics)
+      if (m.name == "validation.accuracy" && static_cast<size_t>(m.step) < folds)
+        fold_values[static_cast<size_t>(m.step)] = m.value;
+    for (const double v : fold_values) out += cell(std::isnan(v) ? "—" : format_number(v), true);
+    const double mean = metric_of(t, "mean.accuracy").value_or(std::nan(""));
+    out += "<td class=\"num\" data-mean=\"" + format_number(mean, 17) + "\">" +
+           format_number(mean) + "</td>" +
+           cell(format_number(metric_of(t, "mean.f1").value_or(0)), true) +
+           cell(format_number(metric_of(t, "seconds").value_or(0), 3), true) + "</tr>";
+    chart.x_labels.push_back("#" + index);
+    chart.series[0].values.push_back(mean);
+    for (size_t f = 0; f < folds; ++f) chart.series[f + 1].values.push_back(fold_values[f]);
+  }
+  out += "</tbody></table>";
+  if (!trials.empty())
+    out += "<h2>Validation accuracy by trial</h2>" + line_chart(chart, "trials-chart");
+  return out;
 }
 
 std::string select_box(const std::string& name, const std::vector<std::string>& choices,
@@ -223,10 +279,16 @@ HttpResponse Dashboard::runs_page(const HttpRequest& request) {
 
 HttpResponse Dashboard::run_page(int64_t id) {
   std::optional<track::RunRecord> found;
+  std::vector<track::RunRecord> trials;
   {
     std::lock_guard lock(store_mutex_);
     found = store_->find_run(id);
+    track::RunFilter children;
+    children.parent = id;
+    for (const auto& row : store_->list_runs(children))
+      if (auto full = store_->find_run(row.id)) trials.push_back(std::move(*full));
   }
+  std::reverse(trials.begin(), trials.end());  // oldest first
   if (!found)
     return message_page(404, "No such run", "no run " + std::to_string(id) + " in the history",
                         "runs");
@@ -250,6 +312,8 @@ HttpResponse Dashboard::run_page(int64_t id) {
       {"arguments", arguments}};
   for (const auto& [name, value] : facts)
     body += "<tr><th>" + std::string(name) + "</th>" + cell(value) + "</tr>";
+  if (run.parent)
+    body += "<tr><th>part of</th><td id=\"parent\">run " + run_link(run.parent) + "</td></tr>";
   body += "</tbody></table>";
   if (!run.error.empty())
     body += "<h2>Error</h2><div class=\"error\" id=\"error\">" + escaped(run.error) + "</div>";
@@ -265,6 +329,7 @@ HttpResponse Dashboard::run_page(int64_t id) {
   for (const auto& [name, value] : run.params)
     body += "<tr data-param=\"" + escaped(name) + "\">" + cell(name) + cell(value) + "</tr>";
   body += "</tbody></table></div></div>";
+  if (!trials.empty()) body += trials_section(run, trials);
 
   body +=
       "<h2>Artifacts</h2><table id=\"artifacts\"><thead><tr><th>name</th><th>kind</th>"

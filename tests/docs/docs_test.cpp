@@ -147,6 +147,8 @@ const std::map<std::string, std::function<std::string()>>& tables() {
   static const std::map<std::string, std::function<std::string()>> t = {
       {"config-fields", [] { return param_table(config_params(), "", "field"); }},
       {"forest-fields", [] { return param_table(forest::forest_params(), "forest.", "field"); }},
+      {"boosting-fields", [] { return param_table(forest::boost_params(), "boosting.", "field"); }},
+      {"tuning-fields", [] { return param_table(tuning_params(), "tuning.", "field"); }},
       {"generate-options", [] { return param_table(generate::generate_params(), "--", "option"); }},
       {"feature-columns", feature_columns},
       {"hourly-columns", [] { return names_list(default_feature_schema().hourly_store_names()); }},

@@ -21,27 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Three servers over 12 days; the label follows the 48-hour lag and the
-// business hours, so a forest can learn it.
-std::vector<FeatureRow> synthetic_rows() {
-  std::vector<FeatureRow> rows;
-  const int64_t begin = days_from_civil(2016, 6, 1) * kSecondsPerDay;
-  const char* servers[] = {"10.0.0.1", "10.0.0.2", "2001:db8::1"};
-  for (int s = 0; s < 3; ++s) {
-    for (int h = 0; h < 12 * 24; ++h) {
-      FeatureRow row = testing::calendar_row(servers[s], begin, h);
-      const Calendar& c = row.calendar;
-      const double base = (s + 1) * 100.0 + ((h * 37 + s * 11) % 97) * 4;
-      for (int l = 0; l < default_feature_schema().num_lags(); ++l) row.lags[l] = base + l * 3;
-      for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = base / (m + 1);
-      const double load = base * (c.business_hour ? 1.5 : 0.6);
-      row.current.peak[0] = load;
-      row.label = label_for(load, 150, 500);
-      rows.push_back(std::move(row));
-    }
-  }
-  return rows;
-}
+std::vector<FeatureRow> synthetic_rows() { return testing::learnable_rows(12); }
 
 Config test_config() {
   Config config;

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/csv.h"
 #include "support/mpirun.h"
@@ -159,6 +160,67 @@ TEST_F(MpiTrainTest, BoostedTreesOnThreeRanksGiveTheBundleOfOneProcess) {
   for (const auto& [name, text] : bundles[0])
     EXPECT_TRUE(bundles[1][name] == text) << name << " differs on three ranks";
   EXPECT_NE(bundles[0]["forest.json"].find("gradientBoostedTrees"), std::string::npos);
+}
+
+// The trial table `tune` prints, without its SECONDS column, and the best line up to its timing.
+std::string tuning_decision(const std::string& log) {
+  std::string out;
+  std::istringstream lines(log);
+  bool in_table = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("TRIAL")) in_table = true;
+    if (line.starts_with("best: ")) {
+      out += line.substr(0, line.find(';')) + "\n";
+      break;
+    }
+    if (in_table) out += line.substr(0, line.rfind(' ')) + "\n";  // the last column: seconds
+  }
+  return out;
+}
+
+TEST_F(MpiTrainTest, TuneOnThreeRanksChoosesAndWritesWhatOneProcessDoes) {
+  nlohmann::json tuned = nlohmann::json::parse(read_text(config()));
+  tuned["tuning"] = {{"space", {{"forest.maxDepth", {3, 7}}, {"forest.numTrees", {6, 12}}}}};
+  const fs::path tuned_config = temp_->path() / "tuned.json";
+  testing::write_text(tuned_config, tuned.dump());
+  std::map<std::string, std::string> bundles[2];
+  std::string decisions[2];
+  for (int np : {1, 3}) {
+    const fs::path output = copy_of_etl_output("tuned-" + std::to_string(np));
+    const std::string command = std::string(np > 1 ? testing::mpirun_prefix(np) : "") + binary() +
+                                " tune " + tuned_config.string() + " --output " + output.string() +
+                                " --workspace " + output.string() + "-ws --threads " +
+                                (np > 1 ? "1" : "2");
+    std::string log;
+    ASSERT_EQ(run_shell(command, &log), 0) << log;
+    bundles[np > 1] = snapshot(output / "model");
+    decisions[np > 1] = tuning_decision(log);
+    // One tuning run with the rank count, its four trials as its children.
+    const auto runs = testing::recorded_runs(output.string() + "-ws");
+    ASSERT_EQ(runs.size(), 1u) << runs.dump();
+    EXPECT_EQ(runs[0]["command"], "tune");
+    EXPECT_EQ(runs[0]["ranks"], np);
+    std::string shown;
+    ASSERT_EQ(
+        run_shell(binary() + " runs --workspace " + output.string() + "-ws --format json show " +
+                      std::to_string(runs[0]["id"].get<int64_t>()),
+                  &shown),
+        0)
+        << shown;
+    const auto show = nlohmann::json::parse(shown);
+    ASSERT_EQ(show["children"].size(), 4u) << shown;
+    for (const auto& trial : show["children"]) {
+      EXPECT_EQ(trial["command"], "trial");
+      size_t folds = 0;
+      for (const auto& m : trial["metrics"]) folds += m["name"] == "validation.accuracy";
+      EXPECT_EQ(folds, 3u);
+    }
+  }
+  EXPECT_NE(decisions[0].find("best: trial "), std::string::npos) << decisions[0];
+  EXPECT_EQ(decisions[1], decisions[0]);
+  ASSERT_EQ(bundles[0].size(), 4u);
+  for (const auto& [name, text] : bundles[0])
+    EXPECT_TRUE(bundles[1][name] == text) << name << " differs on three ranks";
 }
 
 TEST_F(MpiTrainTest, OnlyRankZeroRecordsTheRunWithTheRankCount) {

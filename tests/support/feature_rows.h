@@ -4,9 +4,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/time.h"
 #include "features/feature_row.h"
+#include "features/schema.h"
 
 namespace loadcast::testing {
 
@@ -27,6 +29,29 @@ inline FeatureRow calendar_row(const std::string& server, int64_t begin, int h) 
   c.morning = c.hourofday >= 6 && c.hourofday <= 9;
   row.linear_trend = h / (24 * 365.25);
   return row;
+}
+
+// Three servers over `days` days from 2016-06-01; the label (thresholds
+// 150 and 500) follows the 48-hour lag and the business hours, so a forest
+// can learn it.
+inline std::vector<FeatureRow> learnable_rows(int days) {
+  std::vector<FeatureRow> rows;
+  const int64_t begin = days_from_civil(2016, 6, 1) * kSecondsPerDay;
+  const char* servers[] = {"10.0.0.1", "10.0.0.2", "2001:db8::1"};
+  for (int s = 0; s < 3; ++s) {
+    for (int h = 0; h < days * 24; ++h) {
+      FeatureRow row = calendar_row(servers[s], begin, h);
+      const Calendar& c = row.calendar;
+      const double base = (s + 1) * 100.0 + ((h * 37 + s * 11) % 97) * 4;
+      for (int l = 0; l < default_feature_schema().num_lags(); ++l) row.lags[l] = base + l * 3;
+      for (int m = 0; m < kNumMeasures; ++m) row.rolling[m] = base / (m + 1);
+      const double load = base * (c.business_hour ? 1.5 : 0.6);
+      row.current.peak[0] = load;
+      row.label = label_for(load, 150, 500);
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
 }
 
 }  // namespace loadcast::testing

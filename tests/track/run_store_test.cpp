@@ -86,8 +86,11 @@ TEST(RunStore, MigratesAVersionOneStoreKeepingItsRuns) {
   EXPECT_TRUE(has_column(*store, "runs", "pid"));
   EXPECT_TRUE(has_column(*store, "artifacts", "kind"));
   EXPECT_TRUE(has_table(*store, "model_versions"));
+  EXPECT_TRUE(has_column(*store, "runs", "parent_id"));
   const auto run = store->find_run(1);
   ASSERT_TRUE(run);
+  EXPECT_EQ(run->parent, 0);  // an old run is a run of its own
+  EXPECT_EQ(store->list_runs().size(), 1u);
   EXPECT_EQ(run->command, "etl");
   EXPECT_EQ(run->status, "finished");
   EXPECT_EQ(run->threads, 4);
@@ -177,6 +180,45 @@ TEST(Recorder, RecordsAFinishedRunWithoutItsSecrets) {
   EXPECT_EQ(r->artifacts[0].bytes, 5u);
   EXPECT_EQ(r->artifacts[0].sha256, sha256_hex("hello"));
   EXPECT_EQ(r->config.dump().find("hunter2"), std::string::npos);
+}
+
+TEST(Recorder, ChildRunsArePartOfTheirRunAndOutOfTheTopLevelList) {
+  testing::TempDir dir;
+  int64_t parent = 0;
+  int64_t child = 0;
+  {
+    RunRecorder run({dir.path() / "ws", "tune", {"c.json"}, {}, 2});
+    parent = run.id();
+    child = run.child("trial", {{"trial", "0"}, {"forest.maxDepth", "6"}},
+                      {{"validation.accuracy", 0.75, 0}, {"validation.accuracy", 0.8, 1}}, 2.5);
+    run.child("trial", {{"trial", "1"}}, {}, 1.0);
+    run.finish();
+  }
+  EXPECT_GT(child, parent);
+  auto store = RunStore::open(dir.path() / "ws");
+  const auto top = store->list_runs();
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].id, parent);
+  EXPECT_EQ(store->count_runs(), 1);
+  EXPECT_EQ(store->commands(), std::vector<std::string>{"tune"});
+  RunFilter children;
+  children.parent = parent;
+  const auto trials = store->list_runs(children);
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(store->count_runs(children), 2);
+  const auto r = store->find_run(child);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->parent, parent);
+  EXPECT_EQ(r->command, "trial");
+  EXPECT_EQ(r->status, "finished");
+  EXPECT_EQ(r->threads, 2);
+  EXPECT_EQ(r->params.at("forest.maxDepth"), "6");
+  ASSERT_EQ(r->metrics.size(), 2u);
+  EXPECT_EQ(r->metrics[1].step, 1);
+  EXPECT_EQ(r->metrics[1].value, 0.8);
+  ASSERT_TRUE(r->duration_seconds);
+  EXPECT_NEAR(*r->duration_seconds, 2.5, 0.5);
+  EXPECT_EQ(store->find_run(parent)->parent, 0);
 }
 
 TEST(Recorder, AnUnfinishedRunIsRecordedFailed) {

@@ -248,6 +248,67 @@ TEST_F(DashboardTest, PromotingNeedsWritesAllowedAndAServiceKey) {
   EXPECT_EQ(ui.wait_exit(10), 0);
 }
 
+// A real tuning run on the golden case (two folds of a day, two depths):
+// its page lists both trials with the recorded mean of each, shades the
+// best one the run recorded, and charts them; a trial's page names its
+// tuning run, and the runs table holds only runs of their own.
+TEST(DashboardTrials, ATuningRunShowsItsTrialsAndTheBest) {
+  testing::TempDir dir;
+  fs::copy(LOADCAST_GOLDEN_DIR, dir.path() / "case", fs::copy_options::recursive);
+  json tuned = json::parse(testing::read_text(dir.path() / "case" / "config.json"));
+  tuned["forest"] = {{"numTrees", 10}};
+  tuned["tuning"] = {{"folds", 2}, {"foldDays", 1}, {"space", {{"forest.maxDepth", {2, 5}}}}};
+  testing::write_text(dir.path() / "case" / "tune.json", tuned.dump());
+  const std::string ws = " --workspace " + (dir.path() / "ws").string();
+  const std::string config = (dir.path() / "case" / "tune.json").string();
+  const std::string out = " --output " + (dir.path() / "out").string();
+  for (const std::string& step : {"etl " + config + out + ws, "tune " + config + out + ws}) {
+    const auto r = testing::run_program(step);
+    ASSERT_EQ(r.exit_code, 0) << step << "\n" << r.output;
+  }
+  const json runs = testing::recorded_runs(dir.path() / "ws");
+  ASSERT_EQ(runs.size(), 2u);  // etl and tune; the trials are the tune run's
+  const int64_t tune_id = runs.at(0).at("id");
+  const json shown = json::parse(
+      testing::run_program("runs --format json show " + std::to_string(tune_id) + ws).output);
+  const json& trials = shown.at("children");
+  ASSERT_EQ(trials.size(), 2u);
+  const double best = metric_of(shown, "best_trial");
+
+  testing::ChildProgram ui({"ui", "--workspace", (dir.path() / "ws").string(), "--port", "0"},
+                           dir.path() / "ui.log");
+  ASSERT_GT(ui.port(), 0) << ui.first_line();
+  httplib::Client client("127.0.0.1", ui.port());
+  const auto page = client.Get("/runs/" + std::to_string(tune_id));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  const std::string& html = page->body;
+  ASSERT_NE(html.find("<table id=\"trials\">"), std::string::npos);
+  for (const json& trial : trials) {
+    const std::string index = trial.at("params").at("trial");
+    const size_t row = html.find("<tr data-trial=\"" + index + "\"");
+    ASSERT_NE(row, std::string::npos) << "trial " << index;
+    const std::string cells = html.substr(row, html.find("</tr>", row) - row);
+    EXPECT_EQ(cells.find("data-best") != std::string::npos, std::stod(index) == best) << cells;
+    EXPECT_NE(cells.find("/runs/" + std::to_string(trial.at("id").get<int64_t>())),
+              std::string::npos);
+    const size_t mean = cells.find("data-mean=\"");
+    ASSERT_NE(mean, std::string::npos);
+    EXPECT_DOUBLE_EQ(std::stod(cells.substr(mean + 11)), metric_of(trial, "mean.accuracy"));
+  }
+  EXPECT_EQ(html.find("data-best", html.find("data-best") + 1), std::string::npos);
+  EXPECT_NE(html.find("id=\"trials-chart\""), std::string::npos);
+  const auto child = client.Get("/runs/" + std::to_string(trials.at(0).at("id").get<int64_t>()));
+  ASSERT_TRUE(child);
+  EXPECT_NE(child->body.find("<td id=\"parent\">run <a href=\"/runs/" + std::to_string(tune_id)),
+            std::string::npos);
+  const auto list = client.Get("/");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->body.find(">trial<"), std::string::npos);
+  ui.signal(SIGTERM);
+  EXPECT_EQ(ui.wait_exit(10), 0);
+}
+
 TEST(DashboardHtml, QueryValuesAreDecodedAndEscapingCoversMarkup) {
   EXPECT_EQ(ui::query_values("ids=1,2&x=y&ids=3", "ids", true),
             (std::vector<std::string>{"1", "2", "3"}));
