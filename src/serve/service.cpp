@@ -60,7 +60,7 @@ HttpResponse json_response(const json& body, int status = 200) {
   return r;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
+bool names_equal_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
@@ -79,12 +79,12 @@ std::string_view media_type(std::string_view content_type) {
 
 bool is_json_media_type(std::string_view content_type) {
   const std::string_view type = media_type(content_type);
-  return equals_ignoring_case(type, "application/json") ||
-         (type.size() > 5 && equals_ignoring_case(type.substr(type.size() - 5), "+json"));
+  return names_equal_ignoring_case(type, "application/json") ||
+         (type.size() > 5 && names_equal_ignoring_case(type.substr(type.size() - 5), "+json"));
 }
 
 bool is_csv_media_type(std::string_view content_type) {
-  return equals_ignoring_case(media_type(content_type), "text/csv");
+  return names_equal_ignoring_case(media_type(content_type), "text/csv");
 }
 
 void check_depth(std::string_view body) {

@@ -305,8 +305,15 @@ TEST(ServeRecordsFast, AgreesWithParseRecordOnRandomBodies) {
     std::shuffle(fields.begin(), fields.end(), rng);
     std::string text = "[" + space() + "{";
     for (size_t f = 0; f < fields.size(); ++f)
-      text += (f ? "," : "") + space() + "\"" + fields[f].first + "\"" + space() + ":" + space() +
-              fields[f].second;
+      text.append(f ? "," : "")
+          .append(space())
+          .append("\"")
+          .append(fields[f].first)
+          .append("\"")
+          .append(space())
+          .append(":")
+          .append(space())
+          .append(fields[f].second);
     text += "}" + space() + "]";
     const auto fast = parse_records_fast(text, default_feature_schema(), kOrigin, 10);
     const json parsed = json::parse(text);
