@@ -1,5 +1,6 @@
 #include "serve/service.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -60,15 +61,6 @@ HttpResponse json_response(const json& body, int status = 200) {
   return r;
 }
 
-bool names_equal_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
 // application/json or any +json type, in any case, parameters ignored.
 // The media type of a Content-Type header, without its parameters.
 std::string_view media_type(std::string_view content_type) {
@@ -79,12 +71,12 @@ std::string_view media_type(std::string_view content_type) {
 
 bool is_json_media_type(std::string_view content_type) {
   const std::string_view type = media_type(content_type);
-  return names_equal_ignoring_case(type, "application/json") ||
-         (type.size() > 5 && names_equal_ignoring_case(type.substr(type.size() - 5), "+json"));
+  return equals_ignoring_case(type, "application/json") ||
+         (type.size() > 5 && equals_ignoring_case(type.substr(type.size() - 5), "+json"));
 }
 
 bool is_csv_media_type(std::string_view content_type) {
-  return names_equal_ignoring_case(media_type(content_type), "text/csv");
+  return equals_ignoring_case(media_type(content_type), "text/csv");
 }
 
 void check_depth(std::string_view body) {
@@ -546,6 +538,15 @@ HttpResponse ScoringService::forecast(const HttpRequest& request) {
   const Scored s = score_records(*m, std::move(records));
   metrics_.add_rows_scored(static_cast<int64_t>(s.rows.size()));
   return detailed_response(*m, s);
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
 }
 
 }  // namespace loadcast::serve

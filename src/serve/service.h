@@ -87,4 +87,7 @@ std::string error_body(std::string_view message);
 // kept, invalid bytes replaced by U+FFFD).
 void append_json_string(std::string& out, std::string_view s);
 
+// Header names and media types compare without regard to ASCII case.
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+
 }  // namespace loadcast::serve
