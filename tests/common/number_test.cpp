@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace loadcast {
 namespace {
@@ -36,6 +38,52 @@ TEST(NumberTest, WritesShortestRoundTrip) {
   for (double v : {0.003650467716176135, 1e-7, 123456789.125, 1e300, 5e-324}) {
     EXPECT_EQ(*parse_decimal(format_double(v)), v);
   }
+}
+
+// Whole numbers take a path of their own; it must write what std::to_chars
+// does (fixed unless scientific is shorter, ties to fixed) plus the ".0" of
+// fixed notation, for every count of digits and of trailing zeros.
+TEST(NumberTest, WholeNumbersAreWrittenAsToCharsWritesThem) {
+  const auto reference = [](double value) {
+    char buffer[32];
+    const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
+    std::string text(buffer, r.ptr);
+    if (text.find_first_of(".ein") == std::string::npos) text += ".0";
+    return text;
+  };
+  std::mt19937_64 random(7);
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1,
+                                -1,
+                                9,
+                                10,
+                                1e14,
+                                1e15,
+                                -1e15,
+                                1e15 - 1,
+                                1e15 + 2,
+                                999999999999999.0,
+                                4503599627370496.0,
+                                9007199254740993.0,
+                                0.5,
+                                -2.5,
+                                1e16,
+                                123e20};
+  for (int digits = 1; digits <= 17; ++digits) {
+    for (int zeros = 0; zeros < digits; ++zeros) {
+      for (int k = 0; k < 200; ++k) {
+        // `digits` digits, the last `zeros` of them zero, the one before not.
+        uint64_t n = 1 + random() % 9;
+        for (int d = 1; d < digits - zeros; ++d) n = n * 10 + random() % 10;
+        if (digits - zeros > 1 && n % 10 == 0) n += 1 + random() % 9;
+        for (int z = 0; z < zeros; ++z) n *= 10;
+        values.push_back(static_cast<double>(n));
+        values.push_back(-static_cast<double>(n));
+      }
+    }
+  }
+  for (double v : values) EXPECT_EQ(format_double(v), reference(v)) << v;
 }
 
 // The eight-bytes-at-a-time parser of the ingest must agree with the scalar
