@@ -53,7 +53,7 @@ void BucketTable::merge_from(const BucketTable& other) {
   // A large table misses the cache on nearly every key: prefetch the slot of
   // a key further ahead, and the entry of a key halfway there, so the misses
   // overlap instead of queueing.
-  const std::vector<Entry>& source = other.entries_;
+  const Entries& source = other.entries_;
   reserve(entries_.size() + source.size());
   constexpr size_t kSlotAhead = 16;
   constexpr size_t kEntryAhead = 8;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aggregate/measures.h"
+#include "common/huge_pages.h"
 
 namespace loadcast {
 
@@ -52,6 +53,7 @@ class BucketTable {
     uint64_t key;
     BucketSums sums;
   };
+  using Entries = HugeVector<Entry>;
 
   explicit BucketTable(size_t initial_capacity = 1024);
 
@@ -98,8 +100,8 @@ class BucketTable {
   // Makes room for `entries` entries without rehashing on the way.
   void reserve(size_t entries);
   size_t size() const { return entries_.size(); }
-  const std::vector<Entry>& entries() const { return entries_; }
-  std::vector<Entry>& entries() { return entries_; }
+  const Entries& entries() const { return entries_; }
+  Entries& entries() { return entries_; }
   size_t memory_bytes() const {
     return slots_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry);
   }
@@ -116,8 +118,8 @@ class BucketTable {
   void grow();
   void rehash();
 
-  std::vector<uint32_t> slots_;  // index into entries_, or kEmpty
-  std::vector<Entry> entries_;   // dense, in insertion order
+  HugeVector<uint32_t> slots_;  // index into entries_, or kEmpty
+  Entries entries_;             // dense, in insertion order
   size_t mask_ = 0;
   size_t max_entries_ = std::numeric_limits<size_t>::max();
 };

@@ -216,7 +216,7 @@ void BoundedAggregate::log(const Entry& entry) {
 void BoundedAggregate::evict() {
   // The new watermark: the median bucket of a sample of the table, so that
   // about half of it leaves (for time-ordered input, its older half).
-  const std::vector<Entry>& entries = table_.entries();
+  const BucketTable::Entries& entries = table_.entries();
   const size_t stride = std::max<size_t>(1, entries.size() / 4096);
   std::vector<int64_t> sample;
   for (size_t i = 0; i < entries.size(); i += stride) sample.push_back(key_bucket(entries[i].key));
@@ -236,7 +236,7 @@ void BoundedAggregate::write_run(size_t first) {
   if (!runs_) runs_ = std::make_unique<SpillRuns>(spill_folder_());
   // The table's leaving entries by key (so by server, then bucket); the
   // log's grouped by server, keeping their order within each server.
-  std::vector<Entry>& entries = table_.entries();
+  BucketTable::Entries& entries = table_.entries();
   const auto leaving = std::span(entries).subspan(first);
   std::sort(leaving.begin(), leaving.end(),
             [](const Entry& a, const Entry& b) { return a.key < b.key; });

@@ -31,6 +31,9 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // Chunks per thread in a round (two rounds are in flight).
 constexpr int kRoundChunksPerThread = 2;
 
+// The aggregate's entries in output order: (bucket bits, entry index).
+using BucketOrder = HugeVector<std::pair<uint64_t, uint32_t>>;
+
 // A server whose features are to be built: its text and where its buckets are.
 struct ServerToBuild {
   std::string ip;
@@ -113,9 +116,8 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
 // Orders the aggregate by server text, then bucket: entries are grouped by
 // server with one counting pass, then each server's buckets sorted (they
 // arrive nearly in time order, chunk after chunk).
-std::vector<ServerToBuild> slice_by_server(const std::vector<BucketTable::Entry>& entries,
-                                           const ServerDictionary& dictionary,
-                                           std::vector<std::pair<uint64_t, uint32_t>>& order) {
+std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
+                                           const ServerDictionary& dictionary, BucketOrder& order) {
   // Each entry's server rank through a small open-addressing map (a fleet has
   // few servers: it stays in the first-level cache).
   std::vector<ServerKey> keys;
@@ -125,7 +127,7 @@ std::vector<ServerToBuild> slice_by_server(const std::vector<BucketTable::Entry>
     for (size_t i = mix64(server) & mask;; i = (i + 1) & mask)
       if (slots[i] == UINT32_MAX || keys[slots[i]] == server) return slots[i];
   };
-  std::vector<uint32_t> server_of(entries.size());
+  HugeVector<uint32_t> server_of(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const ServerKey server = key_server(entries[i].key);
     uint32_t* slot = &slot_of(server);
@@ -228,9 +230,7 @@ uint64_t working_set_bytes(uint64_t buckets, int64_t first_bucket, int64_t last_
 // too large to build beside the table spills the table.
 std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
                                             const ServerDictionary& dictionary, uint64_t limit,
-                                            uint64_t base,
-                                            std::vector<std::pair<uint64_t, uint32_t>>& order,
-                                            uint64_t& resident) {
+                                            uint64_t base, BucketOrder& order, uint64_t& resident) {
   std::vector<ServerToBuild> servers;
   if (!owned.spilled()) {
     servers = slice_by_server(owned.table().entries(), dictionary, order);
@@ -272,16 +272,22 @@ struct TableWriters {
   PartitionedTableWriter* daily;
 };
 
-// One server's rows for grid hours [begin, end), formatted.
+// One server's grid hours [begin, end), to be formatted as one slice.
 struct Slice {
   size_t server;      // in the batch
   size_t begin, end;  // hours of its grid
+};
+
+// A slice's formatted rows. The buffers of the slices in flight are kept
+// from one group of slices to the next (cleared, not freed): memory new to
+// the process costs a page fault and a cleared page, every time.
+struct SliceRows {
   MonthlyRows features, hourly, daily;
 };
 
 // The slices of a batch, in output order: server, then a quarter at a time,
 // each ending on a day boundary (a grid may start at any hour of a day).
-std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories, const TableWriters& out) {
+std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories) {
   std::vector<Slice> slices;
   for (size_t i = 0; i < histories.size(); ++i) {
     const auto hours = static_cast<int64_t>(histories[i].hours.size());
@@ -289,25 +295,23 @@ std::vector<Slice> slices_of(const std::vector<ServerHistory>& histories, const 
     for (int64_t begin = 0; begin < hours;) {
       const int64_t end =
           std::min(hours, (floor_div(first_hour + begin, 24) + kSliceHours / 24) * 24 - first_hour);
-      slices.push_back(Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end),
-                             out.features->rows(), out.hourly->rows(), out.daily->rows()});
+      slices.push_back(Slice{i, static_cast<size_t>(begin), static_cast<size_t>(end)});
       begin = end;
     }
   }
   return slices;
 }
 
-// Formats a slice's feature rows and store rows; a day goes with the slice
-// its first grid hour is in.
-void format_slice(Slice& slice, const ServerHistory& history, const FeatureParams& params,
-                  const FeatureSchema& schema) {
+// Formats a slice's feature rows and store rows into `rows` (cleared); a day
+// goes with the slice its first grid hour is in.
+void format_slice(const Slice& slice, const ServerHistory& history, const FeatureParams& params,
+                  const FeatureSchema& schema, SliceRows& rows) {
   const size_t hours = slice.end - slice.begin;
-  slice.features.reserve(hours * kFeatureRowBytes);
-  for_each_grid_row(history, params, slice.begin, slice.end, [&](const FeatureRow& row) {
-    append_feature_row(slice.features, row, schema);
-  });
-  slice.hourly.reserve(hours * kHourlyRowBytes);
-  write_hourly_store(slice.hourly, history, slice.begin, slice.end);
+  rows.features.reserve(hours * kFeatureRowBytes);
+  for_each_grid_row(history, params, slice.begin, slice.end,
+                    [&](const FeatureRow& row) { append_feature_row(rows.features, row, schema); });
+  rows.hourly.reserve(hours * kHourlyRowBytes);
+  write_hourly_store(rows.hourly, history, slice.begin, slice.end);
   const auto day_of = [&](size_t hour) {
     return static_cast<size_t>(floor_div(history.first_hour + static_cast<int64_t>(hour) + 23, 24) -
                                history.first_day);
@@ -315,7 +319,7 @@ void format_slice(Slice& slice, const ServerHistory& history, const FeatureParam
   const size_t day_begin = slice.begin == 0 ? 0 : day_of(slice.begin);
   const size_t day_end =
       slice.end == history.hours.size() ? history.daily.size() : day_of(slice.end);
-  write_daily_store(slice.daily, history, day_begin, day_end);
+  write_daily_store(rows.daily, history, day_begin, day_end);
 }
 
 // Builds and writes every server's rows, in order; returns the batches.
@@ -323,10 +327,9 @@ void format_slice(Slice& slice, const ServerHistory& history, const FeatureParam
 // that fit the limit, then their rows formatted a slice at a time, in
 // parallel, and written in order.
 int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAggregate& owned,
-                      const std::vector<std::pair<uint64_t, uint32_t>>& order,
-                      const FeatureParams& params, const FeatureSchema& schema,
-                      const TableWriters& out, int threads, uint64_t limit, uint64_t base,
-                      uint64_t resident) {
+                      const BucketOrder& order, const FeatureParams& params,
+                      const FeatureSchema& schema, const TableWriters& out, int threads,
+                      uint64_t limit, uint64_t base, uint64_t resident) {
   // What a batch may hold: its servers, and at least one slice of rows in
   // flight (up to two per thread when there is room).
   const uint64_t available =
@@ -336,6 +339,7 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
   std::vector<ServerHistory> histories;
   std::vector<std::vector<ServerBucket>> buckets(static_cast<size_t>(threads));  // per worker
   std::vector<std::vector<BucketTable::Entry>> spilled(static_cast<size_t>(threads));
+  std::vector<SliceRows> in_flight;
   int64_t batches = 0;
   for (size_t first = 0; first < servers.size();) {
     size_t count = 0;
@@ -366,23 +370,25 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
       histories[i] = history_from_buckets(s.ip, mine);
     });
 
-    std::vector<Slice> slices = slices_of(histories, out);
+    const std::vector<Slice> slices = slices_of(histories);
     const auto group = static_cast<size_t>(
         std::clamp<uint64_t>((available - bytes) / kSliceBytes + 1, 1, most_in_flight));
+    // The buffers of the slices in flight; a smaller group frees the rest.
+    in_flight.resize(group, {out.features->rows(), out.hourly->rows(), out.daily->rows()});
     for (size_t at = 0; at < slices.size(); at += group) {
       const size_t n = std::min(group, slices.size() - at);
       run_tasks(n, threads, [&](size_t k, int) {
-        Slice& slice = slices[at + k];
-        format_slice(slice, histories[slice.server], params, schema);
+        const Slice& slice = slices[at + k];
+        format_slice(slice, histories[slice.server], params, schema, in_flight[k]);
       });
       for (size_t k = 0; k < n; ++k) {
-        Slice& slice = slices[at + k];
-        out.features->append(slice.features);
-        out.hourly->append(slice.hourly);
-        out.daily->append(slice.daily);
-        slice.features.release();
-        slice.hourly.release();
-        slice.daily.release();
+        SliceRows& rows = in_flight[k];
+        out.features->append(rows.features);
+        out.hourly->append(rows.hourly);
+        out.daily->append(rows.daily);
+        rows.features.clear();
+        rows.hourly.clear();
+        rows.daily.clear();
       }
     }
     histories.clear();
@@ -516,7 +522,7 @@ EtlReport run_etl(const Config& config, const EtlOptions& options, dist::Communi
   PartitionedTableWriter daily(staging[2].get<std::string>(), Table::kDaily, schema, config.format,
                                comm.rank());
 
-  std::vector<std::pair<uint64_t, uint32_t>> order;
+  BucketOrder order;
   uint64_t resident = 0;
   const std::vector<ServerToBuild> servers =
       servers_to_build(owned, dictionary, limit, base_bytes(config.format), order, resident);
