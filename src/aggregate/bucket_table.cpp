@@ -68,6 +68,28 @@ void BucketTable::merge_from(const BucketTable& other) {
   }
 }
 
+void BucketTable::sum_in_place(Entries&& contributions) {
+  entries_ = std::move(contributions);
+  const size_t n = entries_.size();
+  size_t capacity = slots_.size();
+  while (n * 2 > capacity) capacity *= 2;
+  slots_.assign(capacity, kEmpty);
+  mask_ = capacity - 1;
+  uint32_t kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Entry e = entries_[i];
+    size_t slot = hash(e.key) & mask_;
+    while (slots_[slot] != kEmpty && entries_[slots_[slot]].key != e.key) slot = (slot + 1) & mask_;
+    if (slots_[slot] == kEmpty) {
+      slots_[slot] = kept;
+      entries_[kept] = Entry{e.key, BucketSums{}};
+      ++kept;
+    }
+    entries_[slots_[slot]].sums.add(e.sums);
+  }
+  entries_.resize(kept);
+}
+
 void BucketTable::truncate(size_t entries) {
   entries_.resize(entries);
   std::fill(slots_.begin(), slots_.end(), kEmpty);

@@ -82,6 +82,11 @@ class BucketTable {
 
   // Adds every entry of `other` into this table.
   void merge_from(const BucketTable& other);
+  // Becomes the table of `contributions`: entries in the order they were
+  // added, a key possibly repeated. Sums them where they lie (the first of a
+  // key keeps its place), in the same operations as adding them one by one
+  // to an empty table. REQUIRES: this table is empty.
+  void sum_in_place(Entries&& contributions);
   // Bounds the memory the table grows to: no reservation goes past
   // `entries`. REQUIRES: the caller never inserts more (see BoundedAggregate).
   void limit_entries(size_t entries) { max_entries_ = entries; }

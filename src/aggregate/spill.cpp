@@ -182,7 +182,28 @@ BoundedAggregate::BoundedAggregate(size_t budget_bytes,
   table_.limit_entries(std::max<size_t>(16, budget_bytes / 4 * 3 / kTableEntryBytes));
 }
 
+BucketTable& BoundedAggregate::table() {
+  if (arriving_) sum_arrived();
+  return table_;
+}
+
+void BoundedAggregate::sum_arrived() {
+  arriving_ = false;
+  table_.sum_in_place(std::move(arrived_));
+  arrived_ = BucketTable::Entries();
+}
+
 void BoundedAggregate::add(const BucketTable& partial) {
+  if (arriving_) {
+    const size_t needed = arrived_.size() + partial.size();
+    if (needed <= table_.max_entries()) {
+      if (needed > arrived_.capacity())
+        arrived_.reserve(std::min(std::max(needed, arrived_.capacity() * 2), table_.max_entries()));
+      arrived_.insert(arrived_.end(), partial.entries().begin(), partial.entries().end());
+      return;
+    }
+    sum_arrived();
+  }
   // Nothing spilled and room for the whole chunk: the fast merge.
   if (watermark_ == std::numeric_limits<int64_t>::min() &&
       table_.size() + partial.size() <= table_.max_entries()) {
@@ -193,6 +214,16 @@ void BoundedAggregate::add(const BucketTable& partial) {
 }
 
 void BoundedAggregate::add(const Entry& entry) {
+  if (arriving_) {
+    if (arrived_.size() < table_.max_entries()) {
+      if (arrived_.size() == arrived_.capacity())
+        arrived_.reserve(
+            std::min(std::max<size_t>(1024, arrived_.capacity() * 2), table_.max_entries()));
+      arrived_.push_back(entry);
+      return;
+    }
+    sum_arrived();
+  }
   if (key_bucket(entry.key) < watermark_) return log(entry);
   uint32_t index = table_.find(entry.key);
   if (index == BucketTable::kAbsent) {
@@ -291,6 +322,7 @@ void BoundedAggregate::write_run(size_t first) {
 
 void BoundedAggregate::finish(bool everything) {
   if (!runs_ && !everything) return;
+  if (arriving_) sum_arrived();
   watermark_ = std::numeric_limits<int64_t>::max();
   write_run(0);
   table_ = BucketTable(16);

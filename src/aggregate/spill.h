@@ -1,5 +1,7 @@
 // The five-minute aggregate within a memory budget (docs/operations.md,
-// "Memory"). Below the budget it is one hash table, as before. Past it, the
+// "Memory"). Below the budget it is the chunks' entries as they came,
+// summed by the features stage; when they would outgrow their room, they
+// are summed into one hash table. Past it, the
 // table's older buckets go to disk: every bucket before a watermark leaves the
 // table as its sum so far, and every later contribution to such a bucket is
 // kept as it came, in chunk order, and written out in turn. Replaying a
@@ -126,9 +128,17 @@ class BoundedAggregate {
   void finish(bool everything = false);
 
   bool spilled() const { return runs_ != nullptr; }
-  // The whole aggregate. REQUIRES: !spilled().
-  BucketTable& table() { return table_; }
-  const BucketTable& table() const { return table_; }
+  // The whole aggregate in memory, REQUIRES: !spilled(): the entries in
+  // chunk order, where a key may repeat (a bucket two chunks share): adding
+  // a key's entries up in this order gives its sums.
+  const BucketTable::Entries& entries() const { return arriving_ ? arrived_ : table_.entries(); }
+  // What entries() and its index hold.
+  size_t memory_bytes() const {
+    return arriving_ ? arrived_.capacity() * sizeof(Entry) : table_.memory_bytes();
+  }
+  // The whole aggregate as one table (its entries summed first).
+  // REQUIRES: !spilled().
+  BucketTable& table();
   // REQUIRES: spilled().
   const SpillRuns& runs() const { return *runs_; }
   int64_t evictions() const { return evictions_; }
@@ -139,7 +149,14 @@ class BoundedAggregate {
   // Writes the log and the table's entries from `first` on as one run.
   void write_run(size_t first);
   void log(const Entry& entry);
+  // Leaves the arriving mode: the arrived entries become the table.
+  void sum_arrived();
 
+  // Until the table's room is taken, chunks are only appended, in chunk
+  // order, to `arrived_`: no hashing while everything fits, and the
+  // features stage adds repeated keys up as it sorts (etl.cpp).
+  bool arriving_ = true;
+  BucketTable::Entries arrived_;
   BucketTable table_;
   std::vector<Entry> log_;  // contributions to buckets before the watermark
   size_t max_log_;

@@ -113,7 +113,8 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   return plan;
 }
 
-// Orders the aggregate by server text, then bucket: entries are grouped by
+// Orders the aggregate by server text, then bucket, then arrival (a bucket
+// that several chunks share has an entry from each): entries are grouped by
 // server with one counting pass, then each server's buckets sorted (they
 // arrive nearly in time order, chunk after chunk).
 std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
@@ -233,16 +234,16 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
                                             uint64_t base, BucketOrder& order, uint64_t& resident) {
   std::vector<ServerToBuild> servers;
   if (!owned.spilled()) {
-    servers = slice_by_server(owned.table().entries(), dictionary, order);
+    servers = slice_by_server(owned.entries(), dictionary, order);
     uint64_t largest = 0;
     for (ServerToBuild& s : servers) {
       const auto bucket = [&](size_t k) {
-        return key_bucket(owned.table().entries()[order[k].second].key);
+        return key_bucket(owned.entries()[order[k].second].key);
       };
       s.bytes = working_set_bytes(s.end - s.begin, bucket(s.begin), bucket(s.end - 1), false);
       largest = std::max(largest, s.bytes);
     }
-    resident = owned.table().memory_bytes() + order.capacity() * sizeof(order[0]);
+    resident = owned.memory_bytes() + order.capacity() * sizeof(order[0]);
     // A server too large to build beside the table: spill the table.
     if (base + resident + largest > limit) {
       servers.clear();
@@ -360,11 +361,15 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         owned.runs().read(s.key, raw);
         replay(raw, mine);
       } else {
+        // A bucket's entries are adjacent, in chunk order: added up from
+        // zero in that order, as a table adds them.
         mine.clear();
-        const auto& entries = owned.table().entries();
+        const auto& entries = owned.entries();
         for (size_t k = s.begin; k < s.end; ++k) {
           const auto& e = entries[order[k].second];
-          mine.push_back({key_bucket(e.key), e.sums});
+          const int64_t bucket = key_bucket(e.key);
+          if (mine.empty() || mine.back().bucket != bucket) mine.push_back({bucket, BucketSums{}});
+          mine.back().sums.add(e.sums);
         }
       }
       histories[i] = history_from_buckets(s.ip, mine);

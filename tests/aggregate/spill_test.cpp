@@ -144,6 +144,27 @@ TEST(BoundedAggregate, AnyBudgetGivesTheSumsOfTheTableBitForBit) {
   }
 }
 
+TEST(BoundedAggregate, WithinTheBudgetTheChunksAreKeptAsTheyCameAndAddUpToTheTable) {
+  const auto chunks = make_chunks(30, 40, 3000, true, 5);
+  BoundedAggregate aggregate(size_t{1} << 30, [] { return std::filesystem::path(); });
+  size_t arrived = 0;
+  for (const auto& c : chunks) {
+    aggregate.add(c);
+    arrived += c.size();
+  }
+  aggregate.finish();
+  ASSERT_FALSE(aggregate.spilled());
+  ASSERT_EQ(aggregate.entries().size(), arrived);  // nothing summed yet
+  // Added up from zero in the order they are kept: the table's sums.
+  std::map<uint64_t, BucketSums> summed;
+  for (const Entry& e : aggregate.entries()) summed[e.key].add(e.sums);
+  Buckets got;
+  for (const auto& [key, sums] : summed) got[key_server(key)].push_back({key_bucket(key), sums});
+  expect_identical(got, in_memory(chunks));
+  EXPECT_LT(aggregate.table().size(), arrived);  // shuffled chunks share buckets
+  EXPECT_EQ(aggregate.entries().size(), aggregate.table().size());
+}
+
 TEST(BoundedAggregate, TimeOrderedInputSpillsEachBucketOnce) {
   testing::TempDir temp;
   std::vector<BucketTable> chunks;

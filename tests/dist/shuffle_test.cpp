@@ -70,13 +70,13 @@ TEST(PartialShuffle, OneRankMergesEveryPartial) {
   auto comm = make_local_communicator();
   ServerDictionary servers;
   BoundedAggregate aggregate(size_t{1} << 30, [] { return std::filesystem::path(); });
-  BucketTable& owned = aggregate.table();
   BucketTable reference;
   PartialShuffle shuffle(*comm, servers, aggregate);
   std::vector<ChunkPartial> round;
   for (uint64_t c = 0; c < 6; ++c) round.push_back(make_partial(c, servers));
   shuffle.exchange(round);
   for (const auto& p : round) reference.merge_from(p.table);
+  const BucketTable& owned = aggregate.table();
   EXPECT_EQ(by_text(owned, servers).size(), reference.size());
   const Reference expected = by_text(reference, servers);
   for (const auto& [key, sums] : by_text(owned, servers))
@@ -97,7 +97,6 @@ TEST(PartialShuffle, RanksMergeBitIdenticalToOneProcess) {
   // chunks per rank; 19 chunks leave the last round uneven.
   const uint64_t chunks = 19, k = 2;
   BoundedAggregate aggregate(size_t{1} << 30, [] { return std::filesystem::path(); });
-  const BucketTable& owned = aggregate.table();
   PartialShuffle shuffle(*comm, servers, aggregate);
   for (uint64_t round_start = 0; round_start < chunks;
        round_start += k * static_cast<uint64_t>(n)) {
@@ -111,7 +110,7 @@ TEST(PartialShuffle, RanksMergeBitIdenticalToOneProcess) {
   BucketTable single;
   for (uint64_t c = 0; c < chunks; ++c) single.merge_from(make_partial(c, servers).table);
   const Reference expected = by_text(single, servers);
-  const Reference mine = by_text(owned, servers);
+  const Reference mine = by_text(aggregate.table(), servers);
   for (const auto& [key, sums] : mine) {
     EXPECT_EQ(owner_rank(key.first, n), me) << key.first;
     ASSERT_TRUE(expected.count(key)) << key.first;
