@@ -1,6 +1,7 @@
 #include "features/calendar.h"
 
 #include <array>
+#include <limits>
 
 #include "common/time.h"
 
@@ -66,15 +67,22 @@ int iso_week(int64_t epoch_day) {
 
 Calendar calendar_of_hour(int64_t epoch_seconds) {
   const int64_t day = floor_div(epoch_seconds, kSecondsPerDay);
-  const CivilDate date = civil_from_days(day);
-  Calendar c;
-  c.year = date.year;
-  c.month = date.month;
-  c.dayofmonth = date.day;
+  // Rows come an hour after the other: the fields of the day (a holiday
+  // takes two years of rules) are worked out once per day and thread.
+  thread_local int64_t last_day = std::numeric_limits<int64_t>::min();
+  thread_local Calendar of_day;
+  if (day != last_day) {
+    const CivilDate date = civil_from_days(day);
+    of_day.year = date.year;
+    of_day.month = date.month;
+    of_day.dayofmonth = date.day;
+    of_day.dayofweek = weekday_from_days(day);
+    of_day.weekofyear = iso_week(day);
+    of_day.holiday = is_us_federal_holiday(day);
+    last_day = day;
+  }
+  Calendar c = of_day;
   c.hourofday = static_cast<int>((epoch_seconds - day * kSecondsPerDay) / kSecondsPerHour);
-  c.dayofweek = weekday_from_days(day);
-  c.weekofyear = iso_week(day);
-  c.holiday = is_us_federal_holiday(day);
   c.business_hour = c.hourofday >= 8 && c.hourofday <= 18;
   c.morning = c.hourofday >= 6 && c.hourofday <= 9;
   return c;
