@@ -362,10 +362,17 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         replay(raw, mine);
       } else {
         // A bucket's entries are adjacent, in chunk order: added up from
-        // zero in that order, as a table adds them.
+        // zero in that order, as a table adds them. A server's entries lie
+        // all over the aggregate: fetch a few ahead, so the misses overlap.
         mine.clear();
         const auto& entries = owned.entries();
+        constexpr size_t kAhead = 8;
         for (size_t k = s.begin; k < s.end; ++k) {
+          if (k + kAhead < s.end) {
+            const auto* ahead = reinterpret_cast<const char*>(&entries[order[k + kAhead].second]);
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
+          }
           const auto& e = entries[order[k].second];
           const int64_t bucket = key_bucket(e.key);
           if (mine.empty() || mine.back().bucket != bucket) mine.push_back({bucket, BucketSums{}});
