@@ -53,7 +53,7 @@ class BucketTable {
     uint64_t key;
     BucketSums sums;
   };
-  using Entries = HugeVector<Entry>;
+  using Entries = GrowableArray<Entry>;
 
   explicit BucketTable(size_t initial_capacity = 1024);
 

@@ -199,7 +199,7 @@ void BoundedAggregate::add(const BucketTable& partial) {
     if (needed <= table_.max_entries()) {
       if (needed > arrived_.capacity())
         arrived_.reserve(std::min(std::max(needed, arrived_.capacity() * 2), table_.max_entries()));
-      arrived_.insert(arrived_.end(), partial.entries().begin(), partial.entries().end());
+      arrived_.append(partial.entries().begin(), partial.entries().end());
       return;
     }
     sum_arrived();

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace loadcast {
 
@@ -31,5 +32,17 @@ void* map_huge_buffer(size_t bytes) {
 }
 
 void unmap_huge_buffer(void* p, size_t bytes) noexcept { ::munmap(p, round_up(bytes)); }
+
+void* grow_huge_buffer(void* p, size_t old_bytes, size_t new_bytes) {
+  void* grown = map_huge_buffer(new_bytes);
+  // The old pages replace the start of the new mapping; where they cannot
+  // be moved (a buffer made of several mappings), they are copied.
+  if (::mremap(p, round_up(old_bytes), round_up(old_bytes), MREMAP_MAYMOVE | MREMAP_FIXED, grown) ==
+      MAP_FAILED) {
+    std::memcpy(grown, p, old_bytes);
+    unmap_huge_buffer(p, old_bytes);
+  }
+  return grown;
+}
 
 }  // namespace loadcast
