@@ -31,8 +31,14 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // Chunks per thread in a round (two rounds are in flight).
 constexpr int kRoundChunksPerThread = 2;
 
-// The aggregate's entries in output order: (bucket bits, entry index).
-using BucketOrder = HugeVector<std::pair<uint64_t, uint32_t>>;
+// The aggregate's entries in output order, each as its bucket bits above its
+// entry index: sorting the numbers sorts by bucket, then arrival.
+using BucketOrder = HugeVector<uint64_t>;
+static_assert(kBucketBits + 32 <= 64, "bucket bits and an entry index share a number");
+constexpr uint64_t order_of(uint64_t bucket_bits, uint32_t index) {
+  return bucket_bits << 32 | index;
+}
+constexpr uint32_t entry_index(uint64_t order) { return static_cast<uint32_t>(order); }
 
 // A server whose features are to be built: its text and where its buckets are.
 struct ServerToBuild {
@@ -158,7 +164,7 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
   std::vector<size_t> next(start.begin(), start.end() - 1);
   for (uint32_t i = 0; i < entries.size(); ++i) {
     const uint64_t bucket_bits = entries[i].key & ((uint64_t{1} << kBucketBits) - 1);
-    order[next[rank[server_of[i]]]++] = {bucket_bits, i};
+    order[next[rank[server_of[i]]]++] = order_of(bucket_bits, i);
   }
   std::vector<ServerToBuild> slices;
   slices.reserve(keys.size());
@@ -238,7 +244,7 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
     uint64_t largest = 0;
     for (ServerToBuild& s : servers) {
       const auto bucket = [&](size_t k) {
-        return key_bucket(owned.entries()[order[k].second].key);
+        return key_bucket(owned.entries()[entry_index(order[k])].key);
       };
       s.bytes = working_set_bytes(s.end - s.begin, bucket(s.begin), bucket(s.end - 1), false);
       largest = std::max(largest, s.bytes);
@@ -369,11 +375,12 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         constexpr size_t kAhead = 8;
         for (size_t k = s.begin; k < s.end; ++k) {
           if (k + kAhead < s.end) {
-            const auto* ahead = reinterpret_cast<const char*>(&entries[order[k + kAhead].second]);
+            const auto* ahead =
+                reinterpret_cast<const char*>(&entries[entry_index(order[k + kAhead])]);
             __builtin_prefetch(ahead);
             __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
           }
-          const auto& e = entries[order[k].second];
+          const auto& e = entries[entry_index(order[k])];
           const int64_t bucket = key_bucket(e.key);
           if (mine.empty() || mine.back().bucket != bucket) mine.push_back({bucket, BucketSums{}});
           mine.back().sums.add(e.sums);
