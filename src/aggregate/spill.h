@@ -1,7 +1,7 @@
 // The five-minute aggregate within a memory budget (docs/operations.md,
 // "Memory"). Below the budget it is the chunks' entries as they came,
 // summed by the features stage; when they would outgrow their room, they
-// are summed into one hash table. Past it, the
+// are summed into one hash table. Past the budget, the
 // table's older buckets go to disk: every bucket before a watermark leaves the
 // table as its sum so far, and every later contribution to such a bucket is
 // kept as it came, in chunk order, and written out in turn. Replaying a
