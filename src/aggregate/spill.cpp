@@ -193,17 +193,20 @@ void BoundedAggregate::sum_arrived() {
   arrived_ = BucketTable::Entries();
 }
 
-void BoundedAggregate::add(const BucketTable& partial) {
-  if (arriving_) {
-    const size_t needed = arrived_.size() + partial.size();
-    if (needed <= table_.max_entries()) {
-      if (needed > arrived_.capacity())
-        arrived_.reserve(std::min(std::max(needed, arrived_.capacity() * 2), table_.max_entries()));
-      arrived_.append(partial.entries().begin(), partial.entries().end());
-      return;
-    }
+bool BoundedAggregate::arrive(const Entry* first, const Entry* last) {
+  const size_t needed = arrived_.size() + static_cast<size_t>(last - first);
+  if (needed > table_.max_entries()) {
     sum_arrived();
+    return false;
   }
+  if (needed > arrived_.capacity())
+    arrived_.reserve(std::min(std::max(needed, arrived_.capacity() * 2), table_.max_entries()));
+  arrived_.append(first, last);
+  return true;
+}
+
+void BoundedAggregate::add(const BucketTable& partial) {
+  if (arriving_ && arrive(partial.entries().begin(), partial.entries().end())) return;
   // Nothing spilled and room for the whole chunk: the fast merge.
   if (watermark_ == std::numeric_limits<int64_t>::min() &&
       table_.size() + partial.size() <= table_.max_entries()) {
@@ -214,16 +217,7 @@ void BoundedAggregate::add(const BucketTable& partial) {
 }
 
 void BoundedAggregate::add(const Entry& entry) {
-  if (arriving_) {
-    if (arrived_.size() < table_.max_entries()) {
-      if (arrived_.size() == arrived_.capacity())
-        arrived_.reserve(
-            std::min(std::max<size_t>(1024, arrived_.capacity() * 2), table_.max_entries()));
-      arrived_.push_back(entry);
-      return;
-    }
-    sum_arrived();
-  }
+  if (arriving_ && arrive(&entry, &entry + 1)) return;
   if (key_bucket(entry.key) < watermark_) return log(entry);
   uint32_t index = table_.find(entry.key);
   if (index == BucketTable::kAbsent) {

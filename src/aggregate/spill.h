@@ -151,6 +151,9 @@ class BoundedAggregate {
   void log(const Entry& entry);
   // Leaves the arriving mode: the arrived entries become the table.
   void sum_arrived();
+  // Appends entries while they fit the table's room; else sums the arrived
+  // ones into the table and returns false (the caller adds these to it).
+  bool arrive(const Entry* first, const Entry* last);
 
   // Until the table's room is taken, chunks are only appended, in chunk
   // order, to `arrived_`: no hashing while everything fits, and the

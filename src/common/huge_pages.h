@@ -66,7 +66,7 @@ class HugePageAllocator {
     return true;
   }
 
- private:
+  // Whether `n` values get a mapping of their own.
   static bool huge(size_t n) { return kMapsHugeBuffers && n >= kHugeBufferBytes / sizeof(T); }
 };
 
@@ -88,7 +88,9 @@ class GrowableArray {
 
  public:
   GrowableArray() = default;
-  ~GrowableArray() { deallocate(data_, capacity_); }
+  ~GrowableArray() {
+    if (data_ != nullptr) Allocator().deallocate(data_, capacity_);
+  }
   GrowableArray(const GrowableArray& other) { *this = other; }
   GrowableArray& operator=(const GrowableArray& other) {
     if (this != &other) {
@@ -125,12 +127,12 @@ class GrowableArray {
   [[gnu::noinline]] void reserve(size_t n) {
     if (n <= capacity_) return;
     T* grown;
-    if (huge(capacity_) && huge(n)) {
+    if (Allocator::huge(capacity_) && Allocator::huge(n)) {
       grown = static_cast<T*>(grow_huge_buffer(data_, capacity_ * sizeof(T), n * sizeof(T)));
     } else {
-      grown = allocate(n);
+      grown = Allocator().allocate(n);
       if (size_ > 0) std::memcpy(static_cast<void*>(grown), data_, size_ * sizeof(T));
-      deallocate(data_, capacity_);
+      if (data_ != nullptr) Allocator().deallocate(data_, capacity_);
     }
     data_ = grown;
     capacity_ = n;
@@ -154,16 +156,7 @@ class GrowableArray {
   void clear() { size_ = 0; }
 
  private:
-  static bool huge(size_t n) { return kMapsHugeBuffers && n * sizeof(T) >= kHugeBufferBytes; }
-  static T* allocate(size_t n) {
-    if (huge(n)) return static_cast<T*>(map_huge_buffer(n * sizeof(T)));
-    return std::allocator<T>().allocate(n);
-  }
-  static void deallocate(T* p, size_t n) noexcept {
-    if (p == nullptr) return;
-    if (huge(n)) return unmap_huge_buffer(p, n * sizeof(T));
-    std::allocator<T>().deallocate(p, n);
-  }
+  using Allocator = HugePageAllocator<T>;
 
   T* data_ = nullptr;
   size_t size_ = 0;
