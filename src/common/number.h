@@ -118,11 +118,17 @@ inline std::optional<double> parse_decimal(std::string_view text) {
 // ".0" so that pandas and DuckDB read the column as floating point.
 void append_double(std::string& out, double value);
 std::string format_double(double value);
+// The same text at `out`, at most kMaxDoubleChars; returns its end.
+inline constexpr size_t kMaxDoubleChars = 26;  // std::to_chars' 24 at most, and ".0"
+char* put_double(char* out, double value);
 // The decimal digits of an integer.
+inline constexpr size_t kMaxIntChars = 20;
+inline char* put_int(char* out, int64_t value) {
+  return std::to_chars(out, out + kMaxIntChars, value).ptr;
+}
 inline void append_int(std::string& out, int64_t value) {
-  char buffer[24];
-  const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, r.ptr);
+  char buffer[kMaxIntChars];
+  out.append(buffer, put_int(buffer, value));
 }
 
 }  // namespace loadcast

@@ -6,8 +6,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace loadcast {
@@ -40,17 +42,20 @@ TEST(NumberTest, WritesShortestRoundTrip) {
   }
 }
 
+// What append_double must write: std::to_chars' text, and ".0" after a
+// number in fixed notation without a point.
+std::string reference(double value) {
+  char buffer[32];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string text(buffer, r.ptr);
+  if (text.find_first_of(".ein") == std::string::npos) text += ".0";
+  return text;
+}
+
 // Whole numbers take a path of their own; it must write what std::to_chars
 // does (fixed unless scientific is shorter, ties to fixed) plus the ".0" of
 // fixed notation, for every count of digits and of trailing zeros.
 TEST(NumberTest, WholeNumbersAreWrittenAsToCharsWritesThem) {
-  const auto reference = [](double value) {
-    char buffer[32];
-    const auto r = std::to_chars(buffer, buffer + sizeof buffer, value);
-    std::string text(buffer, r.ptr);
-    if (text.find_first_of(".ein") == std::string::npos) text += ".0";
-    return text;
-  };
   std::mt19937_64 random(7);
   std::vector<double> values = {0.0,
                                 -0.0,
@@ -84,6 +89,50 @@ TEST(NumberTest, WholeNumbersAreWrittenAsToCharsWritesThem) {
     }
   }
   for (double v : values) EXPECT_EQ(format_double(v), reference(v)) << v;
+}
+
+// Texts of values that are not small whole numbers are remembered per
+// thread, in 64 slots: a value must get its own text whether it is new, seen
+// just before, or pushed out of its slot by another, and on every thread.
+TEST(NumberTest, RememberedTextsAreAlwaysTheValuesOwn) {
+  std::mt19937_64 random(11);
+  std::vector<double> values = {-0.0,
+                                std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity(),
+                                std::numeric_limits<double>::quiet_NaN(),
+                                std::numeric_limits<double>::denorm_min(),
+                                -std::numeric_limits<double>::max(),
+                                1e15,
+                                123e20};
+  for (int k = 0; k < 20000; ++k) {
+    uint64_t bits = random();
+    double v;
+    std::memcpy(&v, &bits, sizeof v);
+    values.push_back(v);
+    values.push_back(static_cast<double>(random() % 10000000) / 100.0);
+    values.push_back(static_cast<double>(random() % 1000000) / 7.0);
+  }
+  const auto check = [&](int seed) {
+    std::mt19937_64 pick(static_cast<uint64_t>(seed));
+    int wrong = 0;
+    for (int k = 0; k < 200000; ++k) {
+      // Mostly the last few values again (the daily lags), sometimes any.
+      const size_t i = k % 4 == 0 ? pick() % values.size() : pick() % 8;
+      // Appended after other text, and put on its own.
+      std::string text = "x";
+      append_double(text, values[i]);
+      char put[kMaxDoubleChars];
+      const std::string_view direct(put, static_cast<size_t>(put_double(put, values[i]) - put));
+      const std::string expected = reference(values[i]);
+      wrong += std::string_view(text).substr(1) != expected || direct != expected;
+    }
+    return wrong;
+  };
+  std::vector<int> wrong(3);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) threads.emplace_back([&, t] { wrong[t] = check(t); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong, std::vector<int>(3, 0));
 }
 
 // The eight-bytes-at-a-time parser of the ingest must agree with the scalar
