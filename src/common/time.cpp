@@ -1,5 +1,6 @@
 #include "common/time.h"
 
+#include <cstring>
 #include <limits>
 
 namespace loadcast {
@@ -147,15 +148,27 @@ std::string format_day(int64_t epoch_days) {
   return out;
 }
 
-std::string format_timestamp(int64_t epoch_seconds) {
+void put_timestamp(char* out, int64_t epoch_seconds) {
   const int64_t days = floor_div(epoch_seconds, kSecondsPerDay);
   const int64_t in_day = epoch_seconds - days * kSecondsPerDay;
-  std::string out = format_day(days);
-  out.resize(19, ':');
+  thread_local int64_t last_day = std::numeric_limits<int64_t>::min();
+  thread_local std::string last_date;
+  if (days != last_day) {
+    last_date = format_day(days);
+    last_day = days;
+  }
+  std::memcpy(out, last_date.data(), 10);
   out[10] = ' ';
-  put_digits(out.data() + 11, static_cast<int>(in_day / 3600), 2);
-  put_digits(out.data() + 14, static_cast<int>(in_day / 60 % 60), 2);
-  put_digits(out.data() + 17, static_cast<int>(in_day % 60), 2);
+  put_digits(out + 11, static_cast<int>(in_day / 3600), 2);
+  out[13] = ':';
+  put_digits(out + 14, static_cast<int>(in_day / 60 % 60), 2);
+  out[16] = ':';
+  put_digits(out + 17, static_cast<int>(in_day % 60), 2);
+}
+
+std::string format_timestamp(int64_t epoch_seconds) {
+  std::string out(kTimestampChars, ' ');
+  put_timestamp(out.data(), epoch_seconds);
   return out;
 }
 

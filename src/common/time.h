@@ -92,6 +92,10 @@ inline int64_t seconds_of(TimeNs t) { return floor_div(t, kNanosPerSecond); }
 
 // `YYYY-MM-DD HH:MM:SS` of a whole second since the epoch.
 std::string format_timestamp(int64_t epoch_seconds);
+// The same text in the kTimestampChars chars at `out`. Each thread keeps the
+// text of its last date: the tables' rows run hour after hour through a day.
+inline constexpr size_t kTimestampChars = 19;
+void put_timestamp(char* out, int64_t epoch_seconds);
 // `YYYY-MM-DD` of a day since the epoch.
 std::string format_day(int64_t epoch_days);
 

@@ -1,7 +1,9 @@
 #include "features/schema.h"
 
 #include <charconv>
+#include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "common/error.h"
 #include "common/number.h"
@@ -241,43 +243,56 @@ std::vector<std::string> FeatureSchema::names() const {
 }
 
 void FeatureSchema::append_csv(std::string& out, const FeatureRow& row) const {
-  const std::string when = format_timestamp(row.hour);
-  bool first = true;
+  // The row is put together in one buffer and appended at once: a table has
+  // millions of cells, and a string's append costs more than a cell's digits.
+  // A cell and its comma take at most kMaxDoubleChars + 1 (a weekday name,
+  // an integer and a flag take fewer), but for the server's and hour's texts.
+  const size_t most =
+      (columns_.size() + 1) * (kMaxDoubleChars + 1) + 2 * (row.server_ip.size() + kTimestampChars);
+  thread_local std::vector<char> buffer;
+  if (buffer.size() < most) buffer.resize(most);
+  char when[kTimestampChars];
+  put_timestamp(when, row.hour);
+  char* p = buffer.data();
+  const auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  };
   for (const FeatureColumn& c : columns_) {
-    if (!first) out += ',';
-    first = false;
     switch (c.role) {
       case ColumnRole::kKey:
-        out += row.server_ip;
-        out += '_';
-        out += when;
-        continue;
+        put(row.server_ip);
+        *p++ = '_';
+        put({when, kTimestampChars});
+        break;
       case ColumnRole::kServer:
-        out += row.server_ip;
-        continue;
+        put(row.server_ip);
+        break;
       case ColumnRole::kHour:
-        out += when;
-        continue;
-      default:
-        break;
-    }
-    switch (c.type) {
-      case ColumnType::kReal:
-        append_double(out, number(row, c));
-        break;
-      case ColumnType::kWeekday:
-        out += weekday_name(row.calendar.dayofweek);
-        break;
-      case ColumnType::kFlag:
-        out += number(row, c) != 0 ? '1' : '0';
+        put({when, kTimestampChars});
         break;
       default:
-        append_int(out, c.role == ColumnRole::kSessions ? row.current.sessions
-                                                        : static_cast<int64_t>(number(row, c)));
-        break;
+        switch (c.type) {
+          case ColumnType::kReal:
+            p = put_double(p, number(row, c));
+            break;
+          case ColumnType::kWeekday:
+            put(weekday_name(row.calendar.dayofweek));
+            break;
+          case ColumnType::kFlag:
+            *p++ = number(row, c) != 0 ? '1' : '0';
+            break;
+          default:
+            p = put_int(p, c.role == ColumnRole::kSessions ? row.current.sessions
+                                                           : static_cast<int64_t>(number(row, c)));
+            break;
+        }
     }
+    *p++ = ',';
   }
-  out += '\n';
+  if (p == buffer.data()) ++p;  // no columns: the row is its newline
+  p[-1] = '\n';
+  out.append(buffer.data(), p);
 }
 
 bool FeatureSchema::read_cell(std::string_view text, FeatureRow& row, const FeatureColumn& c) {

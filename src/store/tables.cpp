@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
@@ -25,14 +26,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void append_peaks(std::string& out, const std::array<double, kNumMeasures>& values) {
+// Puts ",v1,...,v8" at `out`; returns its end.
+char* put_peaks(char* out, const std::array<double, kNumMeasures>& values) {
   for (double v : values) {
-    out += ',';
-    append_double(out, v);
+    *out++ = ',';
+    out = put_double(out, v);
   }
+  return out;
 }
+// The most text of a store row after its server's: its time, measures,
+// sessions and newline. The rows are put together there and appended at once.
+constexpr size_t kStoreRowRestChars =
+    kTimestampChars + kNumMeasures * (kMaxDoubleChars + 1) + kMaxIntChars + 2;
 
 constexpr size_t kFlushBytes = 1 << 20;
+// Rows of a month appended at once from this size on skip the buffer.
+constexpr size_t kDirectBytes = size_t{64} << 10;
 // What a writer holds in all its buffers at most, whatever the partitions:
 // a FULL window has some ninety months open at once.
 constexpr size_t kBufferedBytes = size_t{4} << 20;
@@ -132,14 +141,21 @@ PartitionedTableWriter::Partition& PartitionedTableWriter::partition(int year, i
   return p;
 }
 
-void PartitionedTableWriter::flush(Partition& p) {
-  if (p.buffer.empty()) return;
-  if (write_checked(p.file, p.buffer.data(), p.buffer.size(), p.path.string()) != p.buffer.size())
+void PartitionedTableWriter::write_out(Partition& p, const char* data, size_t size) {
+  if (write_checked(p.file, data, size, p.path.string()) != size)
     fail_data("cannot write '" + p.path.string() + "': " + std::strerror(errno));
   // Start writing back what is written so far, so that the sync at close()
   // has little left to wait for (it still waits for all of it).
-  if (p.buffer.size() >= kFlushBytes && std::fflush(p.file) == 0)
+  p.unsynced += size;
+  if (p.unsynced >= kFlushBytes && std::fflush(p.file) == 0) {
     ::sync_file_range(::fileno(p.file), 0, 0, SYNC_FILE_RANGE_WRITE);
+    p.unsynced = 0;
+  }
+}
+
+void PartitionedTableWriter::flush(Partition& p) {
+  if (p.buffer.empty()) return;
+  write_out(p, p.buffer.data(), p.buffer.size());
   p.buffer.clear();
   if (p.buffer.capacity() > 2 * kFlushBytes) p.buffer.shrink_to_fit();
 }
@@ -220,7 +236,14 @@ void PartitionedTableWriter::append(const MonthlyRows& rows) {
     } else {
       const size_t end =
           i + 1 < rows.months_.size() ? rows.months_[i + 1].begin : rows.text_.size();
-      p.buffer.append(rows.text_, m.begin, end - m.begin);
+      const size_t size = end - m.begin;
+      if (size >= kDirectBytes) {
+        // A server's month: written from where it was formatted, not copied.
+        flush(p);
+        write_out(p, rows.text_.data() + m.begin, size);
+      } else {
+        p.buffer.append(rows.text_, m.begin, size);
+      }
     }
     rows_written += m.rows;
   }
@@ -270,9 +293,14 @@ void append_feature_row(MonthlyRows& out, const FeatureRow& row, const FeatureSc
 }
 
 void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, size_t end) {
+  int64_t day = std::numeric_limits<int64_t>::min();
+  CivilDate date{};
   for (size_t i = begin; i < end; ++i) {
     const int64_t seconds = (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour;
-    const CivilDate date = civil_from_days(floor_div(seconds, kSecondsPerDay));
+    if (floor_div(seconds, kSecondsPerDay) != day) {
+      day = floor_div(seconds, kSecondsPerDay);
+      date = civil_from_days(day);
+    }
     const HourPeak& peak = h.hours[i];
     if (out.format() == TableFormat::kParquet) {
       auto& cells = out.cells(date.year, date.month);
@@ -285,11 +313,13 @@ void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, 
     std::string& b = out.row(date.year, date.month);
     b += h.server_ip;
     b += ',';
-    b += format_timestamp(seconds);
-    append_peaks(b, peak.peak);
-    b += ',';
-    append_int(b, peak.sessions);
-    b += '\n';
+    char rest[kStoreRowRestChars];
+    put_timestamp(rest, seconds);
+    char* end = put_peaks(rest + kTimestampChars, peak.peak);
+    *end++ = ',';
+    end = put_int(end, peak.sessions);
+    *end++ = '\n';
+    b.append(rest, end);
   }
 }
 
@@ -307,9 +337,12 @@ void write_daily_store(MonthlyRows& out, const ServerHistory& h, size_t begin, s
     std::string& b = out.row(date.year, date.month);
     b += h.server_ip;
     b += ',';
-    b += format_day(day);
-    append_peaks(b, h.daily[d]);
-    b += '\n';
+    char rest[kStoreRowRestChars];
+    const std::string day_text = format_day(day);
+    std::memcpy(rest, day_text.data(), day_text.size());
+    char* end = put_peaks(rest + day_text.size(), h.daily[d]);
+    *end++ = '\n';
+    b.append(rest, end);
   }
 }
 

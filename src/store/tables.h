@@ -93,8 +93,10 @@ class PartitionedTableWriter {
     std::FILE* file = nullptr;
     std::filesystem::path path;
     std::string buffer;
+    size_t unsynced = 0;  // written since the last writeback was started
     std::unique_ptr<parquet::FileWriter> parquet;
   };
+  void write_out(Partition& p, const char* data, size_t size);
   void flush(Partition& p);
   Partition& partition(int year, int month);
   void flush_full_buffers();

@@ -69,6 +69,33 @@ TEST(TimeTest, CivilRoundTripsAndWeekdays) {
   EXPECT_EQ(format_day(days_from_civil(2016, 6, 1)), "2016-06-01");
 }
 
+// put_timestamp remembers its last date: hours of one day, a day back and
+// forth, and days far apart must each get their own text.
+TEST(TimeTest, TimestampsKeepTheirDateWhenTheDayChanges) {
+  const auto expected = [](int64_t seconds) {
+    const int64_t days = floor_div(seconds, kSecondsPerDay);
+    const CivilDate c = civil_from_days(days);
+    const int64_t in_day = seconds - days * kSecondsPerDay;
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d", c.year, c.month, c.day,
+                  static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
+                  static_cast<int>(in_day % 60));
+    return std::string(text);
+  };
+  const int64_t base = days_from_civil(2016, 2, 28) * kSecondsPerDay;
+  std::vector<int64_t> times;
+  for (int64_t h = 0; h < 24 * 4; ++h) times.push_back(base + h * 3600 + 59);
+  for (int64_t k = 0; k < 50; ++k) times.push_back(base + (k % 2 ? 1 : -1) * k * 86399);
+  times.push_back(days_from_civil(1969, 12, 31) * kSecondsPerDay + 86399);
+  times.push_back(0);
+  for (const int64_t t : times) {
+    char text[kTimestampChars];
+    put_timestamp(text, t);
+    EXPECT_EQ(std::string(text, kTimestampChars), expected(t)) << t;
+    EXPECT_EQ(format_timestamp(t), expected(t)) << t;
+  }
+}
+
 }  // namespace
 }  // namespace loadcast
 
