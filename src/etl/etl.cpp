@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <limits>
 #include <memory>
 
 #include "aggregate/spill.h"
@@ -45,9 +46,22 @@ struct ServerToBuild {
   std::string ip;
   uint64_t bytes = 0;  // working_set_bytes
   ServerKey key = 0;   // spilled: its key in the runs
-  size_t begin = 0;    // in memory: its slice of the sorted order
+  size_t begin = 0;    // in memory: its slice of the order
   size_t end = 0;
+  int64_t first_bucket = 0;  // in memory: the span of its buckets
+  int64_t last_bucket = 0;
+  // In memory: its slice is in arrival order and its span is at most twice
+  // its entries, so its buckets are added up in place on a grid of the span
+  // instead of sorted (see dense_span()).
+  bool on_grid = false;
 };
+
+// A server's buckets are added up on a grid of its span when the span is
+// short beside its entries (the usual fleet: a bucket every five minutes);
+// a sparse one is sorted instead, so the grid never outgrows the entries.
+bool dense_span(size_t entries, int64_t first_bucket, int64_t last_bucket) {
+  return static_cast<uint64_t>(last_bucket - first_bucket) < 2 * static_cast<uint64_t>(entries);
+}
 
 // The accounting as etl_summary.json holds it: the line fates at the top
 // level, "rejected" and "missing_values" as objects (the bytes go elsewhere).
@@ -119,10 +133,10 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   return plan;
 }
 
-// Orders the aggregate by server text, then bucket, then arrival (a bucket
-// that several chunks share has an entry from each): entries are grouped by
-// server with one counting pass, then each server's buckets sorted (they
-// arrive nearly in time order, chunk after chunk).
+// Orders the aggregate by server text, then arrival (a bucket that several
+// chunks share has an entry from each), with one counting pass. A sparse
+// server's slice is then sorted by bucket, then arrival (its entries arrive
+// nearly in time order, chunk after chunk).
 std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
                                            const ServerDictionary& dictionary, BucketOrder& order) {
   // Each entry's server rank through a small open-addressing map (a fleet has
@@ -162,20 +176,28 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
   for (size_t r = 0; r < keys.size(); ++r) start[r + 1] += start[r];
   order.resize(entries.size());
   std::vector<size_t> next(start.begin(), start.end() - 1);
+  constexpr uint64_t kBucketMask = (uint64_t{1} << kBucketBits) - 1;
+  std::vector<uint64_t> lowest(keys.size(), kBucketMask), highest(keys.size(), 0);
   for (uint32_t i = 0; i < entries.size(); ++i) {
-    const uint64_t bucket_bits = entries[i].key & ((uint64_t{1} << kBucketBits) - 1);
-    order[next[rank[server_of[i]]]++] = order_of(bucket_bits, i);
+    const uint64_t bucket_bits = entries[i].key & kBucketMask;
+    const uint32_t r = rank[server_of[i]];
+    lowest[r] = std::min(lowest[r], bucket_bits);
+    highest[r] = std::max(highest[r], bucket_bits);
+    order[next[r]++] = order_of(bucket_bits, i);
   }
   std::vector<ServerToBuild> slices;
   slices.reserve(keys.size());
   for (size_t r = 0; r < keys.size(); ++r) {
-    const auto first = order.begin() + static_cast<std::ptrdiff_t>(start[r]);
-    const auto last = order.begin() + static_cast<std::ptrdiff_t>(start[r + 1]);
-    if (!std::is_sorted(first, last)) std::sort(first, last);
     ServerToBuild& s = slices.emplace_back();
     s.ip = std::move(by_text[r].first);
     s.begin = start[r];
     s.end = start[r + 1];
+    s.first_bucket = key_bucket(lowest[r]);
+    s.last_bucket = key_bucket(highest[r]);
+    s.on_grid = dense_span(s.end - s.begin, s.first_bucket, s.last_bucket);
+    const auto first = order.begin() + static_cast<std::ptrdiff_t>(s.begin);
+    const auto last = order.begin() + static_cast<std::ptrdiff_t>(s.end);
+    if (!s.on_grid && !std::is_sorted(first, last)) std::sort(first, last);
   }
   return slices;
 }
@@ -243,10 +265,10 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
     servers = slice_by_server(owned.entries(), dictionary, order);
     uint64_t largest = 0;
     for (ServerToBuild& s : servers) {
-      const auto bucket = [&](size_t k) {
-        return key_bucket(owned.entries()[entry_index(order[k])].key);
-      };
-      s.bytes = working_set_bytes(s.end - s.begin, bucket(s.begin), bucket(s.end - 1), false);
+      const uint64_t grid =
+          s.on_grid ? static_cast<uint64_t>(s.last_bucket - s.first_bucket) + 1 : 0;
+      s.bytes = working_set_bytes(std::max<uint64_t>(s.end - s.begin, grid), s.first_bucket,
+                                  s.last_bucket, false);
       largest = std::max(largest, s.bytes);
     }
     resident = owned.memory_bytes() + order.capacity() * sizeof(order[0]);
@@ -329,6 +351,44 @@ void format_slice(const Slice& slice, const ServerHistory& history, const Featur
   write_daily_store(rows.daily, history, day_begin, day_end);
 }
 
+// A server's buckets in order, each the sum of its entries added up from zero
+// in arrival order, as a table adds them: on a grid of its span, or (a sparse
+// server) along its sorted slice, where a bucket's entries are adjacent.
+void add_up_buckets(const ServerToBuild& s, const BucketTable::Entries& entries,
+                    const BucketOrder& order, std::vector<ServerBucket>& out) {
+  // A server's entries lie all over the aggregate: fetch a few ahead, so the
+  // misses overlap.
+  constexpr size_t kAhead = 8;
+  const auto entry = [&](size_t k) -> const BucketTable::Entry& {
+    if (k + kAhead < s.end) {
+      const auto* ahead = reinterpret_cast<const char*>(&entries[entry_index(order[k + kAhead])]);
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
+    }
+    return entries[entry_index(order[k])];
+  };
+  out.clear();
+  if (!s.on_grid) {
+    for (size_t k = s.begin; k < s.end; ++k) {
+      const auto& e = entry(k);
+      const int64_t bucket = key_bucket(e.key);
+      if (out.empty() || out.back().bucket != bucket) out.push_back({bucket, BucketSums{}});
+      out.back().sums.add(e.sums);
+    }
+    return;
+  }
+  constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+  out.assign(static_cast<size_t>(s.last_bucket - s.first_bucket) + 1, {kNone, BucketSums{}});
+  for (size_t k = s.begin; k < s.end; ++k) {
+    const auto& e = entry(k);
+    const int64_t bucket = key_bucket(e.key);
+    ServerBucket& b = out[static_cast<size_t>(bucket - s.first_bucket)];
+    b.bucket = bucket;
+    b.sums.add(e.sums);
+  }
+  std::erase_if(out, [](const ServerBucket& b) { return b.bucket == kNone; });
+}
+
 // Builds and writes every server's rows, in order; returns the batches.
 // Servers are independent: their histories are built in parallel batches
 // that fit the limit, then their rows formatted a slice at a time, in
@@ -367,24 +427,7 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         owned.runs().read(s.key, raw);
         replay(raw, mine);
       } else {
-        // A bucket's entries are adjacent, in chunk order: added up from
-        // zero in that order, as a table adds them. A server's entries lie
-        // all over the aggregate: fetch a few ahead, so the misses overlap.
-        mine.clear();
-        const auto& entries = owned.entries();
-        constexpr size_t kAhead = 8;
-        for (size_t k = s.begin; k < s.end; ++k) {
-          if (k + kAhead < s.end) {
-            const auto* ahead =
-                reinterpret_cast<const char*>(&entries[entry_index(order[k + kAhead])]);
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
-          }
-          const auto& e = entries[entry_index(order[k])];
-          const int64_t bucket = key_bucket(e.key);
-          if (mine.empty() || mine.back().bucket != bucket) mine.push_back({bucket, BucketSums{}});
-          mine.back().sums.add(e.sums);
-        }
+        add_up_buckets(s, owned.entries(), order, mine);
       }
       histories[i] = history_from_buckets(s.ip, mine);
     });
