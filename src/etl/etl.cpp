@@ -32,14 +32,15 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // Chunks per thread in a round (two rounds are in flight).
 constexpr int kRoundChunksPerThread = 2;
 
-// The aggregate's entries in output order, each as its bucket bits above its
-// entry index: sorting the numbers sorts by bucket, then arrival.
-using BucketOrder = HugeVector<uint64_t>;
+// The aggregate's entry indices grouped by server, in output order, each
+// server's in arrival order.
+using BucketOrder = HugeVector<uint32_t>;
+// A sparse server's entries are sorted as their bucket bits above their
+// index: sorting the numbers sorts by bucket, then arrival.
 static_assert(kBucketBits + 32 <= 64, "bucket bits and an entry index share a number");
-constexpr uint64_t order_of(uint64_t bucket_bits, uint32_t index) {
+constexpr uint64_t bucket_then_arrival(uint64_t bucket_bits, uint32_t index) {
   return bucket_bits << 32 | index;
 }
-constexpr uint32_t entry_index(uint64_t order) { return static_cast<uint32_t>(order); }
 
 // A server whose features are to be built: its text and where its buckets are.
 struct ServerToBuild {
@@ -50,17 +51,18 @@ struct ServerToBuild {
   size_t end = 0;
   int64_t first_bucket = 0;  // in memory: the span of its buckets
   int64_t last_bucket = 0;
-  // In memory: its slice is in arrival order and its span is at most twice
-  // its entries, so its buckets are added up in place on a grid of the span
-  // instead of sorted (see dense_span()).
+  // In memory: its span is at most four times its entries, so its buckets
+  // are added up in place on a grid of the span instead of sorted (see
+  // dense_span()).
   bool on_grid = false;
 };
 
 // A server's buckets are added up on a grid of its span when the span is
-// short beside its entries (the usual fleet: a bucket every five minutes);
-// a sparse one is sorted instead, so the grid never outgrows the entries.
+// short beside its entries (the usual fleet: a bucket every five minutes, or
+// in working hours); a sparse one is sorted instead, so the grid never
+// outgrows its entries much.
 bool dense_span(size_t entries, int64_t first_bucket, int64_t last_bucket) {
-  return static_cast<uint64_t>(last_bucket - first_bucket) < 2 * static_cast<uint64_t>(entries);
+  return static_cast<uint64_t>(last_bucket - first_bucket) < 4 * static_cast<uint64_t>(entries);
 }
 
 // The accounting as etl_summary.json holds it: the line fates at the top
@@ -133,14 +135,13 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
   return plan;
 }
 
-// Orders the aggregate by server text, then arrival (a bucket that several
-// chunks share has an entry from each), with one counting pass. A sparse
-// server's slice is then sorted by bucket, then arrival (its entries arrive
-// nearly in time order, chunk after chunk).
+// Groups the aggregate's entries by server text, each server's in arrival
+// order (a bucket that several chunks share has an entry from each), with
+// two counting passes; notes each server's span of buckets.
 std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
                                            const ServerDictionary& dictionary, BucketOrder& order) {
-  // Each entry's server rank through a small open-addressing map (a fleet has
-  // few servers: it stays in the first-level cache).
+  // Each entry's server through a small open-addressing map (a fleet has few
+  // servers: it stays in the first-level cache), looked up in both passes.
   std::vector<ServerKey> keys;
   std::vector<uint32_t> slots(64, UINT32_MAX);
   auto slot_of = [&](ServerKey server) -> uint32_t& {
@@ -148,7 +149,9 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
     for (size_t i = mix64(server) & mask;; i = (i + 1) & mask)
       if (slots[i] == UINT32_MAX || keys[slots[i]] == server) return slots[i];
   };
-  HugeVector<uint32_t> server_of(entries.size());
+  constexpr uint64_t kBucketMask = (uint64_t{1} << kBucketBits) - 1;
+  std::vector<size_t> count;
+  std::vector<uint64_t> lowest, highest;  // bucket bits
   for (size_t i = 0; i < entries.size(); ++i) {
     const ServerKey server = key_server(entries[i].key);
     uint32_t* slot = &slot_of(server);
@@ -160,31 +163,28 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
       }
       *slot = static_cast<uint32_t>(keys.size());
       keys.push_back(server);
+      count.push_back(0);
+      lowest.push_back(kBucketMask);
+      highest.push_back(0);
     }
-    server_of[i] = *slot;
+    const uint64_t bucket_bits = entries[i].key & kBucketMask;
+    ++count[*slot];
+    lowest[*slot] = std::min(lowest[*slot], bucket_bits);
+    highest[*slot] = std::max(highest[*slot], bucket_bits);
   }
   std::vector<std::pair<std::string, uint32_t>> by_text;
   by_text.reserve(keys.size());
   for (uint32_t k = 0; k < keys.size(); ++k) by_text.emplace_back(dictionary.text_of(keys[k]), k);
   std::sort(by_text.begin(), by_text.end());
-  std::vector<uint32_t> rank(keys.size());
-  for (uint32_t r = 0; r < by_text.size(); ++r) rank[by_text[r].second] = r;
 
-  // Counting sort by rank, then buckets within each server.
+  // Where each server's entries start, in text order; then the entries.
   std::vector<size_t> start(keys.size() + 1, 0);
-  for (uint32_t k : server_of) ++start[rank[k] + 1];
-  for (size_t r = 0; r < keys.size(); ++r) start[r + 1] += start[r];
+  for (size_t r = 0; r < keys.size(); ++r) start[r + 1] = start[r] + count[by_text[r].second];
+  std::vector<size_t> next(keys.size());
+  for (size_t r = 0; r < keys.size(); ++r) next[by_text[r].second] = start[r];
   order.resize(entries.size());
-  std::vector<size_t> next(start.begin(), start.end() - 1);
-  constexpr uint64_t kBucketMask = (uint64_t{1} << kBucketBits) - 1;
-  std::vector<uint64_t> lowest(keys.size(), kBucketMask), highest(keys.size(), 0);
-  for (uint32_t i = 0; i < entries.size(); ++i) {
-    const uint64_t bucket_bits = entries[i].key & kBucketMask;
-    const uint32_t r = rank[server_of[i]];
-    lowest[r] = std::min(lowest[r], bucket_bits);
-    highest[r] = std::max(highest[r], bucket_bits);
-    order[next[r]++] = order_of(bucket_bits, i);
-  }
+  for (uint32_t i = 0; i < entries.size(); ++i)
+    order[next[slot_of(key_server(entries[i].key))]++] = i;
   std::vector<ServerToBuild> slices;
   slices.reserve(keys.size());
   for (size_t r = 0; r < keys.size(); ++r) {
@@ -192,12 +192,9 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
     s.ip = std::move(by_text[r].first);
     s.begin = start[r];
     s.end = start[r + 1];
-    s.first_bucket = key_bucket(lowest[r]);
-    s.last_bucket = key_bucket(highest[r]);
+    s.first_bucket = key_bucket(lowest[by_text[r].second]);
+    s.last_bucket = key_bucket(highest[by_text[r].second]);
     s.on_grid = dense_span(s.end - s.begin, s.first_bucket, s.last_bucket);
-    const auto first = order.begin() + static_cast<std::ptrdiff_t>(s.begin);
-    const auto last = order.begin() + static_cast<std::ptrdiff_t>(s.end);
-    if (!s.on_grid && !std::is_sorted(first, last)) std::sort(first, last);
   }
   return slices;
 }
@@ -268,7 +265,8 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
       const uint64_t grid =
           s.on_grid ? static_cast<uint64_t>(s.last_bucket - s.first_bucket) + 1 : 0;
       s.bytes = working_set_bytes(std::max<uint64_t>(s.end - s.begin, grid), s.first_bucket,
-                                  s.last_bucket, false);
+                                  s.last_bucket, false) +
+                (s.on_grid ? 0 : (s.end - s.begin) * sizeof(uint64_t));  // its sort keys
       largest = std::max(largest, s.bytes);
     }
     resident = owned.memory_bytes() + order.capacity() * sizeof(order[0]);
@@ -353,24 +351,19 @@ void format_slice(const Slice& slice, const ServerHistory& history, const Featur
 
 // A server's buckets in order, each the sum of its entries added up from zero
 // in arrival order, as a table adds them: on a grid of its span, or (a sparse
-// server) along its sorted slice, where a bucket's entries are adjacent.
+// server) along its entries sorted by bucket, then arrival, in `sorted`.
 void add_up_buckets(const ServerToBuild& s, const BucketTable::Entries& entries,
-                    const BucketOrder& order, std::vector<ServerBucket>& out) {
-  // A server's entries lie all over the aggregate: fetch a few ahead, so the
-  // misses overlap.
-  constexpr size_t kAhead = 8;
-  const auto entry = [&](size_t k) -> const BucketTable::Entry& {
-    if (k + kAhead < s.end) {
-      const auto* ahead = reinterpret_cast<const char*>(&entries[entry_index(order[k + kAhead])]);
-      __builtin_prefetch(ahead);
-      __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
-    }
-    return entries[entry_index(order[k])];
-  };
+                    const BucketOrder& order, std::vector<uint64_t>& sorted,
+                    std::vector<ServerBucket>& out) {
   out.clear();
   if (!s.on_grid) {
-    for (size_t k = s.begin; k < s.end; ++k) {
-      const auto& e = entry(k);
+    sorted.clear();
+    constexpr uint64_t kBucketMask = (uint64_t{1} << kBucketBits) - 1;
+    for (size_t k = s.begin; k < s.end; ++k)
+      sorted.push_back(bucket_then_arrival(entries[order[k]].key & kBucketMask, order[k]));
+    std::sort(sorted.begin(), sorted.end());
+    for (const uint64_t key : sorted) {
+      const auto& e = entries[static_cast<uint32_t>(key)];
       const int64_t bucket = key_bucket(e.key);
       if (out.empty() || out.back().bucket != bucket) out.push_back({bucket, BucketSums{}});
       out.back().sums.add(e.sums);
@@ -379,8 +372,16 @@ void add_up_buckets(const ServerToBuild& s, const BucketTable::Entries& entries,
   }
   constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
   out.assign(static_cast<size_t>(s.last_bucket - s.first_bucket) + 1, {kNone, BucketSums{}});
+  // A server's entries lie all over the aggregate: fetch a few ahead, so the
+  // misses overlap.
+  constexpr size_t kAhead = 8;
   for (size_t k = s.begin; k < s.end; ++k) {
-    const auto& e = entry(k);
+    if (k + kAhead < s.end) {
+      const auto* ahead = reinterpret_cast<const char*>(&entries[order[k + kAhead]]);
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
+    }
+    const auto& e = entries[order[k]];
     const int64_t bucket = key_bucket(e.key);
     ServerBucket& b = out[static_cast<size_t>(bucket - s.first_bucket)];
     b.bucket = bucket;
@@ -406,6 +407,7 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
   std::vector<ServerHistory> histories;
   std::vector<std::vector<ServerBucket>> buckets(static_cast<size_t>(threads));  // per worker
   std::vector<std::vector<BucketTable::Entry>> spilled(static_cast<size_t>(threads));
+  std::vector<std::vector<uint64_t>> sort_keys(static_cast<size_t>(threads));
   std::vector<SliceRows> in_flight;
   int64_t batches = 0;
   for (size_t first = 0; first < servers.size();) {
@@ -427,7 +429,7 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         owned.runs().read(s.key, raw);
         replay(raw, mine);
       } else {
-        add_up_buckets(s, owned.entries(), order, mine);
+        add_up_buckets(s, owned.entries(), order, sort_keys[static_cast<size_t>(worker)], mine);
       }
       histories[i] = history_from_buckets(s.ip, mine);
     });

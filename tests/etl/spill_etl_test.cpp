@@ -144,6 +144,9 @@ TEST_F(SpillEtlTest, ShuffledLinesGiveTheSameTablesThroughTheSpill) {
   }
 }
 
+// In memory, a bucket's entries from several chunks are added up in arrival
+// order on the server's grid (ten days of a busy server) or along its sorted
+// entries (a sparse one); the spill replays them in the order written.
 TEST_F(SpillEtlTest, ShuffledGeneratedLinesSpillLateAndMatchTheirRunInMemory) {
   Config config = generated("--start 2016-06-01 --end 2016-06-10 --servers 12 --size 2M --seed 8",
                             R"("duration": "ONE_MONTH")");
