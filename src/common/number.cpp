@@ -47,7 +47,8 @@ char* put_whole(char* out, double value) {
       "8081828384858687888990919293949596979899";
   char digits[20];
   char* const end = digits + sizeof digits - 2;
-  std::memcpy(end, ".0", 2);
+  end[0] = '.';
+  end[1] = '0';
   char* first = end;
   while (rest >= 100) {
     const auto pair = static_cast<size_t>(rest % 100);
@@ -93,7 +94,9 @@ thread_local RecentTexts recent_texts;
 
 char* put_double(char* out, double value) {
   if (value == 0 && !std::signbit(value)) {
-    std::memcpy(out, "0.0", 3);
+    out[0] = '0';
+    out[1] = '.';
+    out[2] = '0';
     return out + 3;
   }
   if (char* end = put_whole(out, value)) return end;
@@ -108,8 +111,8 @@ char* put_double(char* out, double value) {
     }
     char* end = result.ptr;
     if (looks_integral) {
-      std::memcpy(end, ".0", 2);
-      end += 2;
+      *end++ = '.';
+      *end++ = '0';
     }
     slot.bits = bits;
     slot.length = static_cast<uint8_t>(end - text);

@@ -339,7 +339,7 @@ void write_daily_store(MonthlyRows& out, const ServerHistory& h, size_t begin, s
     b += ',';
     char rest[kStoreRowRestChars];
     const std::string day_text = format_day(day);
-    std::memcpy(rest, day_text.data(), day_text.size());
+    day_text.copy(rest, day_text.size());
     char* end = put_peaks(rest + day_text.size(), h.daily[d]);
     *end++ = '\n';
     b.append(rest, end);
