@@ -297,8 +297,8 @@ void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, 
   CivilDate date{};
   for (size_t i = begin; i < end; ++i) {
     const int64_t seconds = (h.first_hour + static_cast<int64_t>(i)) * kSecondsPerHour;
-    if (floor_div(seconds, kSecondsPerDay) != day) {
-      day = floor_div(seconds, kSecondsPerDay);
+    if (const int64_t today = floor_div(seconds, kSecondsPerDay); today != day) {
+      day = today;
       date = civil_from_days(day);
     }
     const HourPeak& peak = h.hours[i];
@@ -315,11 +315,11 @@ void write_hourly_store(MonthlyRows& out, const ServerHistory& h, size_t begin, 
     b += ',';
     char rest[kStoreRowRestChars];
     put_timestamp(rest, seconds);
-    char* end = put_peaks(rest + kTimestampChars, peak.peak);
-    *end++ = ',';
-    end = put_int(end, peak.sessions);
-    *end++ = '\n';
-    b.append(rest, end);
+    char* rest_end = put_peaks(rest + kTimestampChars, peak.peak);
+    *rest_end++ = ',';
+    rest_end = put_int(rest_end, peak.sessions);
+    *rest_end++ = '\n';
+    b.append(rest, rest_end);
   }
 }
 
@@ -340,9 +340,9 @@ void write_daily_store(MonthlyRows& out, const ServerHistory& h, size_t begin, s
     char rest[kStoreRowRestChars];
     const std::string day_text = format_day(day);
     day_text.copy(rest, day_text.size());
-    char* end = put_peaks(rest + day_text.size(), h.daily[d]);
-    *end++ = '\n';
-    b.append(rest, end);
+    char* rest_end = put_peaks(rest + day_text.size(), h.daily[d]);
+    *rest_end++ = '\n';
+    b.append(rest, rest_end);
   }
 }
 
