@@ -176,7 +176,9 @@ void SpillRuns::read(ServerKey server, std::vector<Entry>& out) const {
 
 BoundedAggregate::BoundedAggregate(size_t budget_bytes,
                                    std::function<std::filesystem::path()> spill_folder)
-    : max_log_(std::max<size_t>(16, budget_bytes / 4 / kLoggedEntryBytes)),
+    : arrival_room_(std::min(budget_bytes / 8, size_t{UINT32_MAX} * 32)),
+      max_log_(std::max<size_t>(16, budget_bytes / 4 / kLoggedEntryBytes)),
+      log_room_(max_log_),
       watermark_(std::numeric_limits<int64_t>::min()),
       spill_folder_(std::move(spill_folder)) {
   table_.limit_entries(std::max<size_t>(16, budget_bytes / 4 * 3 / kTableEntryBytes));
@@ -189,18 +191,24 @@ BucketTable& BoundedAggregate::table() {
 
 void BoundedAggregate::sum_arrived() {
   arriving_ = false;
-  table_.sum_in_place(std::move(arrived_));
-  arrived_ = BucketTable::Entries();
+  const PackedEntries arrived = std::move(arrived_);
+  arrived_ = PackedEntries();
+  // Added up in the order they came, as the table would have added them.
+  // Meanwhile they and the log share the log's quarter of the budget.
+  log_room_ = max_log_ / 2;
+  for (size_t at = 0; at < arrived.end(); at = arrived.next(at)) add(arrived.entry(at));
+  log_room_ = max_log_;
 }
 
 bool BoundedAggregate::arrive(const Entry* first, const Entry* last) {
-  const size_t needed = arrived_.size() + static_cast<size_t>(last - first);
-  if (needed > table_.max_entries()) {
+  const size_t needed =
+      arrived_.used_bytes() + PackedEntries::bytes_for(static_cast<size_t>(last - first));
+  if (needed > arrival_room_) {
     sum_arrived();
     return false;
   }
-  if (needed > arrived_.capacity())
-    arrived_.reserve(std::min(std::max(needed, arrived_.capacity() * 2), table_.max_entries()));
+  if (needed > arrived_.memory_bytes())
+    arrived_.reserve_bytes(std::min(std::max(needed, arrived_.memory_bytes() * 2), arrival_room_));
   arrived_.append(first, last);
   return true;
 }
@@ -231,9 +239,9 @@ void BoundedAggregate::add(const Entry& entry) {
 }
 
 void BoundedAggregate::log(const Entry& entry) {
-  if (log_.size() >= max_log_) write_run(table_.size());
+  if (log_.size() >= log_room_) write_run(table_.size());
   if (log_.size() == log_.capacity())
-    log_.reserve(std::min(std::max<size_t>(1024, log_.capacity() * 2), max_log_));
+    log_.reserve(std::min(std::max<size_t>(1024, log_.capacity() * 2), log_room_));
   log_.push_back(entry);
   ++logged_;
 }

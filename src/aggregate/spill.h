@@ -1,7 +1,7 @@
 // The five-minute aggregate within a memory budget (docs/operations.md,
 // "Memory"). Below the budget it is the chunks' entries as they came,
-// summed by the features stage; when they would outgrow their room, they
-// are summed into one hash table. Past the budget, the
+// packed, summed by the features stage; when they would outgrow their room
+// (an eighth of the budget), they are summed into one hash table. Past the budget, the
 // table's older buckets go to disk: every bucket before a watermark leaves the
 // table as its sum so far, and every later contribution to such a bucket is
 // kept as it came, in chunk order, and written out in turn. Replaying a
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "aggregate/bucket_table.h"
+#include "aggregate/packed_entries.h"
 
 namespace loadcast {
 
@@ -109,6 +110,25 @@ class SpillRuns {
 inline constexpr size_t kTableEntryBytes = sizeof(BucketTable::Entry) + 32;
 inline constexpr size_t kLoggedEntryBytes = sizeof(BucketTable::Entry) + 4;
 
+// A table's entries, read as PackedEntries are: the positions are indices.
+class TableEntries {
+ public:
+  explicit TableEntries(const BucketTable::Entries& entries) : entries_(entries) {}
+  size_t end() const { return entries_.size(); }
+  static size_t next(size_t at) { return at + 1; }
+  size_t size() const { return entries_.size(); }
+  uint64_t key(size_t at) const { return entries_[at].key; }
+  void add_to(size_t at, BucketSums& sums) const { sums.add(entries_[at].sums); }
+  void prefetch(size_t at) const {
+    const auto* entry = reinterpret_cast<const char*>(&entries_[at]);
+    __builtin_prefetch(entry);
+    __builtin_prefetch(entry + sizeof(entries_[at]) - 1);  // an entry spans two lines
+  }
+
+ private:
+  const BucketTable::Entries& entries_;
+};
+
 class BoundedAggregate {
  public:
   using Entry = BucketTable::Entry;
@@ -128,13 +148,18 @@ class BoundedAggregate {
   void finish(bool everything = false);
 
   bool spilled() const { return runs_ != nullptr; }
-  // The whole aggregate in memory, REQUIRES: !spilled(): the entries in
-  // chunk order, where a key may repeat (a bucket two chunks share): adding
-  // a key's entries up in this order gives its sums.
-  const BucketTable::Entries& entries() const { return arriving_ ? arrived_ : table_.entries(); }
-  // What entries() and its index hold.
+  // The whole aggregate in memory, REQUIRES: !spilled(): `fn(entries)`
+  // with the entries in chunk order, as PackedEntries or TableEntries, where
+  // a key may repeat (a bucket two chunks share): adding a key's entries up
+  // in this order gives its sums.
+  template <class Fn>
+  decltype(auto) with_entries(Fn&& fn) const {
+    if (arriving_) return fn(arrived_);
+    return fn(TableEntries(table_.entries()));
+  }
+  // What the entries and their index hold.
   size_t memory_bytes() const {
-    return arriving_ ? arrived_.capacity() * sizeof(Entry) : table_.memory_bytes();
+    return arriving_ ? arrived_.memory_bytes() : table_.memory_bytes();
   }
   // The whole aggregate as one table (its entries summed first).
   // REQUIRES: !spilled().
@@ -155,14 +180,16 @@ class BoundedAggregate {
   // ones into the table and returns false (the caller adds these to it).
   bool arrive(const Entry* first, const Entry* last);
 
-  // Until the table's room is taken, chunks are only appended, in chunk
-  // order, to `arrived_`: no hashing while everything fits, and the
-  // features stage adds repeated keys up as it sorts (etl.cpp).
+  // Until their room is taken, chunks are only appended, in chunk order,
+  // to `arrived_`: no hashing while everything fits, and the features stage
+  // adds repeated keys up as it gathers each server's (etl.cpp).
   bool arriving_ = true;
-  BucketTable::Entries arrived_;
+  PackedEntries arrived_;
+  size_t arrival_room_;  // bytes
   BucketTable table_;
   std::vector<Entry> log_;  // contributions to buckets before the watermark
   size_t max_log_;
+  size_t log_room_;    // max_log_, or half of it while arrived_ is summed
   int64_t watermark_;  // buckets before it are on disk
   std::function<std::filesystem::path()> spill_folder_;
   std::unique_ptr<SpillRuns> runs_;

@@ -147,6 +147,12 @@ class GrowableArray {
     if (n > 0) std::memcpy(static_cast<void*>(data_ + size_), first, n * sizeof(T));
     size_ += n;
   }
+  // Makes room for `n` more values and returns where they go, uninitialized.
+  T* extend(size_t n) {
+    if (size_ + n > capacity_) reserve(std::max(size_ + n, capacity_ * 2));
+    size_ += n;
+    return data_ + size_ - n;
+  }
   // New values are value-initialized.
   void resize(size_t n) {
     reserve(n);

@@ -32,12 +32,12 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // Chunks per thread in a round (two rounds are in flight).
 constexpr int kRoundChunksPerThread = 2;
 
-// The aggregate's entry indices grouped by server, in output order, each
+// The aggregate's entry positions grouped by server, in output order, each
 // server's in arrival order.
 using BucketOrder = HugeVector<uint32_t>;
 // A sparse server's entries are sorted as their bucket bits above their
 // index: sorting the numbers sorts by bucket, then arrival.
-static_assert(kBucketBits + 32 <= 64, "bucket bits and an entry index share a number");
+static_assert(kBucketBits + 32 <= 64, "bucket bits and an entry position share a number");
 constexpr uint64_t bucket_then_arrival(uint64_t bucket_bits, uint32_t index) {
   return bucket_bits << 32 | index;
 }
@@ -138,7 +138,9 @@ InputPlan plan_inputs(dist::Communicator& comm, const Config& config, const EtlO
 // Groups the aggregate's entries by server text, each server's in arrival
 // order (a bucket that several chunks share has an entry from each), with
 // two counting passes; notes each server's span of buckets.
-std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
+// `Entries`: PackedEntries or TableEntries.
+template <class Entries>
+std::vector<ServerToBuild> slice_by_server(const Entries& entries,
                                            const ServerDictionary& dictionary, BucketOrder& order) {
   // Each entry's server through a small open-addressing map (a fleet has few
   // servers: it stays in the first-level cache), looked up in both passes.
@@ -152,8 +154,9 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
   constexpr uint64_t kBucketMask = (uint64_t{1} << kBucketBits) - 1;
   std::vector<size_t> count;
   std::vector<uint64_t> lowest, highest;  // bucket bits
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const ServerKey server = key_server(entries[i].key);
+  for (size_t at = 0; at < entries.end(); at = entries.next(at)) {
+    const uint64_t key = entries.key(at);
+    const ServerKey server = key_server(key);
     uint32_t* slot = &slot_of(server);
     if (*slot == UINT32_MAX) {
       if ((keys.size() + 1) * 2 > slots.size()) {
@@ -167,7 +170,7 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
       lowest.push_back(kBucketMask);
       highest.push_back(0);
     }
-    const uint64_t bucket_bits = entries[i].key & kBucketMask;
+    const uint64_t bucket_bits = key & kBucketMask;
     ++count[*slot];
     lowest[*slot] = std::min(lowest[*slot], bucket_bits);
     highest[*slot] = std::max(highest[*slot], bucket_bits);
@@ -183,8 +186,8 @@ std::vector<ServerToBuild> slice_by_server(const BucketTable::Entries& entries,
   std::vector<size_t> next(keys.size());
   for (size_t r = 0; r < keys.size(); ++r) next[by_text[r].second] = start[r];
   order.resize(entries.size());
-  for (uint32_t i = 0; i < entries.size(); ++i)
-    order[next[slot_of(key_server(entries[i].key))]++] = i;
+  for (size_t at = 0; at < entries.end(); at = entries.next(at))
+    order[next[slot_of(key_server(entries.key(at)))]++] = static_cast<uint32_t>(at);
   std::vector<ServerToBuild> slices;
   slices.reserve(keys.size());
   for (size_t r = 0; r < keys.size(); ++r) {
@@ -259,7 +262,8 @@ std::vector<ServerToBuild> servers_to_build(BoundedAggregate& owned,
                                             uint64_t base, BucketOrder& order, uint64_t& resident) {
   std::vector<ServerToBuild> servers;
   if (!owned.spilled()) {
-    servers = slice_by_server(owned.entries(), dictionary, order);
+    servers = owned.with_entries(
+        [&](const auto& entries) { return slice_by_server(entries, dictionary, order); });
     uint64_t largest = 0;
     for (ServerToBuild& s : servers) {
       const uint64_t grid =
@@ -352,21 +356,21 @@ void format_slice(const Slice& slice, const ServerHistory& history, const Featur
 // A server's buckets in order, each the sum of its entries added up from zero
 // in arrival order, as a table adds them: on a grid of its span, or (a sparse
 // server) along its entries sorted by bucket, then arrival, in `sorted`.
-void add_up_buckets(const ServerToBuild& s, const BucketTable::Entries& entries,
-                    const BucketOrder& order, std::vector<uint64_t>& sorted,
-                    std::vector<ServerBucket>& out) {
+template <class Entries>
+void add_up_buckets(const ServerToBuild& s, const Entries& entries, const BucketOrder& order,
+                    std::vector<uint64_t>& sorted, std::vector<ServerBucket>& out) {
   out.clear();
   if (!s.on_grid) {
     sorted.clear();
     constexpr uint64_t kBucketMask = (uint64_t{1} << kBucketBits) - 1;
     for (size_t k = s.begin; k < s.end; ++k)
-      sorted.push_back(bucket_then_arrival(entries[order[k]].key & kBucketMask, order[k]));
+      sorted.push_back(bucket_then_arrival(entries.key(order[k]) & kBucketMask, order[k]));
     std::sort(sorted.begin(), sorted.end());
     for (const uint64_t key : sorted) {
-      const auto& e = entries[static_cast<uint32_t>(key)];
-      const int64_t bucket = key_bucket(e.key);
+      const auto at = static_cast<uint32_t>(key);
+      const int64_t bucket = key_bucket(entries.key(at));
       if (out.empty() || out.back().bucket != bucket) out.push_back({bucket, BucketSums{}});
-      out.back().sums.add(e.sums);
+      entries.add_to(at, out.back().sums);
     }
     return;
   }
@@ -376,16 +380,11 @@ void add_up_buckets(const ServerToBuild& s, const BucketTable::Entries& entries,
   // misses overlap.
   constexpr size_t kAhead = 8;
   for (size_t k = s.begin; k < s.end; ++k) {
-    if (k + kAhead < s.end) {
-      const auto* ahead = reinterpret_cast<const char*>(&entries[order[k + kAhead]]);
-      __builtin_prefetch(ahead);
-      __builtin_prefetch(ahead + sizeof(entries[0]) - 1);  // an entry spans two lines
-    }
-    const auto& e = entries[order[k]];
-    const int64_t bucket = key_bucket(e.key);
+    if (k + kAhead < s.end) entries.prefetch(order[k + kAhead]);
+    const int64_t bucket = key_bucket(entries.key(order[k]));
     ServerBucket& b = out[static_cast<size_t>(bucket - s.first_bucket)];
     b.bucket = bucket;
-    b.sums.add(e.sums);
+    entries.add_to(order[k], b.sums);
   }
   std::erase_if(out, [](const ServerBucket& b) { return b.bucket == kNone; });
 }
@@ -429,7 +428,9 @@ int64_t write_servers(const std::vector<ServerToBuild>& servers, const BoundedAg
         owned.runs().read(s.key, raw);
         replay(raw, mine);
       } else {
-        add_up_buckets(s, owned.entries(), order, sort_keys[static_cast<size_t>(worker)], mine);
+        owned.with_entries([&](const auto& entries) {
+          add_up_buckets(s, entries, order, sort_keys[static_cast<size_t>(worker)], mine);
+        });
       }
       histories[i] = history_from_buckets(s.ip, mine);
     });

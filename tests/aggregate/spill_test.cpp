@@ -154,15 +154,20 @@ TEST(BoundedAggregate, WithinTheBudgetTheChunksAreKeptAsTheyCameAndAddUpToTheTab
   }
   aggregate.finish();
   ASSERT_FALSE(aggregate.spilled());
-  ASSERT_EQ(aggregate.entries().size(), arrived);  // nothing summed yet
-  // Added up from zero in the order they are kept: the table's sums.
+  // Nothing summed yet; added up from zero in the order they are kept:
+  // the table's sums.
   std::map<uint64_t, BucketSums> summed;
-  for (const Entry& e : aggregate.entries()) summed[e.key].add(e.sums);
+  aggregate.with_entries([&](const auto& entries) {
+    ASSERT_EQ(entries.size(), arrived);
+    for (size_t at = 0; at < entries.end(); at = entries.next(at))
+      entries.add_to(at, summed[entries.key(at)]);
+  });
   Buckets got;
   for (const auto& [key, sums] : summed) got[key_server(key)].push_back({key_bucket(key), sums});
   expect_identical(got, in_memory(chunks));
   EXPECT_LT(aggregate.table().size(), arrived);  // shuffled chunks share buckets
-  EXPECT_EQ(aggregate.entries().size(), aggregate.table().size());
+  aggregate.with_entries(
+      [&](const auto& entries) { EXPECT_EQ(entries.size(), aggregate.table().size()); });
 }
 
 TEST(BoundedAggregate, TimeOrderedInputSpillsEachBucketOnce) {
