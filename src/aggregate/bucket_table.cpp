@@ -5,7 +5,7 @@
 
 namespace loadcast {
 
-BucketTable::BucketTable(size_t initial_capacity) {
+BucketTable::BucketTable(size_t initial_capacity) : servers_(16, LastOfServer{0, kEmpty, 0}) {
   const size_t capacity = std::bit_ceil(std::max<size_t>(initial_capacity, 16));
   slots_.assign(capacity, kEmpty);
   mask_ = capacity - 1;
@@ -18,13 +18,66 @@ uint32_t BucketTable::insert(uint64_t key, size_t slot) {
     slot = hash(key) & mask_;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
   }
+  const uint32_t index = append(key);
+  slots_[slot] = index;
+  indexed_ = entries_.size();
+  return index;
+}
+
+uint32_t BucketTable::append(uint64_t key) {
   const auto index = static_cast<uint32_t>(entries_.size());
   if (entries_.size() == entries_.capacity())
     entries_.reserve(std::min(std::max<size_t>(16, entries_.capacity() * 2),
                               std::max(max_entries_, entries_.size() + 1)));
-  slots_[slot] = index;
   entries_.push_back(Entry{key, BucketSums{}});
   return index;
+}
+
+void BucketTable::index_rest() {
+  if (entries_.size() * 2 > slots_.size()) {  // more slots, and every entry placed anew
+    size_t capacity = slots_.size();
+    while (entries_.size() * 2 > capacity) capacity *= 2;
+    slots_.assign(capacity, kEmpty);
+    mask_ = capacity - 1;
+    return rehash();
+  }
+  for (size_t i = indexed_; i < entries_.size(); ++i) {
+    size_t slot = hash(entries_[i].key) & mask_;
+    while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
+    slots_[slot] = static_cast<uint32_t>(i);
+  }
+  indexed_ = entries_.size();
+}
+
+uint32_t BucketTable::index_of_in_order_slow(uint64_t key) {
+  if (!in_order_) return look_up(key);
+  const ServerKey server = key_server(key);
+  size_t place = server_place(server);
+  LastOfServer* last = &servers_[place];
+  if (last->entry == kEmpty) {  // the server's first key here
+    if ((server_count_ + 1) * 2 > servers_.size()) {
+      std::vector<LastOfServer> old(servers_.size() * 2, LastOfServer{0, kEmpty, 0});
+      old.swap(servers_);
+      for (const LastOfServer& s : old)
+        if (s.entry != kEmpty) servers_[server_place(s.server)] = s;
+      last = &servers_[server_place(server)];
+    }
+    ++server_count_;
+    *last = LastOfServer{server, append(key), key};
+    return last->entry;
+  }
+  if (key > last->latest) {  // past every bucket of the server here: new
+    last->latest = key;
+    last->entry = append(key);
+  } else {
+    last->entry = look_up(key);
+  }
+  return last->entry;
+}
+
+void BucketTable::forget_servers() {
+  if (server_count_ > 0) std::fill(servers_.begin(), servers_.end(), LastOfServer{0, kEmpty, 0});
+  server_count_ = 0;
 }
 
 void BucketTable::grow() {
@@ -40,6 +93,7 @@ void BucketTable::rehash() {
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
     slots_[slot] = static_cast<uint32_t>(i);
   }
+  indexed_ = entries_.size();
 }
 
 void BucketTable::reserve(size_t entries) {
@@ -47,6 +101,7 @@ void BucketTable::reserve(size_t entries) {
     entries_.reserve(
         std::min(std::max(entries, entries_.capacity() * 2), std::max(max_entries_, entries)));
   while (entries * 2 > slots_.size()) grow();
+  if (indexed_ < entries_.size()) index_rest();
 }
 
 void BucketTable::merge_from(const BucketTable& other) {
@@ -68,37 +123,21 @@ void BucketTable::merge_from(const BucketTable& other) {
   }
 }
 
-void BucketTable::sum_in_place(Entries&& contributions) {
-  entries_ = std::move(contributions);
-  const size_t n = entries_.size();
-  size_t capacity = slots_.size();
-  while (n * 2 > capacity) capacity *= 2;
-  slots_.assign(capacity, kEmpty);
-  mask_ = capacity - 1;
-  uint32_t kept = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const Entry e = entries_[i];
-    size_t slot = hash(e.key) & mask_;
-    while (slots_[slot] != kEmpty && entries_[slots_[slot]].key != e.key) slot = (slot + 1) & mask_;
-    if (slots_[slot] == kEmpty) {
-      slots_[slot] = kept;
-      entries_[kept] = Entry{e.key, BucketSums{}};
-      ++kept;
-    }
-    entries_[slots_[slot]].sums.add(e.sums);
-  }
-  entries_.resize(kept);
-}
-
 void BucketTable::truncate(size_t entries) {
   entries_.resize(entries);
   std::fill(slots_.begin(), slots_.end(), kEmpty);
   rehash();
+  forget_servers();
+  in_order_ = false;
 }
 
 void BucketTable::clear() {
-  std::fill(slots_.begin(), slots_.end(), kEmpty);
+  // Slots are written only when entries are placed in them.
+  if (indexed_ > 0) std::fill(slots_.begin(), slots_.end(), kEmpty);
+  indexed_ = 0;
   entries_.clear();
+  forget_servers();
+  in_order_ = true;
 }
 
 }  // namespace loadcast

@@ -62,18 +62,29 @@ class BucketTable {
 
   // The position of `key` in entries(), inserted as zeros when absent.
   uint32_t index_of(uint64_t key) {
-    size_t slot = hash(key) & mask_;
-    while (true) {
-      const uint32_t index = slots_[slot];
-      if (index == kEmpty) return insert(key, slot);
-      if (entries_[index].key == key) return index;
-      slot = (slot + 1) & mask_;
+    in_order_ = false;
+    return look_up(key);
+  }
+
+  // index_of() for keys that come mostly in time order for each server, as
+  // a chunk's lines do. Each server's last entry and latest bucket are
+  // remembered: the key of its last entry is found there, and a key past
+  // its latest bucket is new, appended without a look at the hash slots (a
+  // likely cache miss); the slots catch up only when an earlier bucket
+  // comes. Until clear(), a table that index_of() has added to takes every
+  // key through the slots.
+  uint32_t index_of_in_order(uint64_t key) {
+    if (in_order_) {
+      const LastOfServer& last = servers_[server_place(key_server(key))];
+      if (last.entry != kEmpty && entries_[last.entry].key == key) return last.entry;
     }
+    return index_of_in_order_slow(key);
   }
 
   // The position of `key` in entries(), kAbsent when it is not there.
   static constexpr uint32_t kAbsent = 0xffffffffu;
-  uint32_t find(uint64_t key) const {
+  uint32_t find(uint64_t key) {
+    if (indexed_ < entries_.size()) index_rest();
     for (size_t slot = hash(key) & mask_;; slot = (slot + 1) & mask_) {
       const uint32_t index = slots_[slot];
       if (index == kEmpty || entries_[index].key == key) return index;
@@ -82,11 +93,6 @@ class BucketTable {
 
   // Adds every entry of `other` into this table.
   void merge_from(const BucketTable& other);
-  // Becomes the table of `contributions`: entries in the order they were
-  // added, a key possibly repeated. Sums them where they lie (the first of a
-  // key keeps its place), in the same operations as adding them one by one
-  // to an empty table. REQUIRES: this table is empty.
-  void sum_in_place(Entries&& contributions);
   // Bounds the memory the table grows to: no reservation goes past
   // `entries`. REQUIRES: the caller never inserts more (see BoundedAggregate).
   void limit_entries(size_t entries) { max_entries_ = entries; }
@@ -108,7 +114,8 @@ class BucketTable {
   const Entries& entries() const { return entries_; }
   Entries& entries() { return entries_; }
   size_t memory_bytes() const {
-    return slots_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry);
+    return slots_.capacity() * sizeof(uint32_t) + entries_.capacity() * sizeof(Entry) +
+           servers_.capacity() * sizeof(LastOfServer);
   }
 
  private:
@@ -119,14 +126,49 @@ class BucketTable {
     key ^= key >> 33;
     return key;
   }
+  uint32_t look_up(uint64_t key) {
+    if (indexed_ < entries_.size()) index_rest();
+    size_t slot = hash(key) & mask_;
+    while (true) {
+      const uint32_t index = slots_[slot];
+      if (index == kEmpty) return insert(key, slot);
+      if (entries_[index].key == key) return index;
+      slot = (slot + 1) & mask_;
+    }
+  }
   uint32_t insert(uint64_t key, size_t slot);
+  // Appends `key` with zero sums, not yet in the slots.
+  uint32_t append(uint64_t key);
+  // Puts the entries appended since the last look-up into the slots.
+  void index_rest();
   void grow();
   void rehash();
 
+  // A server's last entry and its latest key in the table.
+  struct LastOfServer {
+    ServerKey server;
+    uint32_t entry;  // kEmpty: a free place
+    uint64_t latest;
+  };
+  // Where `server` is in servers_, or the free place it would take.
+  size_t server_place(ServerKey server) const {
+    const size_t mask = servers_.size() - 1;
+    for (size_t i = hash(server) & mask;; i = (i + 1) & mask)
+      if (servers_[i].entry == kEmpty || servers_[i].server == server) return i;
+  }
+  uint32_t index_of_in_order_slow(uint64_t key);
+  void forget_servers();
+
   HugeVector<uint32_t> slots_;  // index into entries_, or kEmpty
   Entries entries_;             // dense, in insertion order
+  size_t indexed_ = 0;          // entries_[0, indexed_) are in the slots
   size_t mask_ = 0;
   size_t max_entries_ = std::numeric_limits<size_t>::max();
+  // Open addressing by server, at most half full: what index_of_in_order()
+  // remembers; valid while in_order_.
+  std::vector<LastOfServer> servers_;
+  size_t server_count_ = 0;
+  bool in_order_ = true;
 };
 
 // A five-minute bucket of one server: its epoch bucket number and sums.

@@ -111,9 +111,7 @@ std::optional<Layout> detect_layout(std::string_view text, int max_lines) {
 }
 
 LineParser::LineParser(const LineRules& rules, ServerDictionary& servers)
-    : rules_(rules), columns_(column_layout(rules.layout)), server_keys_(servers) {
-  recent_.fill(kNoEntry);
-}
+    : rules_(rules), columns_(column_layout(rules.layout)), server_keys_(servers) {}
 
 bool LineParser::server_allowed(std::string_view ip) const {
   return std::find(rules_.filter_ips.begin(), rules_.filter_ips.end(), ip) !=
@@ -406,8 +404,8 @@ void LineParser::classify(int field_count, const char* readable_end, BucketTable
   }
   ++acc.accepted;
   const int64_t bucket = floor_div(seconds_of(time), kBucketSeconds);
-  BucketSums& sums =
-      table.entries()[recent_index(table, pack_bucket_key(server, bucket), server)].sums;
+  // Lines come roughly in time order: see index_of_in_order().
+  BucketSums& sums = table.entries()[table.index_of_in_order(pack_bucket_key(server, bucket))].sums;
   double values[kNumMeasures];
   for (unsigned others = parse_integer_measures(readable_end, values); others;
        others &= others - 1) {

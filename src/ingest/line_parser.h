@@ -69,18 +69,6 @@ class LineParser {
   unsigned parse_integer_measures(const char* readable_end, double* values) const;
   bool server_allowed(std::string_view ip) const;
 
-  // The position of `key` in `table`. Lines come roughly in time order, so a
-  // server's line mostly falls in the bucket of its previous one: remembering
-  // each server's last entry skips the table's slot lookup, a likely cache
-  // miss, for most lines. A remembered position is used only when it holds
-  // the same key, so it may outlive its table (another chunk's, or cleared).
-  uint32_t recent_index(BucketTable& table, uint64_t key, ServerKey server) {
-    uint32_t& recent = recent_[(server * 0x9E3779B97F4A7C15ULL) >> (64 - kRecentBits)];
-    if (recent < table.size() && table.entries()[recent].key == key) return recent;
-    recent = table.index_of(key);
-    return recent;
-  }
-
   // Field i of the current line; valid for i < its field count (at most kStarts - 1).
   std::string_view field(int i) const {
     return {starts_[i], static_cast<size_t>(starts_[i + 1] - 1 - starts_[i])};
@@ -93,10 +81,7 @@ class LineParser {
   const char* separators_[kSeparatorSlots];  // see parse()
   const char* quoted_starts_[kStarts + 1];   // field starts of a quoted line, unquoted
   const char* const* starts_ = nullptr;  // the current line's field starts, then one past its end
-  static constexpr int kRecentBits = 10;
-  static constexpr uint32_t kNoEntry = 0xffffffffu;
-  std::array<uint32_t, size_t{1} << kRecentBits> recent_;  // per server (hashed): its last entry
-  std::string unquoted_line_;  // a quoted line's fields, unquoted (RFC 4180 path)
+  std::string unquoted_line_;            // a quoted line's fields, unquoted (RFC 4180 path)
   std::string unquoted_field_;
   DateCache dates_;
 };
