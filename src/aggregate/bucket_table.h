@@ -71,8 +71,8 @@ class BucketTable {
   // remembered: the key of its last entry is found there, and a key past
   // its latest bucket is new, appended without a look at the hash slots (a
   // likely cache miss); the slots catch up only when an earlier bucket
-  // comes. Until clear(), a table that index_of() has added to takes every
-  // key through the slots.
+  // comes. Once index_of() has been used on a table, every key goes
+  // through the slots until clear().
   uint32_t index_of_in_order(uint64_t key) {
     if (in_order_) {
       const LastOfServer& last = servers_[server_place(key_server(key))];
