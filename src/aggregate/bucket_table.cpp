@@ -14,7 +14,7 @@ BucketTable::BucketTable(size_t initial_capacity) : servers_(16, LastOfServer{0,
 uint32_t BucketTable::insert(uint64_t key, size_t slot) {
   // Keep the load factor at or below one half.
   if ((entries_.size() + 1) * 2 > slots_.size()) {
-    grow();
+    grow(entries_.size() + 1);
     slot = hash(key) & mask_;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
   }
@@ -34,19 +34,8 @@ uint32_t BucketTable::append(uint64_t key) {
 }
 
 void BucketTable::index_rest() {
-  if (entries_.size() * 2 > slots_.size()) {  // more slots, and every entry placed anew
-    size_t capacity = slots_.size();
-    while (entries_.size() * 2 > capacity) capacity *= 2;
-    slots_.assign(capacity, kEmpty);
-    mask_ = capacity - 1;
-    return rehash();
-  }
-  for (size_t i = indexed_; i < entries_.size(); ++i) {
-    size_t slot = hash(entries_[i].key) & mask_;
-    while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
-    slots_[slot] = static_cast<uint32_t>(i);
-  }
-  indexed_ = entries_.size();
+  if (entries_.size() * 2 <= slots_.size()) return place_from(indexed_);
+  grow(entries_.size());  // which places every entry anew
 }
 
 uint32_t BucketTable::index_of_in_order_slow(uint64_t key) {
@@ -80,15 +69,18 @@ void BucketTable::forget_servers() {
   server_count_ = 0;
 }
 
-void BucketTable::grow() {
-  const size_t capacity = slots_.size() * 2;
+void BucketTable::grow(size_t entries) {
+  size_t capacity = slots_.size() * 2;
+  while (entries * 2 > capacity) capacity *= 2;
   slots_.assign(capacity, kEmpty);
   mask_ = capacity - 1;
   rehash();
 }
 
-void BucketTable::rehash() {
-  for (size_t i = 0; i < entries_.size(); ++i) {
+void BucketTable::rehash() { place_from(0); }
+
+void BucketTable::place_from(size_t first) {
+  for (size_t i = first; i < entries_.size(); ++i) {
     size_t slot = hash(entries_[i].key) & mask_;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
     slots_[slot] = static_cast<uint32_t>(i);
@@ -100,7 +92,7 @@ void BucketTable::reserve(size_t entries) {
   if (entries > entries_.capacity())
     entries_.reserve(
         std::min(std::max(entries, entries_.capacity() * 2), std::max(max_entries_, entries)));
-  while (entries * 2 > slots_.size()) grow();
+  if (entries * 2 > slots_.size()) grow(entries);
   if (indexed_ < entries_.size()) index_rest();
 }
 

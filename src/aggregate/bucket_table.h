@@ -141,8 +141,11 @@ class BucketTable {
   uint32_t append(uint64_t key);
   // Puts the entries appended since the last look-up into the slots.
   void index_rest();
-  void grow();
+  // More slots, at least twice `entries`; every entry placed anew.
+  void grow(size_t entries);
   void rehash();
+  // Puts entries_[first..] into the slots.
+  void place_from(size_t first);
 
   // A server's last entry and its latest key in the table.
   struct LastOfServer {

@@ -24,7 +24,6 @@ class PackedEntries {
 
   // Appends entries, in order.
   void append(const Entry* first, const Entry* last);
-  void append(const Entry& entry) { append(&entry, &entry + 1); }
 
   // An entry's place: positions run from 0 to end(), each entry's next()
   // being where the next one starts. They fit 32 bits while end() does.
