@@ -46,12 +46,20 @@ struct DateCache {
 };
 std::optional<TimeNs> parse_timestamp(std::string_view text, DateCache* cache = nullptr);
 
+// Floor division that is correct for negative numerators.
+constexpr int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
 // parse_timestamp(text, &cache) for the ingest hot path: a plain
 // `YYYY-MM-DD HH:MM:SS` of the cached day is read inline, its time of day
 // eight bytes at a time (SWAR); anything else takes parse_timestamp. Returns
 // false for an invalid text (no std::optional: returning one through memory
 // stalls the hot loop).
-inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, TimeNs& out) {
+// `seconds`: the whole seconds of `out` (rounded down).
+inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, TimeNs& out,
+                                   int64_t& seconds) {
   const char* p = text.data();
   constexpr int64_t kNoClampDays = 100'000;  // 1696..2243: no clamping to TimeNs's range
   if (text.size() == 19 && cache.valid && std::memcmp(cache.date, p, 10) == 0 &&
@@ -72,20 +80,22 @@ inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, Time
       const int64_t minute = static_cast<int64_t>((pairs >> 24) & 0xFF);
       const int64_t second = static_cast<int64_t>((pairs >> 48) & 0xFF);
       if (hour <= 23 && minute <= 59 && second <= 59) {
-        out = (cache.days * kSecondsPerDay + hour * 3600 + minute * 60 + second) * kNanosPerSecond;
+        seconds = cache.days * kSecondsPerDay + hour * 3600 + minute * 60 + second;
+        out = seconds * kNanosPerSecond;
         return true;
       }
     }
   }
   const auto general = parse_timestamp(text, &cache);
-  if (general) out = *general;
-  return general.has_value();
+  if (!general) return false;
+  out = *general;
+  seconds = floor_div(out, kNanosPerSecond);
+  return true;
 }
 
-// Floor division that is correct for negative numerators.
-constexpr int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, TimeNs& out) {
+  int64_t seconds;
+  return parse_timestamp_cached(text, cache, out, seconds);
 }
 
 inline int64_t seconds_of(TimeNs t) { return floor_div(t, kNanosPerSecond); }

@@ -24,10 +24,7 @@ std::optional<Layout> parse_layout(std::string_view text) {
 }
 
 const ColumnLayout& column_layout(Layout layout) {
-  // measure order: TotalLoad, MbytesTransferred, SubService_1..5_Load, SecureBytes_Load
-  static const ColumnLayout k17{17, 1, 15, {14, 4, 8, 9, 10, 11, 12, 13}};
-  static const ColumnLayout k16{16, 0, 15, {13, 3, 7, 8, 9, 10, 11, 12}};
-  return layout == Layout::kSessions16 ? k16 : k17;
+  return layout == Layout::kSessions16 ? kSessions16Columns : kSessions17Columns;
 }
 
 }  // namespace loadcast

@@ -27,6 +27,8 @@ struct ColumnLayout {
   int server_ip;
   std::array<int, kNumMeasures> measure;  // kMeasureNames order
 };
+inline constexpr ColumnLayout kSessions17Columns{17, 1, 15, {14, 4, 8, 9, 10, 11, 12, 13}};
+inline constexpr ColumnLayout kSessions16Columns{16, 0, 15, {13, 3, 7, 8, 9, 10, 11, 12}};
 // REQUIRES: layout is kSessions17 or kSessions16.
 const ColumnLayout& column_layout(Layout layout);
 

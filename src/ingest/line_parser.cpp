@@ -1,6 +1,7 @@
 #include "ingest/line_parser.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "common/ip_address.h"
@@ -272,16 +273,16 @@ void LineParser::finish_line(const char* line_begin, const char* line_end, size_
     return;
   }
   const int field_count = static_cast<int>(last - first);
-  starts_ = separators_ + first;
-  if (carriage_return && field_count == columns_.field_count) {
-    // The last field ends before the CR; the entry is also the next line's start.
-    const char* const next_line = separators_[last];
-    separators_[last] = line_end + 1;
-    classify(field_count, readable_end_, table, acc);
-    separators_[last] = next_line;
+  if (field_count != columns_.field_count) {
+    ++acc.rejected[static_cast<int>(Reject::kFieldCount)];
     return;
   }
-  classify(field_count, readable_end_, table, acc);
+  const char** const starts = separators_ + first;
+  // A CR ends the last field; the entry after it is also the next line's start.
+  const char* const next_line = starts[field_count];
+  if (carriage_return) starts[field_count] = line_end + 1;
+  classify(starts, readable_end_, table, acc);
+  starts[field_count] = next_line;
 }
 
 void LineParser::classify_quoted(const char* begin, const char* end, BucketTable& table,
@@ -307,119 +308,167 @@ void LineParser::classify_quoted(const char* begin, const char* end, BucketTable
   offsets[kept] = unquoted_line_.size();
   unquoted_line_.append(16, '\0');
   for (int i = 0; i <= kept; ++i) quoted_starts_[i] = unquoted_line_.data() + offsets[i];
-  starts_ = quoted_starts_;
-  classify(field_count, unquoted_line_.data() + unquoted_line_.size(), table, acc);
-}
-
-#if defined(__SSSE3__)
-namespace {
-
-// kAlign.shuffle[n] moves the n bytes of a field to the end of the low eight
-// bytes, most significant digit first, and zeroes every other byte.
-struct AlignTable {
-  alignas(16) uint8_t shuffle[9][16];
-};
-constexpr AlignTable make_align_table() {
-  AlignTable table{};
-  for (int n = 0; n <= 8; ++n)
-    for (int j = 0; j < 16; ++j)
-      table.shuffle[n][j] = j < 8 && j >= 8 - n ? static_cast<uint8_t>(j - (8 - n)) : 0x80;
-  return table;
-}
-constexpr AlignTable kAlign = make_align_table();
-alignas(16) constexpr char kNoText[16] = {};
-
-}  // namespace
-#endif
-
-unsigned LineParser::parse_integer_measures(const char* readable_end, double* values) const {
-  static_assert(kNumMeasures == 8, "the measures are parsed four at a time");
-#if defined(__SSSE3__)
-  // Each field becomes eight digit bytes (value minus '0'), two fields per
-  // register; a field that is longer than eight bytes, empty, too close to
-  // the end of the buffer or has a byte that is not a digit fails its lane.
-  unsigned failed = 0;
-  auto digits = [&](int m) {
-    const char* p = starts_[columns_.measure[m]];
-    const size_t n = static_cast<size_t>(starts_[columns_.measure[m] + 1] - 1 - p);
-    const bool usable = n - 1 < 8 && p + 16 <= readable_end;
-    failed |= unsigned{!usable} << m;
-    const __m128i text = _mm_loadu_si128(reinterpret_cast<const __m128i*>(usable ? p : kNoText));
-    const __m128i align =
-        _mm_load_si128(reinterpret_cast<const __m128i*>(kAlign.shuffle[usable ? n : 0]));
-    return _mm_shuffle_epi8(_mm_sub_epi8(text, _mm_set1_epi8('0')), align);
-  };
-  // Digit pairs, then quads: each field is two 32-bit lanes of four digits.
-  __m128i quads[4];
-  for (int k = 0; k < 4; ++k) {
-    const __m128i pair = _mm_unpacklo_epi64(digits(2 * k), digits(2 * k + 1));
-    const __m128i nine = _mm_set1_epi8(9);
-    const unsigned ok =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(pair, nine), nine)));
-    failed |= unsigned{(ok & 0xFF) != 0xFF} << (2 * k) | unsigned{(ok >> 8) != 0xFF} << (2 * k + 1);
-    quads[k] = _mm_madd_epi16(_mm_maddubs_epi16(pair, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10,
-                                                                    1, 10, 1, 10, 1, 10, 1)),
-                              _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-  }
-  // Halves: four eight-digit values per register, exact as doubles.
-  const __m128i halves = _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1);
-  const __m128i low = _mm_madd_epi16(_mm_packs_epi32(quads[0], quads[1]), halves);
-  const __m128i high = _mm_madd_epi16(_mm_packs_epi32(quads[2], quads[3]), halves);
-  _mm_storeu_pd(values + 0, _mm_cvtepi32_pd(low));
-  _mm_storeu_pd(values + 2, _mm_cvtepi32_pd(_mm_unpackhi_epi64(low, low)));
-  _mm_storeu_pd(values + 4, _mm_cvtepi32_pd(high));
-  _mm_storeu_pd(values + 6, _mm_cvtepi32_pd(_mm_unpackhi_epi64(high, high)));
-  return failed;
-#else
-  (void)readable_end;
-  (void)values;
-  return (1u << kNumMeasures) - 1;
-#endif
-}
-
-void LineParser::classify(int field_count, const char* readable_end, BucketTable& table,
-                          LineAccounting& acc) {
   if (field_count != columns_.field_count) {
     ++acc.rejected[static_cast<int>(Reject::kFieldCount)];
     return;
   }
-  TimeNs time;
-  if (!parse_timestamp_cached(field(columns_.session_start), dates_, time)) {
-    ++acc.rejected[static_cast<int>(Reject::kBadTimestamp)];
-    return;
+  classify(quoted_starts_, unquoted_line_.data() + unquoted_line_.size(), table, acc);
+}
+
+namespace {
+
+// Both layouts hold the measures at the same places after SessionStart:
+// MbytesTransferred 3 fields on, the other seven in the fields 7 to 13 on,
+// TotalLoad last (kMeasureNames order: TotalLoad, MbytesTransferred,
+// SubService_1..5_Load, SecureBytes_Load).
+constexpr int kBytesMeasure = 1;
+constexpr int kBytesAfterStart = 3;
+constexpr int kFirstIntegerAfterStart = 7;
+// The measure of each of the seven fields.
+constexpr std::array<int, 7> kIntegerMeasures = {2, 3, 4, 5, 6, 7, 0};
+constexpr bool measures_after_start(const ColumnLayout& columns) {
+  if (columns.measure[kBytesMeasure] != columns.session_start + kBytesAfterStart) return false;
+  for (size_t i = 0; i < kIntegerMeasures.size(); ++i)
+    if (columns.measure[static_cast<size_t>(kIntegerMeasures[i])] !=
+        columns.session_start + kFirstIntegerAfterStart + static_cast<int>(i))
+      return false;
+  return true;
+}
+static_assert(measures_after_start(kSessions17Columns) && measures_after_start(kSessions16Columns));
+
+}  // namespace
+
+unsigned LineParser::parse_integer_measures(const char* const* starts, double* lanes) const {
+#if defined(__SSSE3__)
+  // Eight fields from the seventh after SessionStart (the seven integer
+  // measures and the field after them, whose lane is ignored). Each field's
+  // last four bytes, read back from its comma, make one 32-bit lane: a field
+  // of one to four digits ends up right-aligned, most significant digit
+  // first, and the bytes before it are masked to zero digits. Seven fields
+  // lie before the first, so the four bytes are always within the line. Most
+  // cells are one or two digits: four lanes per register validate and
+  // convert four fields in a few instructions.
+  const char* const* at = starts + columns_.session_start + kFirstIntegerAfterStart;
+  auto tail = [&](int i) {
+    uint32_t bytes;
+    std::memcpy(&bytes, at[i + 1] - 5, 4);  // at[i + 1] - 1 is the comma
+    return static_cast<int>(bytes);
+  };
+  // Field lengths plus one, from the field starts, two at a time; a line
+  // longer than 32 bits can hold is left to the general parsers.
+  if (static_cast<uint64_t>(at[8] - at[0]) > UINT32_MAX) return 0x7F;
+  auto lengths = [&](int i) {
+    auto load = [&](int k) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + k)); };
+    const __m128i first = _mm_sub_epi64(load(i + 1), load(i));
+    const __m128i second = _mm_sub_epi64(load(i + 3), load(i + 2));
+    return _mm_castps_si128(
+        _mm_shuffle_ps(_mm_castsi128_ps(first), _mm_castsi128_ps(second), _MM_SHUFFLE(2, 0, 2, 0)));
+  };
+  unsigned failed = 0;
+  for (int group = 0; group < 2; ++group) {
+    const int i = 4 * group;
+    const __m128i text = _mm_setr_epi32(tail(i), tail(i + 1), tail(i + 2), tail(i + 3));
+    const __m128i spans = lengths(i);  // length + 1 per lane
+    // The length in every byte of its lane, and byte j of a lane is a digit
+    // of the field when j + length >= 4, i.e. j + span > 4.
+    const __m128i span_bytes =
+        _mm_shuffle_epi8(spans, _mm_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12));
+    const __m128i in_field = _mm_cmpgt_epi8(
+        _mm_add_epi8(span_bytes, _mm_setr_epi8(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3)),
+        _mm_set1_epi8(4));
+    const __m128i digits = _mm_and_si128(_mm_sub_epi8(text, _mm_set1_epi8('0')), in_field);
+    const __m128i nine = _mm_set1_epi8(9);
+    // A lane is good when its bytes are 0..9 and its length is 1..4.
+    const __m128i length_ok = _mm_and_si128(_mm_cmpgt_epi32(spans, _mm_set1_epi32(1)),
+                                            _mm_cmplt_epi32(spans, _mm_set1_epi32(6)));
+    const __m128i good = _mm_and_si128(
+        length_ok,
+        _mm_cmpeq_epi32(_mm_cmpeq_epi8(_mm_max_epu8(digits, nine), nine), _mm_set1_epi32(-1)));
+    failed |= static_cast<unsigned>(~_mm_movemask_ps(_mm_castsi128_ps(good)) & 0xF) << i;
+    const __m128i value = _mm_madd_epi16(
+        _mm_maddubs_epi16(digits,
+                          _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1)),
+        _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+    _mm_storeu_pd(lanes + i, _mm_cvtepi32_pd(value));
+    _mm_storeu_pd(lanes + i + 2, _mm_cvtepi32_pd(_mm_unpackhi_epi64(value, value)));
   }
-  const std::string_view ip = field(columns_.server_ip);
+  return failed & 0x7F;
+#else
+  (void)starts;
+  (void)lanes;
+  return 0x7F;
+#endif
+}
+
+void LineParser::classify(const char* const* starts, const char* readable_end, BucketTable& table,
+                          LineAccounting& acc) {
+  uint32_t* last_entry;
+  const uint64_t key = key_of(starts, readable_end, acc, last_entry);
+  if (key == 0) return;
+  // Lines come roughly in time order: most go where the server's last line
+  // went, else see index_of_in_order().
+  BucketTable::Entries& entries = table.entries();
+  if (!(*last_entry < entries.size() && entries[*last_entry].key == key))
+    *last_entry = table.index_of_in_order(key);
+  add_measures(starts, readable_end, entries[*last_entry].sums, acc);
+}
+
+uint64_t LineParser::key_of(const char* const* starts, const char* readable_end,
+                            LineAccounting& acc, uint32_t*& last_entry) {
+  TimeNs time;
+  int64_t seconds;
+  if (!parse_timestamp_cached(field(starts, columns_.session_start), dates_, time, seconds)) {
+    ++acc.rejected[static_cast<int>(Reject::kBadTimestamp)];
+    return 0;
+  }
+  const std::string_view ip = field(starts, columns_.server_ip);
   ServerKey server;
-  if (!server_keys_.key_for(ip, readable_end, server)) {
+  if (!server_keys_.key_for(ip, readable_end, server, last_entry)) {
     ++acc.rejected[static_cast<int>(Reject::kBadServerIp)];
-    return;
+    return 0;
   }
   if (time < rules_.window_begin || time > rules_.window_end) {
     ++acc.outside_window;
-    return;
+    return 0;
   }
   if (rules_.filter_ip && !server_allowed(ip)) {
     ++acc.filtered_ip;
-    return;
+    return 0;
   }
   ++acc.accepted;
-  const int64_t bucket = floor_div(seconds_of(time), kBucketSeconds);
-  // Lines come roughly in time order: see index_of_in_order().
-  BucketSums& sums = table.entries()[table.index_of_in_order(pack_bucket_key(server, bucket))].sums;
-  double values[kNumMeasures];
-  for (unsigned others = parse_integer_measures(readable_end, values); others;
-       others &= others - 1) {
-    const int m = __builtin_ctz(others);
-    const std::string_view text = field(columns_.measure[m]);
+  return pack_bucket_key(server, floor_div(seconds, kBucketSeconds));
+}
+
+void LineParser::add_measures(const char* const* starts, const char* readable_end, BucketSums& sums,
+                              LineAccounting& acc) const {
+  // Each measure's sum gets one addition per line, of its value, or none
+  // when it is missing; the measures are independent, so their order does
+  // not matter.
+  auto add_decimal = [&](int m) {
+    const std::string_view text = field(starts, columns_.measure[m]);
     const bool wide_load_fits = text.data() + 8 <= readable_end;
-    if (!(wide_load_fits &&
-          number_detail::parse_short_decimal(text.data(), text.size(), values[m])) &&
-        !parse_decimal(text, values[m])) {
-      values[m] = -0.0;  // x + -0.0 is x for every x, -0.0 included
+    double value;
+    if ((wide_load_fits && number_detail::parse_short_decimal(text.data(), text.size(), value)) ||
+        parse_decimal(text, value)) {
+      sums.sum[m] += value;
+    } else {
       ++acc.missing_values[m];
     }
+  };
+  double lanes[8];
+  const unsigned failed = parse_integer_measures(starts, lanes);
+  if (failed == 0) {
+    for (size_t i = 0; i < kIntegerMeasures.size(); ++i)
+      sums.sum[static_cast<size_t>(kIntegerMeasures[i])] += lanes[i];
+  } else {
+    for (size_t i = 0; i < kIntegerMeasures.size(); ++i) {
+      if (failed >> i & 1)
+        add_decimal(kIntegerMeasures[i]);
+      else
+        sums.sum[static_cast<size_t>(kIntegerMeasures[i])] += lanes[i];
+    }
   }
-  for (int m = 0; m < kNumMeasures; ++m) sums.sum[m] += values[m];
+  add_decimal(kBytesMeasure);
   ++sums.sessions;
 }
 

@@ -61,17 +61,29 @@ class LineParser {
   void finish_line(const char* line_begin, const char* line_end, size_t first, size_t last,
                    bool quoted, BucketTable& table, LineAccounting& acc);
   void classify_quoted(const char* begin, const char* end, BucketTable& table, LineAccounting& acc);
-  // `readable_end`: the field texts may be over-read up to here.
-  void classify(int field_count, const char* readable_end, BucketTable& table, LineAccounting& acc);
-  // Parses the measures that are plain integers of up to eight digits into
-  // `values` (SSSE3, eight fields at once); returns a bit for each measure it
-  // left to the general parsers.
-  unsigned parse_integer_measures(const char* readable_end, double* values) const;
+  // Accounts a line of the layout's field count and adds it when accepted.
+  // `starts`: its field starts, then one past its end; `readable_end`: the
+  // field texts may be over-read up to here.
+  void classify(const char* const* starts, const char* readable_end, BucketTable& table,
+                LineAccounting& acc);
+  // A line's fate up to its five-minute key: the key of an accepted line, or
+  // 0 (its fate is counted). `last_entry`: where the ingest keeps the
+  // server's last table entry (a hint, checked before use).
+  uint64_t key_of(const char* const* starts, const char* readable_end, LineAccounting& acc,
+                  uint32_t*& last_entry);
+  // Adds an accepted line's measures to `sums`, counting the missing ones.
+  void add_measures(const char* const* starts, const char* readable_end, BucketSums& sums,
+                    LineAccounting& acc) const;
+  // Parses the seven integer measures (all but MbytesTransferred), in field
+  // order, into `lanes` when they are plain integers of one to four digits
+  // (SSSE3, four fields at once); returns a bit for each field it left to the
+  // general parsers.
+  unsigned parse_integer_measures(const char* const* starts, double* lanes) const;
   bool server_allowed(std::string_view ip) const;
 
-  // Field i of the current line; valid for i < its field count (at most kStarts - 1).
-  std::string_view field(int i) const {
-    return {starts_[i], static_cast<size_t>(starts_[i + 1] - 1 - starts_[i])};
+  // Field i of a line; valid for i below its field count (at most kStarts - 1).
+  static std::string_view field(const char* const* starts, int i) {
+    return {starts[i], static_cast<size_t>(starts[i + 1] - 1 - starts[i])};
   }
 
   LineRules rules_;
@@ -80,8 +92,7 @@ class LineParser {
   const char* readable_end_ = nullptr;       // end of the chunk being parsed
   const char* separators_[kSeparatorSlots];  // see parse()
   const char* quoted_starts_[kStarts + 1];   // field starts of a quoted line, unquoted
-  const char* const* starts_ = nullptr;  // the current line's field starts, then one past its end
-  std::string unquoted_line_;            // a quoted line's fields, unquoted (RFC 4180 path)
+  std::string unquoted_line_;                // a quoted line's fields, unquoted (RFC 4180 path)
   std::string unquoted_field_;
   DateCache dates_;
 };

@@ -23,21 +23,25 @@ class ServerKeyCache {
 
   // The key of a valid IPv4/IPv6 text into `key`; false for an invalid one.
   // `readable_end`: bytes up to here may be read past the text's end.
-  bool key_for(std::string_view text, const char* readable_end, ServerKey& key) {
-    if (text.size() > 16 || text.empty()) return long_key_for(text, key);
+  // `entry`: a place kept with the text for the caller's use (the ingest
+  // keeps the server's last table entry there, and checks it before use).
+  bool key_for(std::string_view text, const char* readable_end, ServerKey& key, uint32_t*& entry) {
+    if (text.size() > 16 || text.empty()) return long_key_for(text, key, entry);
     uint64_t lo = 0, hi = 0;
     load16(text, readable_end, lo, hi);
     ShortSlot& slot =
         short_[((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ text.size()) >>
                (64 - kShortBits)];
+    entry = &slot.entry;
     if (slot.length == text.size() && slot.lo == lo && slot.hi == hi) {
       key = slot.key;
       return true;
     }
     if (!resolve(text, key)) return false;  // invalid texts are not remembered
-    slot = ShortSlot{lo, hi, key, static_cast<uint8_t>(text.size())};
+    slot = ShortSlot{lo, hi, key, static_cast<uint8_t>(text.size()), kNoEntry};
     return true;
   }
+  static constexpr uint32_t kNoEntry = 0xffffffffu;
 
  private:
   // 4096 slots: with a few hundred servers, few of them share a slot.
@@ -49,9 +53,12 @@ class ServerKeyCache {
     uint64_t lo = 0, hi = 0;
     ServerKey key = 0;
     uint8_t length = 0xff;  // 0xff: empty
+    uint32_t entry = kNoEntry;
   };
+  static_assert(sizeof(ShortSlot) == 32);
   struct LongSlot {
     ServerKey key = 0;
+    uint32_t entry = kNoEntry;
     uint8_t length = 0;  // 0: empty
     char text[kLongText] = {};
   };
@@ -76,12 +83,13 @@ class ServerKeyCache {
     }
   }
 
-  bool long_key_for(std::string_view text, ServerKey& key);
+  bool long_key_for(std::string_view text, ServerKey& key, uint32_t*& entry);
   bool resolve(std::string_view text, ServerKey& key);
 
   ServerDictionary& servers_;
   std::array<ShortSlot, size_t{1} << kShortBits> short_{};
   std::array<LongSlot, size_t{1} << kLongBits> long_{};
+  uint32_t uncached_entry_ = kNoEntry;  // the `entry` of a text not kept
 };
 
 }  // namespace loadcast

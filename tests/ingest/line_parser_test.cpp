@@ -179,9 +179,10 @@ Reference reference_parse(const std::string& text, const LineRules& rules,
 // CRs, long and wide lines, IPv6 servers) in one chunk must give what the
 // reference gives, counter for counter and bit for bit.
 TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
-  const char* numbers[] = {"0",     "7",   "42", "106.25",     "0007", "12345678", "123456789",
-                           "1.5e2", "",    "-3", "+4",         ".5",   "5.",       ".",
-                           "1.2.3", "nan", "x1", "99999999.5", "3.25", "1,5"};
+  const char* numbers[] = {"0",     "7",     "42",  "106.25",     "0007", "12345678", "123456789",
+                           "1.5e2", "",      "-3",  "+4",         ".5",   "5.",       ".",
+                           "1.2.3", "nan",   "x1",  "99999999.5", "3.25", "1,5",      "999",
+                           "9999",  "10000", "1/2", "9:",         "0000", " 7"};
   const char* servers[] = {"210.181.165.92",
                            "10.0.0.1",
                            "2001:db8:2f6:3a9::155",
@@ -207,7 +208,8 @@ TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
         std::vector<std::string> fields(static_cast<size_t>(columns.field_count), "f");
         fields[columns.session_start] = times[rng() % 8];
         fields[columns.server_ip] = servers[rng() % 8];
-        for (int m = 0; m < kNumMeasures; ++m) fields[columns.measure[m]] = numbers[rng() % 20];
+        for (int m = 0; m < kNumMeasures; ++m)
+          fields[columns.measure[m]] = numbers[rng() % std::size(numbers)];
         if (kind == 2) fields.pop_back();
         if (kind == 3) fields[0] = "\"a,\"\"b\"";
         for (size_t f = 0; f < fields.size(); ++f) text += (f ? "," : "") + fields[f];
