@@ -13,6 +13,9 @@
 #if defined(__SSSE3__)
 #include <tmmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace loadcast {
 
@@ -111,9 +114,6 @@ std::optional<Layout> detect_layout(std::string_view text, int max_lines) {
   return with16 > with17 ? Layout::kSessions16 : Layout::kSessions17;
 }
 
-LineParser::LineParser(const LineRules& rules, ServerDictionary& servers)
-    : rules_(rules), columns_(column_layout(rules.layout)), server_keys_(servers) {}
-
 bool LineParser::server_allowed(std::string_view ip) const {
   return std::find(rules_.filter_ips.begin(), rules_.filter_ips.end(), ip) !=
          rules_.filter_ips.end();
@@ -157,7 +157,59 @@ inline BlockMasks block_masks(const char* p) {
 #endif
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LOADCAST_WIDE_SCAN 1
+// block_masks() and the separators' entries at once, for CPUs with AVX-512
+// (VBMI2): one compare per byte class for the whole block, and the
+// separators' positions compressed into bytes and widened to pointers eight
+// at a time, where the baseline finds them one bit at a time. `data`: 64
+// readable bytes, the block's or a copy; `valid`: its bytes that count.
+// Writes one past each separator to out[0..], and up to seven entries more.
+alignas(64) constexpr uint8_t kOnePast[64] = {
+    1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+    23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
+    45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64};
+
+[[gnu::target("avx512f,avx512bw,avx512vbmi2")]] BlockMasks scan_block_wide(const char* data,
+                                                                           const char* block,
+                                                                           uint64_t valid,
+                                                                           const char** out) {
+  const __m512i v = _mm512_loadu_si512(data);
+  BlockMasks m;
+  m.comma = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) & valid;
+  m.newline = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n')) & valid;
+  m.quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) & valid;
+  const uint64_t separators = m.comma | m.newline;
+  alignas(64) uint8_t offsets[64];
+  _mm512_store_si512(offsets, _mm512_maskz_compress_epi8(separators, _mm512_load_si512(kOnePast)));
+  // Integer arithmetic, so that a scratch entry never forms an invalid pointer.
+  const __m512i base =
+      _mm512_set1_epi64(static_cast<long long>(reinterpret_cast<uintptr_t>(block)));
+  const int count = __builtin_popcountll(separators);
+  for (int k = 0; k < count; k += 8) {
+    const __m128i eight = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(offsets + k));
+    _mm512_storeu_si512(out + k, _mm512_add_epi64(base, _mm512_maskz_cvtepu8_epi64(0xFF, eight)));
+  }
+  return m;
+}
+#endif
+
+bool wide_scan_available() {
+#if defined(LOADCAST_WIDE_SCAN)
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vbmi2");
+#else
+  return false;
+#endif
+}
+
 }  // namespace
+
+LineParser::LineParser(const LineRules& rules, ServerDictionary& servers, Scan scan)
+    : rules_(rules),
+      columns_(column_layout(rules.layout)),
+      server_keys_(servers),
+      wide_scan_(scan == Scan::kWidest && wide_scan_available()) {}
 
 void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccounting& acc) {
   // One structural pass over the chunk, 64 bytes at a time: the comma and
@@ -178,22 +230,31 @@ void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccountin
   separators_[0] = begin;
   bool quoted = false;
   for (const char* block = begin; block < end; block += 64) {
-    BlockMasks m;
     const size_t left = static_cast<size_t>(end - block);
-    if (left >= 64) {
-      m = block_masks(block);
-    } else {
-      char tail[64] = {};
+    const char* data = block;
+    uint64_t valid = ~uint64_t{0};
+    char tail[64] = {};
+    if (left < 64) {
       std::memcpy(tail, block, left);
-      m = block_masks(tail);
-      const uint64_t valid = (uint64_t{1} << left) - 1;
+      data = tail;
+      valid = (uint64_t{1} << left) - 1;
+    }
+    const size_t block_first = written;
+    BlockMasks m;
+#if defined(LOADCAST_WIDE_SCAN)
+    if (wide_scan_) {
+      m = scan_block_wide(data, block, valid, separators_ + written);
+      written += static_cast<size_t>(__builtin_popcountll(m.comma | m.newline));
+    } else
+#endif
+    {
+      m = block_masks(data);
       m.comma &= valid;
       m.newline &= valid;
       m.quote &= valid;
+      add_separators(block, m.comma | m.newline, written);
     }
     const uint64_t separators = m.comma | m.newline;
-    const size_t block_first = written;
-    add_separators(block, separators, written);
     for (uint64_t newlines = m.newline; newlines; newlines &= newlines - 1) {
       const int bit = __builtin_ctzll(newlines);
       const uint64_t before = (uint64_t{1} << bit) - 1;
@@ -338,7 +399,8 @@ static_assert(measures_after_start(kSessions17Columns) && measures_after_start(k
 
 }  // namespace
 
-unsigned LineParser::parse_integer_measures(const char* const* starts, double* lanes) const {
+[[gnu::always_inline]] inline unsigned LineParser::parse_integer_measures(const char* const* starts,
+                                                                          double* lanes) const {
 #if defined(__SSSE3__)
   // Eight fields from the seventh after SessionStart (the seven integer
   // measures and the field after them, whose lane is ignored). Each field's
@@ -400,21 +462,10 @@ unsigned LineParser::parse_integer_measures(const char* const* starts, double* l
 #endif
 }
 
-void LineParser::classify(const char* const* starts, const char* readable_end, BucketTable& table,
-                          LineAccounting& acc) {
-  uint32_t* last_entry;
-  const uint64_t key = key_of(starts, readable_end, acc, last_entry);
-  if (key == 0) return;
-  // Lines come roughly in time order: most go where the server's last line
-  // went, else see index_of_in_order().
-  BucketTable::Entries& entries = table.entries();
-  if (!(*last_entry < entries.size() && entries[*last_entry].key == key))
-    *last_entry = table.index_of_in_order(key);
-  add_measures(starts, readable_end, entries[*last_entry].sums, acc);
-}
-
-uint64_t LineParser::key_of(const char* const* starts, const char* readable_end,
-                            LineAccounting& acc, uint32_t*& last_entry) {
+[[gnu::always_inline]] inline uint64_t LineParser::key_of(const char* const* starts,
+                                                          const char* readable_end,
+                                                          LineAccounting& acc,
+                                                          uint32_t*& last_entry) {
   TimeNs time;
   int64_t seconds;
   if (!parse_timestamp_cached(field(starts, columns_.session_start), dates_, time, seconds)) {
@@ -439,8 +490,10 @@ uint64_t LineParser::key_of(const char* const* starts, const char* readable_end,
   return pack_bucket_key(server, floor_div(seconds, kBucketSeconds));
 }
 
-void LineParser::add_measures(const char* const* starts, const char* readable_end, BucketSums& sums,
-                              LineAccounting& acc) const {
+[[gnu::always_inline]] inline void LineParser::add_measures(const char* const* starts,
+                                                            const char* readable_end,
+                                                            BucketSums& sums,
+                                                            LineAccounting& acc) const {
   // Each measure's sum gets one addition per line, of its value, or none
   // when it is missing; the measures are independent, so their order does
   // not matter.
@@ -470,6 +523,19 @@ void LineParser::add_measures(const char* const* starts, const char* readable_en
   }
   add_decimal(kBytesMeasure);
   ++sums.sessions;
+}
+
+void LineParser::classify(const char* const* starts, const char* readable_end, BucketTable& table,
+                          LineAccounting& acc) {
+  uint32_t* last_entry;
+  const uint64_t key = key_of(starts, readable_end, acc, last_entry);
+  if (key == 0) return;
+  // Lines come roughly in time order: most go where the server's last line
+  // went, else see index_of_in_order().
+  BucketTable::Entries& entries = table.entries();
+  if (!(*last_entry < entries.size() && entries[*last_entry].key == key))
+    *last_entry = table.index_of_in_order(key);
+  add_measures(starts, readable_end, entries[*last_entry].sums, acc);
 }
 
 }  // namespace loadcast

@@ -40,7 +40,11 @@ std::optional<Layout> detect_layout(std::string_view text, int max_lines = 100);
 
 class LineParser {
  public:
-  LineParser(const LineRules& rules, ServerDictionary& servers);
+  // kWidest finds the separators with AVX-512 where the CPU has it (the
+  // results are the same); kBaseline always uses SSSE3.
+  enum class Scan { kWidest, kBaseline };
+  LineParser(const LineRules& rules, ServerDictionary& servers, Scan scan = Scan::kWidest);
+  bool wide_scan() const { return wide_scan_; }
 
   // Accounts every line of `chunk` and aggregates the accepted ones. The
   // chunk holds whole lines; its last line may lack a newline.
@@ -50,10 +54,10 @@ class LineParser {
   // Exact field starts are kept for lines of up to kStarts fields (more than
   // the widest layout). The separators of the lines in progress are kept
   // until there are more than kSeparatorLimit; a block adds at most 64, and
-  // four are written at a time.
+  // up to eight are written at a time.
   static constexpr int kStarts = 32;
   static constexpr size_t kSeparatorLimit = 1024;
-  static constexpr size_t kSeparatorSlots = kSeparatorLimit + 64 + 4;
+  static constexpr size_t kSeparatorSlots = kSeparatorLimit + 64 + 8;
 
   // Records one past each separator of `bits` (positions in the 64-byte `block`).
   void add_separators(const char* block, uint64_t bits, size_t& written);
@@ -95,6 +99,7 @@ class LineParser {
   std::string unquoted_line_;                // a quoted line's fields, unquoted (RFC 4180 path)
   std::string unquoted_field_;
   DateCache dates_;
+  bool wide_scan_;
 };
 
 }  // namespace loadcast

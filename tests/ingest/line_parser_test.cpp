@@ -21,12 +21,13 @@ constexpr const char* kCleanLine =
 
 class LineParserTest : public ::testing::Test {
  protected:
-  LineAccounting parse(const std::string& text, Layout layout = Layout::kSessions17) {
+  LineAccounting parse(const std::string& text, Layout layout = Layout::kSessions17,
+                       LineParser::Scan scan = LineParser::Scan::kWidest) {
     LineRules rules;
     rules.layout = layout;
     rules.window_begin = *parse_timestamp("2016-07-01 00:00:00");
     rules.window_end = *parse_timestamp("2016-07-05 23:59:59");
-    LineParser parser(rules, servers_);
+    LineParser parser(rules, servers_, scan);
     LineAccounting acc;
     table_.clear();
     parser.parse(text, table_, acc);
@@ -223,22 +224,25 @@ TEST_F(LineParserTest, AgreesWithALineAtATimeReference) {
     rules.window_begin = *parse_timestamp("2016-07-01 00:00:00");
     rules.window_end = *parse_timestamp("2016-07-05 23:59:59");
     const Reference ref = reference_parse(text, rules, servers_);
-    const LineAccounting acc = parse(text, layout);
-    EXPECT_EQ(acc.lines, ref.acc.lines);
-    EXPECT_EQ(acc.accepted, ref.acc.accepted);
-    EXPECT_EQ(acc.outside_window, ref.acc.outside_window);
-    EXPECT_EQ(acc.blank, ref.acc.blank);
-    EXPECT_EQ(acc.rejected, ref.acc.rejected);
-    EXPECT_EQ(acc.missing_values, ref.acc.missing_values);
-    ASSERT_EQ(table_.size(), ref.sums.size());
-    for (const auto& e : table_.entries()) {
-      const auto it = ref.sums.find(e.key);
-      ASSERT_NE(it, ref.sums.end());
-      EXPECT_EQ(e.sums.sessions, it->second.sessions);
-      for (int m = 0; m < kNumMeasures; ++m)
-        EXPECT_EQ(std::bit_cast<uint64_t>(e.sums.sum[m]),
-                  std::bit_cast<uint64_t>(it->second.sum[m]))
-            << m;
+    // The AVX-512 scan (where the CPU has it) and the baseline alike.
+    for (const LineParser::Scan scan : {LineParser::Scan::kWidest, LineParser::Scan::kBaseline}) {
+      const LineAccounting acc = parse(text, layout, scan);
+      EXPECT_EQ(acc.lines, ref.acc.lines);
+      EXPECT_EQ(acc.accepted, ref.acc.accepted);
+      EXPECT_EQ(acc.outside_window, ref.acc.outside_window);
+      EXPECT_EQ(acc.blank, ref.acc.blank);
+      EXPECT_EQ(acc.rejected, ref.acc.rejected);
+      EXPECT_EQ(acc.missing_values, ref.acc.missing_values);
+      ASSERT_EQ(table_.size(), ref.sums.size());
+      for (const auto& e : table_.entries()) {
+        const auto it = ref.sums.find(e.key);
+        ASSERT_NE(it, ref.sums.end());
+        EXPECT_EQ(e.sums.sessions, it->second.sessions);
+        for (int m = 0; m < kNumMeasures; ++m)
+          EXPECT_EQ(std::bit_cast<uint64_t>(e.sums.sum[m]),
+                    std::bit_cast<uint64_t>(it->second.sum[m]))
+              << m;
+      }
     }
   }
 }
