@@ -88,6 +88,13 @@ TEST(NumberTest, WholeNumbersAreWrittenAsToCharsWritesThem) {
       }
     }
   }
+  // Every small whole number (their texts come from a table), and values
+  // next to them that are not whole.
+  for (int n = 0; n <= 10001; ++n) {
+    values.push_back(n);
+    values.push_back(n + 0.5);
+    values.push_back(std::nextafter(static_cast<double>(n), 0.0));
+  }
   for (double v : values) EXPECT_EQ(format_double(v), reference(v)) << v;
 }
 
