@@ -229,12 +229,13 @@ void LineParser::parse(std::string_view chunk, BucketTable& table, LineAccountin
   size_t written = 1;
   separators_[0] = begin;
   bool quoted = false;
+  char tail[64];  // the last block's bytes, zero-padded
   for (const char* block = begin; block < end; block += 64) {
     const size_t left = static_cast<size_t>(end - block);
     const char* data = block;
     uint64_t valid = ~uint64_t{0};
-    char tail[64] = {};
     if (left < 64) {
+      std::memset(tail, 0, sizeof tail);
       std::memcpy(tail, block, left);
       data = tail;
       valid = (uint64_t{1} << left) - 1;
