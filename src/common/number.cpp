@@ -45,8 +45,11 @@ char* put_whole(char* out, double value) {
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
-  char digits[20];
-  char* const end = digits + sizeof digits - 2;
+  // The text ends 20 bytes into the buffer and is copied as a fixed 20 bytes
+  // (out has room for kMaxDoubleChars): a copy of its own length would be a
+  // call to memcpy.
+  char digits[40] = {};
+  char* const end = digits + 18;
   end[0] = '.';
   end[1] = '0';
   char* first = end;
@@ -70,32 +73,9 @@ char* put_whole(char* out, double value) {
   const int scientific = significant + (significant > 1 ? 1 : 0) + 4;
   if (length > scientific) return nullptr;
   if (whole < 0) *--first = '-';
-  const auto size = static_cast<size_t>(digits + sizeof digits - first);
-  std::memcpy(out, first, size);
-  return out + size;
+  std::memcpy(out, first, 20);
+  return out + (end + 2 - first);
 }
-
-// The texts of the whole numbers 1 to 9999, "N.0" in eight bytes each: the
-// commonest cells (peaks and lags of a few sessions' loads), and always in
-// fixed notation (put_whole's rule).
-struct SmallWholes {
-  static constexpr unsigned kCount = 10000;
-  char text[kCount][8];
-};
-constexpr SmallWholes make_small_wholes() {
-  SmallWholes table{};
-  for (unsigned n = 1; n < SmallWholes::kCount; ++n) {
-    char digits[4] = {};
-    int length = 0;
-    for (unsigned rest = n; rest > 0; rest /= 10)
-      digits[length++] = static_cast<char>('0' + rest % 10);
-    for (int i = 0; i < length; ++i) table.text[n][i] = digits[length - 1 - i];
-    table.text[n][length] = '.';
-    table.text[n][length + 1] = '0';
-  }
-  return table;
-}
-constexpr SmallWholes kSmallWholes = make_small_wholes();
 
 // The text of the last values of other kinds, per thread: shortest digits
 // are the costliest part of writing a table, and many cells repeat a value
@@ -120,13 +100,6 @@ char* put_double(char* out, double value) {
     out[1] = '.';
     out[2] = '0';
     return out + 3;
-  }
-  if (value >= 1 && value < SmallWholes::kCount) {
-    const auto whole = static_cast<unsigned>(value);
-    if (static_cast<double>(whole) == value) {
-      std::memcpy(out, kSmallWholes.text[whole], 8);  // out has room for kMaxDoubleChars
-      return out + (whole < 10 ? 3 : whole < 100 ? 4 : whole < 1000 ? 5 : 6);
-    }
   }
   if (char* end = put_whole(out, value)) return end;
   const auto bits = std::bit_cast<uint64_t>(value);
