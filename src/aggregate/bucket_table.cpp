@@ -38,7 +38,7 @@ void BucketTable::index_rest() {
   grow(entries_.size());  // which places every entry anew
 }
 
-uint32_t BucketTable::index_of_in_order_slow(uint64_t key) {
+uint32_t BucketTable::index_of_in_order(uint64_t key) {
   if (!in_order_) return look_up(key);
   const ServerKey server = key_server(key);
   size_t place = server_place(server);
@@ -55,6 +55,7 @@ uint32_t BucketTable::index_of_in_order_slow(uint64_t key) {
     *last = LastOfServer{server, append(key), key};
     return last->entry;
   }
+  if (entries_[last->entry].key == key) return last->entry;
   if (key > last->latest) {  // past every bucket of the server here: new
     last->latest = key;
     last->entry = append(key);

@@ -72,14 +72,10 @@ class BucketTable {
   // its latest bucket is new, appended without a look at the hash slots (a
   // likely cache miss); the slots catch up only when an earlier bucket
   // comes. Once index_of() has been used on a table, every key goes
-  // through the slots until clear().
-  uint32_t index_of_in_order(uint64_t key) {
-    if (in_order_) {
-      const LastOfServer& last = servers_[server_place(key_server(key))];
-      if (last.entry != kEmpty && entries_[last.entry].key == key) return last.entry;
-    }
-    return index_of_in_order_slow(key);
-  }
+  // through the slots until clear(). (The ingest checks the server's last
+  // entry itself before it calls this: one look at the server map per new
+  // bucket.)
+  uint32_t index_of_in_order(uint64_t key);
 
   // The position of `key` in entries(), kAbsent when it is not there.
   static constexpr uint32_t kAbsent = 0xffffffffu;
@@ -159,7 +155,6 @@ class BucketTable {
     for (size_t i = hash(server) & mask;; i = (i + 1) & mask)
       if (servers_[i].entry == kEmpty || servers_[i].server == server) return i;
   }
-  uint32_t index_of_in_order_slow(uint64_t key);
   void forget_servers();
 
   HugeVector<uint32_t> slots_;  // index into entries_, or kEmpty
