@@ -132,9 +132,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DateCache cache;
   for (int pass = 0; pass < 2; ++pass) {  // the second pass finds the day cached
     TimeNs cached = 0;
-    const bool ok = parse_timestamp_cached(text, cache, cached);
+    int64_t seconds = 0;
+    const bool ok = parse_timestamp_cached(text, cache, cached, seconds);
     fuzz::check(ok == expected.has_value() && (!ok || cached == *expected),
                 "the cached timestamp path differs from the reference");
+    fuzz::check(!ok || seconds == floor_div(cached, kNanosPerSecond),
+                "the cached timestamp path's seconds differ from its time");
   }
 
   fuzz::check(parse_ipv4(text) == reference_ipv4(text), "parse_ipv4 differs from the reference");

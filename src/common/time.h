@@ -93,11 +93,6 @@ inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, Time
   return true;
 }
 
-inline bool parse_timestamp_cached(std::string_view text, DateCache& cache, TimeNs& out) {
-  int64_t seconds;
-  return parse_timestamp_cached(text, cache, out, seconds);
-}
-
 inline int64_t seconds_of(TimeNs t) { return floor_div(t, kNanosPerSecond); }
 
 // `YYYY-MM-DD HH:MM:SS` of a whole second since the epoch.

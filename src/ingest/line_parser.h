@@ -44,7 +44,6 @@ class LineParser {
   // results are the same); kBaseline always uses SSSE3.
   enum class Scan { kWidest, kBaseline };
   LineParser(const LineRules& rules, ServerDictionary& servers, Scan scan = Scan::kWidest);
-  bool wide_scan() const { return wide_scan_; }
 
   // Accounts every line of `chunk` and aggregates the accepted ones. The
   // chunk holds whole lines; its last line may lack a newline.

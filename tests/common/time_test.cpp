@@ -54,7 +54,8 @@ TEST(TimeTest, YearZeroIsNotATimestamp) {
     EXPECT_FALSE(parse_timestamp(zero).has_value()) << zero;
     DateCache cache;
     TimeNs t = 0;
-    EXPECT_FALSE(parse_timestamp_cached(zero, cache, t)) << zero;
+    int64_t seconds = 0;
+    EXPECT_FALSE(parse_timestamp_cached(zero, cache, t, seconds)) << zero;
   }
   EXPECT_EQ(parse_timestamp("0001-01-01 00:00:00"), std::numeric_limits<TimeNs>::min());
 }
@@ -121,7 +122,8 @@ TEST(TimeTest, CachedParseAgreesWithTheGeneralParser) {
     if (rng() % 20 == 0) text.pop_back();
     const auto expected = parse_timestamp(text);
     TimeNs cached = -1;
-    ASSERT_EQ(parse_timestamp_cached(text, cache, cached), expected.has_value()) << text;
+    int64_t seconds = 0;
+    ASSERT_EQ(parse_timestamp_cached(text, cache, cached, seconds), expected.has_value()) << text;
     if (expected) {
       ASSERT_EQ(cached, *expected) << text;
     }
